@@ -1,0 +1,336 @@
+//! The syntax tree of derivation blocks.
+//!
+//! Expressions compare equal by structure alone: spans are carried for messages but ignored
+//! by `==`, so rewriting can match a rule against any occurrence.
+
+use num_rational::BigRational;
+
+use crate::diagnostic::Span;
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+impl PartialEq for Expr {
+    fn eq(&self, other: &Expr) -> bool {
+        self.kind == other.kind
+    }
+}
+
+impl Eq for Expr {}
+
+impl std::hash::Hash for Expr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.kind.hash(state)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ExprKind {
+    Num(BigRational),
+    /// A declared name or a bound variable.
+    Name(String),
+    /// `v[t]`: an element of a sequence.
+    Index(String, Vec<Expr>),
+    /// `sigma(x)`, `exp(x)`: a declared function or a built-in one.
+    Call(String, Vec<Expr>),
+    /// `sum(i, lo, hi, body)` and `prod(i, lo, hi, body)`; `var` is bound in `body`.
+    BigOp { op: BigOp, var: String, lo: Box<Expr>, hi: Box<Expr>, body: Box<Expr> },
+    Neg(Box<Expr>),
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+    /// `A^T`.
+    Transpose(Box<Expr>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BigOp {
+    Sum,
+    Prod,
+}
+
+impl Expr {
+    pub fn new(kind: ExprKind, span: Span) -> Expr {
+        Expr { kind, span }
+    }
+
+    pub fn num(n: BigRational, span: Span) -> Expr {
+        Expr::new(ExprKind::Num(n), span)
+    }
+
+    pub fn int(n: i64, span: Span) -> Expr {
+        Expr::num(BigRational::from_integer(n.into()), span)
+    }
+
+    pub fn name(name: &str, span: Span) -> Expr {
+        Expr::new(ExprKind::Name(name.to_string()), span)
+    }
+
+    pub fn bin(op: BinOp, a: Expr, b: Expr) -> Expr {
+        let span = a.span.to(b.span);
+        Expr::new(ExprKind::Bin(op, Box::new(a), Box::new(b)), span)
+    }
+
+    /// The direct subexpressions, in order.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Num(_) | ExprKind::Name(_) => vec![],
+            ExprKind::Index(_, args) | ExprKind::Call(_, args) => args.iter().collect(),
+            ExprKind::BigOp { lo, hi, body, .. } => vec![lo, hi, body],
+            ExprKind::Neg(a) | ExprKind::Transpose(a) => vec![a],
+            ExprKind::Bin(_, a, b) => vec![a, b],
+        }
+    }
+
+    /// Rebuilds this node with new children (same order as [`Expr::children`]).
+    pub fn with_children(&self, mut new: Vec<Expr>) -> Expr {
+        let kind = match &self.kind {
+            ExprKind::Num(_) | ExprKind::Name(_) => self.kind.clone(),
+            ExprKind::Index(n, _) => ExprKind::Index(n.clone(), new),
+            ExprKind::Call(n, _) => ExprKind::Call(n.clone(), new),
+            ExprKind::BigOp { op, var, .. } => {
+                let body = Box::new(new.pop().expect("body"));
+                let hi = Box::new(new.pop().expect("hi"));
+                let lo = Box::new(new.pop().expect("lo"));
+                ExprKind::BigOp { op: *op, var: var.clone(), lo, hi, body }
+            }
+            ExprKind::Neg(_) => ExprKind::Neg(Box::new(new.remove(0))),
+            ExprKind::Transpose(_) => ExprKind::Transpose(Box::new(new.remove(0))),
+            ExprKind::Bin(op, _, _) => {
+                let b = new.pop().expect("rhs");
+                let a = new.pop().expect("lhs");
+                ExprKind::Bin(*op, Box::new(a), Box::new(b))
+            }
+        };
+        Expr::new(kind, self.span)
+    }
+
+    /// Replaces free occurrences of names by expressions (bound variables of `sum` are kept).
+    pub fn substitute(&self, map: &std::collections::HashMap<String, Expr>) -> Expr {
+        match &self.kind {
+            ExprKind::Name(n) => match map.get(n) {
+                Some(e) => e.clone(),
+                None => self.clone(),
+            },
+            ExprKind::BigOp { var, .. } if map.contains_key(var) => {
+                let mut inner = map.clone();
+                inner.remove(var);
+                self.with_children(self.children().into_iter().map(|c| c.substitute(&inner)).collect())
+            }
+            _ => self.with_children(self.children().into_iter().map(|c| c.substitute(map)).collect()),
+        }
+    }
+
+    /// Whether a name occurs free in this expression.
+    pub fn mentions(&self, name: &str) -> bool {
+        match &self.kind {
+            ExprKind::Name(n) => n == name,
+            ExprKind::BigOp { var, lo, hi, body, .. } => {
+                lo.mentions(name) || hi.mentions(name) || (var != name && body.mentions(name))
+            }
+            _ => self.children().iter().any(|c| c.mentions(name)),
+        }
+    }
+}
+
+/// What a declared name stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    Scalar,
+    /// An integer: induction and summation variables, `for t >= 1` variables.
+    Integer,
+    Vector,
+    Matrix,
+    /// An uninterpreted function, applied elementwise to vectors.
+    Function,
+    Sequence(Box<Kind>),
+}
+
+impl Kind {
+    pub fn describe(&self) -> String {
+        match self {
+            Kind::Scalar => "a scalar".into(),
+            Kind::Integer => "an integer".into(),
+            Kind::Vector => "a vector".into(),
+            Kind::Matrix => "a matrix".into(),
+            Kind::Function => "a function".into(),
+            Kind::Sequence(of) => match **of {
+                Kind::Scalar => "a sequence".into(),
+                ref other => format!("a sequence of {}", other.describe().trim_start_matches("a ")),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Decl {
+    pub name: String,
+    pub kind: Kind,
+    /// Declared dimensions (`matrix n x d`), as names or numbers.
+    pub shape: Vec<String>,
+    pub latex: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Rel {
+    Eq,
+    Le,
+    Lt,
+    Ge,
+    Gt,
+}
+
+impl Rel {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Rel::Eq => "=",
+            Rel::Le => "<=",
+            Rel::Lt => "<",
+            Rel::Ge => ">=",
+            Rel::Gt => ">",
+        }
+    }
+
+    pub fn latex(self) -> &'static str {
+        match self {
+            Rel::Eq => "=",
+            Rel::Le => "\\le",
+            Rel::Lt => "<",
+            Rel::Ge => "\\ge",
+            Rel::Gt => ">",
+        }
+    }
+
+    /// Whether `a REL b` holds for two numbers, given their ordering.
+    pub fn holds(self, ordering: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            Rel::Eq => ordering == Equal,
+            Rel::Le => ordering != Greater,
+            Rel::Lt => ordering == Less,
+            Rel::Ge => ordering != Less,
+            Rel::Gt => ordering == Greater,
+        }
+    }
+}
+
+/// `lhs REL rhs`.
+#[derive(Debug, Clone)]
+pub struct Relation {
+    pub lhs: Expr,
+    pub rel: Rel,
+    pub rhs: Expr,
+}
+
+/// A fact `lhs REL rhs` from `assume` or a `for` condition.
+pub type Fact = Relation;
+
+/// A universally quantified variable of a rule, with the facts that restrict it.
+#[derive(Debug, Clone)]
+pub struct Binder {
+    pub var: String,
+    pub kind: Kind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleKind {
+    Def,
+    Given,
+    Lemma,
+    Claim,
+}
+
+impl RuleKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            RuleKind::Def => "def",
+            RuleKind::Given => "given",
+            RuleKind::Lemma => "lemma",
+            RuleKind::Claim => "claim",
+        }
+    }
+}
+
+/// A named statement: `def`, `given`, `lemma` or `claim`, with its `for` variables.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub kind: RuleKind,
+    pub name: String,
+    pub relation: Relation,
+    pub binders: Vec<Binder>,
+    /// Conditions on the binders (`t >= 1`).
+    pub conditions: Vec<Fact>,
+    pub span: Span,
+    /// Claims and lemmas: the proof, when given.
+    pub proof: Option<Proof>,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Proof {
+    Chain(Chain),
+    Induction { var: String, from: i64, base: Chain, step: Chain, span: Span },
+}
+
+/// `first REL e1 by … / REL e2 by … / …`
+#[derive(Debug, Clone)]
+pub struct Chain {
+    pub first: Expr,
+    pub steps: Vec<Step>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub rel: Rel,
+    pub rhs: Expr,
+    pub by: Justification,
+    /// The whole line of the step.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Justification {
+    /// No `by`, or `by algebra`: normalization alone.
+    Algebra,
+    /// `by ?`: the checker searches all names in scope.
+    Search,
+    /// Named rules; `hypothesis` is one of them inside an induction step.
+    Rules(Vec<(String, Span)>),
+}
+
+/// Extra evidence requested for the claim just before.
+#[derive(Debug, Clone)]
+pub enum Check {
+    /// `check exact N [with n = 5, d = 3]`
+    Exact { samples: usize, shapes: Vec<(String, usize)>, span: Span },
+    /// `check trajectory LHS = RHS for t in A..B [control GIVEN]`
+    Trajectory { relation: Relation, var: String, from: i64, to: i64, control: Option<(String, Span)>, span: Span },
+}
+
+#[derive(Debug, Clone)]
+pub enum Statement {
+    Let(Vec<Decl>),
+    Assume(Vec<Fact>, Span),
+    Rule(Rule),
+}
+
+/// One ```derivation block, parsed.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub statements: Vec<Statement>,
+    pub span: Span,
+}
