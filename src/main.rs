@@ -1,1 +1,177 @@
-fn main() {}
+//! The `derivcheck` command: parses arguments, runs the library, prints results and
+//! diagnostics, and returns an exit code (0 all verified, 1 a step refuted or a claim not
+//! proved, 2 usage, input or output errors).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use derivcheck::check::{self, Results, Status, Verdict};
+use derivcheck::report::{self, Format};
+use derivcheck::{LoadError, Loaded};
+
+#[derive(Parser)]
+#[command(name = "derivcheck", version, about = "Checks hand-written math derivations symbolically and by exact rational instantiation, and writes a literate report.", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check derivations and print one line per step and claim.
+    Check(CheckArgs),
+    /// Check derivations and write report.md and report.tex.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Markdown files, or folders to search for .md files.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Root seed of every random choice (each claim derives its own from it).
+    #[arg(long, default_value_t = check::Options::default().seed)]
+    seed: u64,
+    /// Exact instantiations per step when a claim has no `check exact N`.
+    #[arg(long, default_value_t = check::Options::default().samples)]
+    samples: usize,
+    /// Also write every verdict as JSON to this file (schema: docs/json.md).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    check: CheckArgs,
+    /// Folder for report.md and report.tex.
+    #[arg(short, long, default_value = "report")]
+    output: PathBuf,
+    /// Folder with templates (report.md.tera, report.tex.tera) that replace the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check(args) => run(&args, None),
+        Command::Report(args) => run(&args.check, Some((&args.output, args.templates.as_deref()))),
+    };
+    ExitCode::from(code)
+}
+
+fn run(args: &CheckArgs, report_to: Option<(&PathBuf, Option<&std::path::Path>)>) -> u8 {
+    let loaded = match derivcheck::load(&args.paths) {
+        Ok(l) => l,
+        Err(LoadError::Io(msg)) => {
+            eprintln!("error: {msg}");
+            return 2;
+        }
+        Err(LoadError::Input { rendered, count }) => {
+            for r in &rendered {
+                eprintln!("{r}");
+            }
+            eprintln!("derivcheck: {count} error(s) in the input; nothing was checked or written");
+            return 2;
+        }
+    };
+    let options = check::Options { seed: args.seed, samples: args.samples.max(1) };
+    let results = check::check_documents(&loaded.documents, &loaded.files, &options);
+    print_results(&loaded, &results);
+    if let Some(path) = &args.json {
+        if let Err(e) = report::write_file(path, &report::json(&results)) {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    }
+    if let Some((dir, templates)) = report_to {
+        let formats = [Format::Markdown, Format::Latex];
+        let written = report::render(&loaded, &results, &formats, templates).and_then(|out| report::write_outputs(dir, &out));
+        match written {
+            Ok(paths) => {
+                for p in paths {
+                    eprintln!("wrote {}", p.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
+    }
+    if results.all_verified() { 0 } else { 1 }
+}
+
+fn mark(status: Status) -> &'static str {
+    match status {
+        Status::Verified => "ok",
+        Status::Refuted => "REFUTED",
+        Status::NotShown => "NOT SHOWN",
+        Status::Unproved => "UNPROVED",
+    }
+}
+
+fn verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Holds => "holds",
+        Verdict::Refuted => "refuted",
+        Verdict::NotShown => "not shown",
+        Verdict::NotApplicable => "n/a",
+    }
+}
+
+/// One line per step and per claim; details and counterexamples under failing ones.
+fn print_results(loaded: &Loaded, results: &Results) {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut counts = [0usize; 4];
+    for doc in &results.documents {
+        for claim in &doc.claims {
+            counts[claim.status as usize] += 1;
+            for chain in &claim.chains {
+                for step in &chain.steps {
+                    let layers: Vec<String> = step.layers.iter().map(|l| format!("{}: {}", serde_json::to_value(l.layer).unwrap_or_default().as_str().unwrap_or(""), verdict(l.verdict))).collect();
+                    let label = chain.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
+                    let _ = writeln!(out, "{}:{}: step of {}{label}: {} [{}]", doc.path, step.line, claim.name, mark(step.status), layers.join(", "));
+                    if step.status != Status::Verified {
+                        for l in &step.layers {
+                            if matches!(l.verdict, Verdict::Refuted | Verdict::NotShown | Verdict::NotApplicable) {
+                                let _ = writeln!(out, "    {}: {}", serde_json::to_value(l.layer).unwrap_or_default().as_str().unwrap_or(""), l.detail);
+                            }
+                            if let Some(cx) = &l.counterexample {
+                                let values: Vec<String> = cx.values.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                                let _ = writeln!(out, "    counterexample: {}; left = {}, right = {}", values.join(", "), cx.lhs, cx.rhs);
+                            }
+                        }
+                    }
+                }
+            }
+            let _ = writeln!(out, "{}:{}: {} {}: {}", doc.path, claim.line, serde_json::to_value(claim.kind).unwrap_or_default().as_str().unwrap_or(""), claim.name, mark(claim.status));
+            for p in &claim.problems {
+                let _ = writeln!(out, "    {p}");
+            }
+            for e in &claim.evidence {
+                let _ = writeln!(out, "    {}: {}: {}", serde_json::to_value(e.layer).unwrap_or_default().as_str().unwrap_or(""), verdict(e.verdict), e.detail);
+                if let Some(cx) = &e.counterexample {
+                    let values: Vec<String> = cx.values.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                    let _ = writeln!(out, "    counterexample: {}; left = {}, right = {}", values.join(", "), cx.lhs, cx.rhs);
+                }
+            }
+        }
+    }
+    let total: usize = counts.iter().sum();
+    let _ = writeln!(
+        out,
+        "{} file(s), {total} claim(s): {} verified, {} refuted, {} not shown, {} unproved (root seed {})",
+        loaded.documents.len(),
+        counts[Status::Verified as usize],
+        counts[Status::Refuted as usize],
+        counts[Status::NotShown as usize],
+        counts[Status::Unproved as usize],
+        results.seed
+    );
+}

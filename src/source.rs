@@ -85,13 +85,6 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Reads a file from disk into `files` and splits it.
-pub fn load(path: &Path, files: &mut SourceFiles) -> Result<LiterateFile, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let id = files.add(path.display().to_string(), text);
-    split(id, files).map_err(|e| e.render(files))
-}
-
 /// Splits an already-loaded file into front matter, prose and derivation blocks.
 pub fn split(file: FileId, files: &SourceFiles) -> Result<LiterateFile, InputError> {
     let source = files.get(file);

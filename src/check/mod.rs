@@ -1,2 +1,500 @@
+//! Stage 3: checking. Every step of every proof gets a verdict from each layer that applies
+//! (symbolic, exact), every claim a status; a failing step is a result, never an error, and
+//! checking goes on with the next one.
+//!
+//! Architecture invariant: only `engine` talks to Symbolica; `exact` never calls the engine,
+//! so the two layers can disagree, and a disagreement is reported as a failure.
+
 pub mod engine;
+mod exact;
 mod rewrite;
+mod symbolic;
+
+use std::collections::HashMap;
+
+use num_rational::BigRational;
+use serde::Serialize;
+
+use crate::diagnostic::SourceFiles;
+use crate::language::ast::{Binder, Check, Expr, ExprKind, Fact, Justification, Kind, Proof, Rel, Rule, RuleKind, Statement, Step};
+use crate::language::{Document, Item};
+pub use exact::Counterexample;
+use exact::{Definition, ExactVerdict, ModelSpec};
+use rewrite::{Context, RewriteRule};
+use symbolic::{Kinds, Outcome};
+
+/// Settings of one run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Root of every random stream; each claim derives its own seed from it.
+    pub seed: u64,
+    /// Exact instantiations per step when a claim has no `check exact N`.
+    pub samples: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { seed: 20220323, samples: 20 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    Symbolic,
+    Exact,
+    Trajectory,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Holds,
+    Refuted,
+    NotShown,
+    NotApplicable,
+}
+
+/// The overall status of a step or claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Verified,
+    Refuted,
+    NotShown,
+    Unproved,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerResult {
+    pub layer: Layer,
+    pub verdict: Verdict,
+    pub detail: String,
+    pub counterexample: Option<Counterexample>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    pub line: usize,
+    pub status: Status,
+    pub layers: Vec<LayerResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainResult {
+    /// `base` or `step` in an induction.
+    pub label: Option<String>,
+    pub steps: Vec<StepResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimResult {
+    pub name: String,
+    pub kind: RuleKind,
+    pub line: usize,
+    pub status: Status,
+    pub seed: u64,
+    pub samples: usize,
+    pub chains: Vec<ChainResult>,
+    /// Evidence about the claim itself: its exact check, trajectories.
+    pub evidence: Vec<LayerResult>,
+    /// Why a proof does not prove the claim even if its steps hold.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentResult {
+    pub path: String,
+    pub claims: Vec<ClaimResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    pub seed: u64,
+    pub documents: Vec<DocumentResult>,
+}
+
+impl Results {
+    pub fn all_verified(&self) -> bool {
+        self.documents.iter().flat_map(|d| &d.claims).all(|c| c.status == Status::Verified)
+    }
+}
+
+/// Checks every claim and lemma of every document.
+pub fn check_documents(documents: &[Document], files: &SourceFiles, options: &Options) -> Results {
+    let documents = documents.iter().map(|d| check_document(d, files, options)).collect();
+    Results { seed: options.seed, documents }
+}
+
+/// What is known at a point of a file: the rules, the definitions and facts stated so far.
+#[derive(Default)]
+struct Knowledge {
+    rules: Vec<RewriteRule>,
+    model: ModelSpec,
+}
+
+fn check_document(doc: &Document, files: &SourceFiles, options: &Options) -> DocumentResult {
+    let kinds = Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
+    let mut known = Knowledge { model: ModelSpec { kinds: kinds.clone(), ..ModelSpec::default() }, ..Knowledge::default() };
+    let mut claims = Vec::new();
+    for item in &doc.items {
+        let Item::Block(block) = item else { continue };
+        for statement in &block.statements {
+            match statement {
+                Statement::Let(_) => {}
+                Statement::Assume(facts, _) => known.model.assumptions.extend(facts.iter().cloned()),
+                Statement::Rule(rule) => {
+                    if matches!(rule.kind, RuleKind::Claim | RuleKind::Lemma) {
+                        let seed = derive_seed(options.seed, &doc.path, &rule.name);
+                        claims.push(check_claim(rule, &known, &kinds, files, options, seed));
+                    } else {
+                        add_definition(&mut known.model, rule);
+                    }
+                    if rule.relation.rel == Rel::Eq {
+                        known.rules.push(rewrite_rule(rule));
+                    }
+                }
+            }
+        }
+    }
+    DocumentResult { path: doc.path.clone(), claims }
+}
+
+fn rewrite_rule(rule: &Rule) -> RewriteRule {
+    RewriteRule {
+        name: rule.name.clone(),
+        lhs: rewrite::canonical_indices(&rule.relation.lhs),
+        rhs: rewrite::canonical_indices(&rule.relation.rhs),
+        vars: rule.binders.iter().map(|b| b.var.clone()).collect(),
+        conditions: rule.conditions.clone(),
+    }
+}
+
+/// A `def` or `given` joins the model when it defines something; otherwise the exact layer
+/// cannot build models that satisfy it, and says so.
+fn add_definition(model: &mut ModelSpec, rule: &Rule) {
+    let vars: Vec<String> = rule.binders.iter().map(|b| b.var.clone()).collect();
+    let definitional = rule.relation.rel == Rel::Eq
+        && match &rule.relation.lhs.kind {
+            ExprKind::Name(n) => !vars.contains(n),
+            ExprKind::Index(..) => true,
+            ExprKind::Call(f, args) => {
+                !crate::language::BUILTIN_FUNCTIONS.contains(&f.as_str())
+                    && args.iter().all(|a| matches!(&a.kind, ExprKind::Name(v) if vars.contains(v)) || rewrite::Affine::of(a).is_some())
+            }
+            _ => false,
+        };
+    if definitional {
+        model.definitions.push(Definition {
+            name: rule.name.clone(),
+            lhs: rule.relation.lhs.clone(),
+            rhs: rule.relation.rhs.clone(),
+            vars,
+            conditions: rule.conditions.clone(),
+        });
+    } else if model.unusable.is_none() {
+        model.unusable = Some(format!(
+            "`{}` does not define a name, sequence element or function value (`x = …`), so random models cannot satisfy it",
+            rule.name
+        ));
+    }
+}
+
+/// FNV-1a over the root seed, the file and the claim: stable across runs and platforms.
+fn derive_seed(root: u64, path: &str, name: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for byte in root.to_le_bytes().iter().chain(path.as_bytes()).chain([0u8].iter()).chain(name.as_bytes()) {
+        h ^= *byte as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// Everything a step check needs besides the step.
+struct StepScope<'a> {
+    known: &'a Knowledge,
+    kinds: &'a Kinds,
+    hypothesis: Option<RewriteRule>,
+    context: Context,
+    binders: &'a [Binder],
+    conditions: Vec<Fact>,
+    fixed: HashMap<String, BigRational>,
+    samples: usize,
+}
+
+fn check_claim(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &SourceFiles, options: &Options, seed: u64) -> ClaimResult {
+    let mut kinds = base_kinds.clone();
+    for b in &rule.binders {
+        kinds.0.insert(b.var.clone(), b.kind.clone());
+    }
+    let mut model = known.model.clone();
+    model.kinds = kinds.clone();
+    let known = Knowledge { rules: known.rules.clone(), model };
+    let samples = rule
+        .checks
+        .iter()
+        .find_map(|c| match c {
+            Check::Exact { samples, .. } => Some(*samples),
+            _ => None,
+        })
+        .unwrap_or(options.samples);
+    let mut result = ClaimResult {
+        name: rule.name.clone(),
+        kind: rule.kind,
+        line: files.line(rule.span),
+        status: Status::Verified,
+        seed,
+        samples,
+        chains: Vec::new(),
+        evidence: Vec::new(),
+        problems: Vec::new(),
+    };
+    let scope = |hypothesis, extra: Vec<Fact>, fixed| {
+        let conditions: Vec<Fact> = rule.conditions.iter().cloned().chain(extra).collect();
+        StepScope {
+            known: &known,
+            kinds: &kinds,
+            hypothesis,
+            context: Context { facts: conditions.clone() },
+            binders: &rule.binders,
+            conditions,
+            fixed,
+            samples,
+        }
+    };
+    match &rule.proof {
+        None => {
+            result.problems.push(format!("`{}` has no proof", rule.name));
+        }
+        Some(Proof::Chain(chain)) => {
+            let s = scope(None, vec![], HashMap::new());
+            let (steps, problems) = check_chain(&chain.first, &chain.steps, &rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, &s, files, seed);
+            result.chains.push(ChainResult { label: None, steps });
+            result.problems.extend(problems);
+        }
+        Some(Proof::Induction { var, from, base, step, .. }) => {
+            let span = rule.span;
+            let at = |k: i64| Expr::int(k, span);
+            let var_expr = Expr::name(var, span);
+            let covered = Context { facts: rule.conditions.clone() }.proves(&Fact { lhs: var_expr.clone(), rel: Rel::Ge, rhs: at(*from) });
+            if !covered {
+                result.problems.push(format!("the induction starts at {var} = {from}, but the claim's conditions do not give {var} >= {from}"));
+            }
+            // Base: the claim at var = from.
+            let base_map = HashMap::from([(var.clone(), at(*from))]);
+            let base_fact = Fact { lhs: var_expr.clone(), rel: Rel::Eq, rhs: at(*from) };
+            let fixed = HashMap::from([(var.clone(), BigRational::from_integer((*from).into()))]);
+            let s = scope(None, vec![base_fact], fixed);
+            let (lhs, rhs) = (rule.relation.lhs.substitute(&base_map), rule.relation.rhs.substitute(&base_map));
+            let (steps, problems) = check_chain(&base.first, &base.steps, &lhs, rule.relation.rel, &rhs, &s, files, seed ^ 1);
+            result.chains.push(ChainResult { label: Some("base".into()), steps });
+            result.problems.extend(problems.into_iter().map(|p| format!("base: {p}")));
+            // Step: the claim at var from the claim at var - 1.
+            let previous = HashMap::from([(var.clone(), Expr::bin(crate::language::ast::BinOp::Sub, var_expr.clone(), at(1)))]);
+            let hypothesis = RewriteRule {
+                name: "hypothesis".into(),
+                lhs: rewrite::canonical_indices(&rule.relation.lhs.substitute(&previous)),
+                rhs: rewrite::canonical_indices(&rule.relation.rhs.substitute(&previous)),
+                vars: rule.binders.iter().filter(|b| b.var != *var).map(|b| b.var.clone()).collect(),
+                conditions: rule.conditions.iter().filter(|c| !c.lhs.mentions(var) && !c.rhs.mentions(var)).cloned().collect(),
+            };
+            let step_fact = Fact { lhs: var_expr, rel: Rel::Ge, rhs: at(from + 1) };
+            let s = scope(Some(hypothesis), vec![step_fact], HashMap::new());
+            let (steps, problems) = check_chain(&step.first, &step.steps, &rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, &s, files, seed ^ 2);
+            result.chains.push(ChainResult { label: Some("step".into()), steps });
+            result.problems.extend(problems.into_iter().map(|p| format!("step: {p}")));
+        }
+    }
+    // The claim itself, at random points: evidence whether or not it has a proof.
+    let s = scope(None, vec![], HashMap::new());
+    result.evidence.push(exact_layer(&s, &rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, seed ^ 3));
+    for check in &rule.checks {
+        if let Check::Trajectory { relation, var, from, to, control, .. } = check {
+            result.evidence.push(trajectory_layer(&known.model, relation, var, *from, *to, control.as_ref().map(|c| c.0.as_str()), seed ^ 4));
+        }
+    }
+    result.status = claim_status(&result, rule.proof.is_some());
+    result
+}
+
+fn claim_status(result: &ClaimResult, has_proof: bool) -> Status {
+    let steps = result.chains.iter().flat_map(|c| &c.steps);
+    let refuted = steps.clone().any(|s| s.status == Status::Refuted)
+        || result.evidence.iter().any(|e| e.verdict == Verdict::Refuted);
+    if refuted {
+        Status::Refuted
+    } else if !has_proof {
+        Status::Unproved
+    } else if !result.problems.is_empty()
+        || steps.clone().any(|s| s.status != Status::Verified)
+        || result.evidence.iter().any(|e| e.verdict == Verdict::NotShown)
+    {
+        Status::NotShown
+    } else {
+        Status::Verified
+    }
+}
+
+/// Checks the steps of a chain and whether it proves `lhs REL rhs`.
+#[allow(clippy::too_many_arguments)]
+fn check_chain(first: &Expr, steps: &[Step], lhs: &Expr, rel: Rel, rhs: &Expr, s: &StepScope, files: &SourceFiles, seed: u64) -> (Vec<StepResult>, Vec<String>) {
+    let mut results = Vec::new();
+    let mut problems = Vec::new();
+    let mut previous = first;
+    for (i, step) in steps.iter().enumerate() {
+        results.push(check_step(previous, step, s, files, seed.wrapping_add(i as u64 * 7919)));
+        previous = &step.rhs;
+    }
+    let composed = steps.iter().try_fold(Rel::Eq, |acc, st| compose(acc, st.rel));
+    match composed {
+        None => problems.push("the chain mixes `<` and `>` relations, so it proves no single relation".into()),
+        Some(c) if !implies(c, rel) => {
+            problems.push(format!("the chain shows `{}`, but the claim states `{}`", c.symbol(), rel.symbol()))
+        }
+        _ => {}
+    }
+    for (what, chain_end, claim_side) in [("starts", first, lhs), ("ends", previous, rhs)] {
+        let same = symbolic::prove_equal(chain_end, claim_side, &[], &s.context, s.kinds, 0);
+        if !matches!(same, Ok(Outcome::Equal { .. })) {
+            let side = if what == "starts" { "left" } else { "right" };
+            problems.push(format!("the chain {what} at a different expression than the claim's {side}-hand side"));
+        }
+    }
+    (results, problems)
+}
+
+fn compose(a: Rel, b: Rel) -> Option<Rel> {
+    use Rel::*;
+    Some(match (a, b) {
+        (Eq, x) | (x, Eq) => x,
+        (Le, Le) => Le,
+        (Le | Lt, Le | Lt) => Lt,
+        (Ge, Ge) => Ge,
+        (Ge | Gt, Ge | Gt) => Gt,
+        _ => return None,
+    })
+}
+
+fn implies(shown: Rel, claimed: Rel) -> bool {
+    use Rel::*;
+    shown == claimed || matches!((shown, claimed), (Eq, Le | Ge) | (Lt, Le) | (Gt, Ge))
+}
+
+fn check_step(lhs: &Expr, step: &Step, s: &StepScope, files: &SourceFiles, seed: u64) -> StepResult {
+    let symbolic = symbolic_layer(lhs, step, s);
+    let exact = exact_layer(s, lhs, step.rel, &step.rhs, seed);
+    let status = match (symbolic.verdict, exact.verdict) {
+        (_, Verdict::Refuted) => Status::Refuted,
+        (Verdict::Holds, _) => Status::Verified,
+        _ => Status::NotShown,
+    };
+    let mut layers = vec![symbolic, exact];
+    if layers[0].verdict == Verdict::Holds && layers[1].verdict == Verdict::Refuted {
+        layers[0].detail.push_str(" — but the exact layer refutes it: the layers disagree, so the step is not accepted");
+    }
+    StepResult { line: files.line(step.span), status, layers }
+}
+
+fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> LayerResult {
+    let layer = |verdict, detail: String| LayerResult { layer: Layer::Symbolic, verdict, detail, counterexample: None };
+    if step.rel != Rel::Eq {
+        return layer(Verdict::NotShown, "inequality steps are checked by the exact layer only in this version".into());
+    }
+    let all: Vec<RewriteRule> = s.known.rules.iter().cloned().chain(s.hypothesis.clone()).collect();
+    let (rules, depth, cited): (Vec<RewriteRule>, usize, Vec<String>) = match &step.by {
+        Justification::Algebra => (vec![], 0, vec![]),
+        Justification::Search => (all.clone(), 3, vec![]),
+        Justification::Rules(names) => {
+            let names: Vec<String> = names.iter().map(|(n, _)| n.clone()).collect();
+            (all.iter().filter(|r| names.contains(&r.name)).cloned().collect(), 4, names)
+        }
+    };
+    match symbolic::prove_equal(lhs, &step.rhs, &rules, &s.context, s.kinds, depth) {
+        Err(e) => layer(Verdict::NotApplicable, e),
+        Ok(Outcome::Equal { used }) => {
+            let mut detail = match (&step.by, used.is_empty()) {
+                (Justification::Search, true) => "closes by algebra".to_string(),
+                (Justification::Search, false) => format!("closes by {}", used.join(", ")),
+                (_, true) => "equal after normalization".to_string(),
+                (_, false) => format!("equal after rewriting with {}", used.join(", ")),
+            };
+            let unused: Vec<&String> = cited.iter().filter(|c| !used.contains(c)).collect();
+            if !unused.is_empty() {
+                let list: Vec<String> = unused.iter().map(|u| format!("`{u}`")).collect();
+                detail.push_str(&format!("; warning: {} cited but not needed", list.join(", ")));
+            }
+            layer(Verdict::Holds, detail)
+        }
+        Ok(Outcome::Different { residual }) => {
+            let with = if cited.is_empty() { "normalization".to_string() } else { format!("rewriting with {}", cited.join(", ")) };
+            let mut detail = format!("not equal after {with}; remaining difference (left − right): {residual}");
+            // Say whether other rules in scope would close it: true, but not for the reason given.
+            if !matches!(step.by, Justification::Search) && rules.len() < all.len() {
+                if let Ok(Outcome::Equal { used }) = symbolic::prove_equal(lhs, &step.rhs, &all, &s.context, s.kinds, 3) {
+                    let missing: Vec<&String> = used.iter().filter(|u| !cited.contains(u)).collect();
+                    if !missing.is_empty() {
+                        let list: Vec<String> = missing.iter().map(|u| format!("`{u}`")).collect();
+                        detail = format!("true, but not for the reason given: it needs {}, which is not cited", list.join(", "));
+                    }
+                }
+            }
+            layer(Verdict::NotShown, detail)
+        }
+    }
+}
+
+fn exact_layer(s: &StepScope, lhs: &Expr, rel: Rel, rhs: &Expr, seed: u64) -> LayerResult {
+    let binders: Vec<Binder> = s.binders.iter().filter(|b| !s.fixed.contains_key(&b.var)).cloned().collect();
+    let verdict = exact::check(&s.known.model, lhs, rel, rhs, &binders, &s.conditions, &s.fixed, s.samples, seed);
+    let (verdict, detail, counterexample) = match verdict {
+        ExactVerdict::Holds { samples } => (Verdict::Holds, format!("holds at {samples} random rational points (seed {seed})"), None),
+        ExactVerdict::Refuted(cx) => (Verdict::Refuted, format!("fails at a random rational point (seed {seed})"), Some(cx)),
+        ExactVerdict::NotApplicable(reason) => (Verdict::NotApplicable, reason, None),
+    };
+    LayerResult { layer: Layer::Exact, verdict, detail, counterexample }
+}
+
+/// The factor by which the control run scales the perturbed `given`: a wrong coefficient.
+const CONTROL_FACTOR: (i64, i64) = (8, 7);
+const TRAJECTORY_RUNS: usize = 5;
+
+fn trajectory_layer(model: &ModelSpec, relation: &crate::language::ast::Relation, var: &str, from: i64, to: i64, control: Option<&str>, seed: u64) -> LayerResult {
+    let mut kinds = model.kinds.clone();
+    kinds.0.insert(var.to_string(), Kind::Integer);
+    let model = ModelSpec { kinds, ..model.clone() };
+    let layer = |verdict, detail: String, counterexample| LayerResult { layer: Layer::Trajectory, verdict, detail, counterexample };
+    let run = exact::trajectory(&model, &relation.lhs, &relation.rhs, var, from, to, TRAJECTORY_RUNS, None, seed);
+    let run = match run {
+        Err(reason) => return layer(Verdict::NotApplicable, reason, None),
+        Ok(r) => r,
+    };
+    if let Some((r, t, a, b)) = &run.mismatch {
+        let cx = Counterexample { values: vec![("run".into(), r.to_string()), (var.to_string(), t.to_string())], lhs: a.clone(), rhs: b.clone() };
+        return layer(Verdict::Refuted, format!("the two sides differ at {var} = {t} in run {r} (seed {seed})"), Some(cx));
+    }
+    let mut detail = format!(
+        "both sides coincide exactly at every {var} in {from}..{to} in {} runs on random rational inputs (seed {seed})",
+        run.runs
+    );
+    let Some(given) = control else {
+        return layer(Verdict::Holds, detail, None);
+    };
+    let factor = BigRational::new(CONTROL_FACTOR.0.into(), CONTROL_FACTOR.1.into());
+    match exact::trajectory(&model, &relation.lhs, &relation.rhs, var, from, to, 1, Some((given, factor)), seed) {
+        Ok(control_run) => match control_run.mismatch {
+            Some((_, t, _, _)) => {
+                detail.push_str(&format!(
+                    "; control: with `{given}` scaled by {}/{} they differ from {var} = {t} on",
+                    CONTROL_FACTOR.0, CONTROL_FACTOR.1
+                ));
+                layer(Verdict::Holds, detail, None)
+            }
+            None => layer(
+                Verdict::NotShown,
+                format!("{detail}; but the control run with `{given}` scaled by {}/{} does not differ either, so this check cannot tell", CONTROL_FACTOR.0, CONTROL_FACTOR.1),
+                None,
+            ),
+        },
+        Err(reason) => layer(Verdict::NotApplicable, format!("control run: {reason}"), None),
+    }
+}

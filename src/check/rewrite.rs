@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{One, Signed, ToPrimitive, Zero};
+use num_traits::{One, Signed, Zero};
 
 use crate::language::ast::{BinOp, Expr, ExprKind, Fact, Rel};
 
@@ -341,21 +341,6 @@ fn rewrite_at(e: &Expr, from: &Expr, to: &Expr, rule: &RewriteRule, ctx: &Contex
             out.push(e.with_children(new));
         }
     }
-}
-
-/// An integer value of an affine expression under integer bindings, if all are bound.
-pub fn eval_affine(e: &Expr, values: &HashMap<String, BigInt>) -> Option<BigInt> {
-    let a = Affine::of(e)?;
-    let mut total = a.constant;
-    for (v, k) in &a.terms {
-        total += k * values.get(v)?;
-    }
-    Some(total)
-}
-
-/// Whether a rational is an integer small enough to index with.
-pub fn as_index(n: &BigRational) -> Option<i64> {
-    if n.is_integer() { n.to_integer().to_i64() } else { None }
 }
 
 #[cfg(test)]

@@ -68,10 +68,6 @@ impl<'s> Parser<'s> {
         &self.toks[self.pos].tok
     }
 
-    fn peek_at(&self, k: usize) -> &Tok {
-        &self.toks[(self.pos + k).min(self.toks.len() - 1)].tok
-    }
-
     fn span(&self) -> Span {
         self.toks[self.pos].span
     }

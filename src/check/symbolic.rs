@@ -1,0 +1,348 @@
+//! The symbolic layer: a step `A = B by R1, …` holds when rewriting A and B with the cited
+//! rules (either direction, any position, a bounded number of times) reaches two expressions
+//! with the same normal form. Normal forms come from the engine; products of vectors and
+//! matrices are expanded here into ordered words first, since the engine's `*` commutes.
+
+use std::collections::{HashMap, HashSet};
+
+use num_rational::BigRational;
+use num_traits::{One, ToPrimitive};
+
+use super::engine::{Term, engine};
+use super::rewrite::{Context, Direction, RewriteRule, canonical_indices, rewrites};
+use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, Kind};
+
+/// Kinds of the names visible to a step: declarations and bound variables.
+#[derive(Debug, Clone, Default)]
+pub struct Kinds(pub HashMap<String, Kind>);
+
+impl Kinds {
+    fn of_name(&self, n: &str) -> Kind {
+        match self.0.get(n) {
+            Some(Kind::Integer) | None => Kind::Scalar,
+            Some(k) => k.clone(),
+        }
+    }
+
+    /// Scalar, vector or matrix: what decides whether a product commutes.
+    pub fn of(&self, e: &Expr) -> Kind {
+        let join = |a: Kind, b: Kind| if a == Kind::Scalar { b } else if b == Kind::Scalar || a == Kind::Matrix { a } else { b };
+        match &e.kind {
+            ExprKind::Num(_) => Kind::Scalar,
+            ExprKind::Name(n) => self.of_name(n),
+            ExprKind::Index(n, _) => match self.of_name(n) {
+                Kind::Sequence(of) => *of,
+                k => k,
+            },
+            ExprKind::Call(f, args) => {
+                if crate::language::BUILTIN_FUNCTIONS.contains(&f.as_str()) {
+                    Kind::Scalar
+                } else {
+                    args.iter().map(|a| self.of(a)).fold(Kind::Scalar, join)
+                }
+            }
+            ExprKind::BigOp { body, .. } => self.of(body),
+            ExprKind::Neg(a) | ExprKind::Transpose(a) => self.of(a),
+            ExprKind::Bin(BinOp::Pow | BinOp::Div, a, _) => self.of(a),
+            ExprKind::Bin(_, a, b) => join(self.of(a), self.of(b)),
+        }
+    }
+}
+
+fn num(n: i64) -> Term {
+    Term::Num(BigRational::from_integer(n.into()))
+}
+
+/// Our expression as an engine term. Scalars map one to one; non-scalar products become
+/// ordered `mm(…)` words with their scalar coefficients pulled out.
+pub fn to_term(e: &Expr, kinds: &Kinds) -> Result<Term, String> {
+    Translator { kinds, bound: Vec::new() }.term(e)
+}
+
+struct Translator<'k> {
+    kinds: &'k Kinds,
+    /// Summation variables, innermost last; renamed by depth so `sum(i, …)` equals `sum(j, …)`.
+    bound: Vec<String>,
+}
+
+impl Translator<'_> {
+    fn term(&mut self, e: &Expr) -> Result<Term, String> {
+        if self.kinds.of(e) == Kind::Scalar {
+            self.scalar(e)
+        } else {
+            let words = self.words(e)?;
+            Ok(Term::Add(
+                words
+                    .into_iter()
+                    .map(|(c, w)| {
+                        let w = match w.len() {
+                            0 => num(1),
+                            1 => w.into_iter().next().expect("one factor"),
+                            _ => Term::Fn("mm".into(), w),
+                        };
+                        Term::Mul(vec![c, w])
+                    })
+                    .collect(),
+            ))
+        }
+    }
+
+    fn name(&self, n: &str) -> Term {
+        match self.bound.iter().rposition(|b| b == n) {
+            Some(depth) => Term::Sym(format!("bound_{depth}")),
+            None => Term::Sym(n.to_string()),
+        }
+    }
+
+    fn scalar(&mut self, e: &Expr) -> Result<Term, String> {
+        Ok(match &e.kind {
+            ExprKind::Num(n) => Term::Num(n.clone()),
+            ExprKind::Name(n) => self.name(n),
+            ExprKind::Index(n, args) | ExprKind::Call(n, args) => {
+                let args = args.iter().map(|a| self.term(a)).collect::<Result<_, _>>()?;
+                Term::Fn(n.clone(), args)
+            }
+            ExprKind::BigOp { .. } => self.big_op(e)?,
+            ExprKind::Neg(a) => Term::Mul(vec![num(-1), self.scalar(a)?]),
+            ExprKind::Transpose(a) => self.scalar(a)?,
+            ExprKind::Bin(op, a, b) => {
+                let (x, y) = (self.scalar(a)?, self.scalar(b)?);
+                match op {
+                    BinOp::Add => Term::Add(vec![x, y]),
+                    BinOp::Sub => Term::Add(vec![x, Term::Mul(vec![num(-1), y])]),
+                    BinOp::Mul => Term::Mul(vec![x, y]),
+                    BinOp::Div => Term::Mul(vec![x, Term::Pow(Box::new(y), Box::new(num(-1)))]),
+                    BinOp::Pow => Term::Pow(Box::new(x), Box::new(y)),
+                }
+            }
+        })
+    }
+
+    fn big_op(&mut self, e: &Expr) -> Result<Term, String> {
+        let ExprKind::BigOp { op, var, lo, hi, body } = &e.kind else { unreachable!("called on sums") };
+        let (lo, hi) = (self.term(lo)?, self.term(hi)?);
+        self.bound.push(var.clone());
+        let body = self.term(body);
+        let depth = self.bound.len() - 1;
+        self.bound.pop();
+        let name = if *op == BigOp::Sum { "sum" } else { "prod" };
+        Ok(Term::Fn(name.into(), vec![Term::Sym(format!("bound_{depth}")), lo, hi, body?]))
+    }
+
+    /// A non-scalar expression as a sum of `coefficient × ordered word of factors`.
+    fn words(&mut self, e: &Expr) -> Result<Vec<(Term, Vec<Term>)>, String> {
+        if self.kinds.of(e) == Kind::Scalar {
+            return Ok(vec![(self.scalar(e)?, Vec::new())]);
+        }
+        Ok(match &e.kind {
+            ExprKind::Name(_) | ExprKind::Index(..) | ExprKind::Call(..) => vec![(num(1), vec![self.scalar(e)?])],
+            ExprKind::BigOp { .. } => vec![(num(1), vec![self.big_op(e)?])],
+            ExprKind::Num(_) => unreachable!("numbers are scalars"),
+            ExprKind::Neg(a) => self.words(a)?.into_iter().map(|(c, w)| (Term::Mul(vec![num(-1), c]), w)).collect(),
+            ExprKind::Transpose(a) => self
+                .words(a)?
+                .into_iter()
+                .map(|(c, w)| (c, w.into_iter().rev().map(transpose).collect()))
+                .collect(),
+            ExprKind::Bin(BinOp::Add, a, b) => [self.words(a)?, self.words(b)?].concat(),
+            ExprKind::Bin(BinOp::Sub, a, b) => {
+                let neg: Vec<_> = self.words(b)?.into_iter().map(|(c, w)| (Term::Mul(vec![num(-1), c]), w)).collect();
+                [self.words(a)?, neg].concat()
+            }
+            ExprKind::Bin(BinOp::Mul, a, b) => {
+                let (left, right) = (self.words(a)?, self.words(b)?);
+                let mut out = Vec::new();
+                for (c1, w1) in &left {
+                    for (c2, w2) in &right {
+                        out.push((Term::Mul(vec![c1.clone(), c2.clone()]), [w1.clone(), w2.clone()].concat()));
+                    }
+                }
+                out
+            }
+            ExprKind::Bin(BinOp::Div, a, b) => {
+                if self.kinds.of(b) != Kind::Scalar {
+                    return Err("division by a vector or matrix is not defined; write the inverse, `A^-1`".into());
+                }
+                let inv = Term::Pow(Box::new(self.scalar(b)?), Box::new(num(-1)));
+                self.words(a)?.into_iter().map(|(c, w)| (Term::Mul(vec![c, inv.clone()]), w)).collect()
+            }
+            ExprKind::Bin(BinOp::Pow, a, b) => {
+                let power = match &b.kind {
+                    ExprKind::Num(n) if n.is_integer() => n.to_integer().to_i64(),
+                    ExprKind::Neg(inner) => match &inner.kind {
+                        ExprKind::Num(n) if n.is_one() => Some(-1),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                match power {
+                    Some(-1) => vec![(num(1), vec![Term::Fn("inv".into(), vec![self.term(a)?])])],
+                    Some(k) if (1..=8).contains(&k) => {
+                        let base = self.words(a)?;
+                        let mut acc = base.clone();
+                        for _ in 1..k {
+                            let mut next = Vec::new();
+                            for (c1, w1) in &acc {
+                                for (c2, w2) in &base {
+                                    next.push((Term::Mul(vec![c1.clone(), c2.clone()]), [w1.clone(), w2.clone()].concat()));
+                                }
+                            }
+                            acc = next;
+                        }
+                        acc
+                    }
+                    _ => return Err("a matrix power needs a whole exponent from 1 to 8, or -1 for the inverse".into()),
+                }
+            }
+        })
+    }
+}
+
+fn transpose(t: Term) -> Term {
+    match t {
+        Term::Fn(f, mut args) if f == "tr" && args.len() == 1 => args.pop().expect("one argument"),
+        other => Term::Fn("tr".into(), vec![other]),
+    }
+}
+
+/// How a symbolic check ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Equal after rewriting with these rules (in the order found, without repeats).
+    Equal { used: Vec<String> },
+    /// No rewriting within the bound made them equal; the normalized difference of the most
+    /// rewritten forms.
+    Different { residual: String },
+}
+
+/// How many rewrites each side may take, and how many forms each side may collect.
+const MAX_DEPTH: usize = 4;
+const MAX_FORMS: usize = 300;
+
+struct Form {
+    expr: Expr,
+    used: Vec<String>,
+    forward_only: bool,
+}
+
+/// Searches for rewrites of `lhs` and `rhs` with `rules` that meet in one normal form.
+pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[RewriteRule], ctx: &Context, kinds: &Kinds, depth: usize) -> Result<Outcome, String> {
+    let engine = engine().map_err(|e| e.to_string())?;
+    let depth = depth.min(MAX_DEPTH);
+    let mut sides: [Vec<Form>; 2] = [
+        vec![Form { expr: canonical_indices(lhs), used: vec![], forward_only: true }],
+        vec![Form { expr: canonical_indices(rhs), used: vec![], forward_only: true }],
+    ];
+    let mut seen: [HashSet<Expr>; 2] = [HashSet::from([sides[0][0].expr.clone()]), HashSet::from([sides[1][0].expr.clone()])];
+    let mut canon: [HashMap<String, usize>; 2] = [HashMap::new(), HashMap::new()];
+    let mut frontier = [0usize, 0usize];
+    for level in 0..=depth {
+        // Normal forms of the forms added since the last level, then look for a meeting.
+        for side in 0..2 {
+            let new = &sides[side][frontier[side]..];
+            let terms = new.iter().map(|f| to_term(&f.expr, kinds)).collect::<Result<Vec<_>, _>>()?;
+            let forms = engine.canonical(terms).map_err(|e| e.to_string())?;
+            for (i, text) in forms.into_iter().enumerate() {
+                let index = frontier[side] + i;
+                canon[side].entry(text.clone()).or_insert(index);
+                if let Some(&other) = canon[1 - side].get(&text) {
+                    let (l, r) = if side == 0 { (index, other) } else { (other, index) };
+                    let mut used = sides[0][l].used.clone();
+                    for u in &sides[1][r].used {
+                        if !used.contains(u) {
+                            used.push(u.clone());
+                        }
+                    }
+                    return Ok(Outcome::Equal { used });
+                }
+            }
+        }
+        if level == depth {
+            break;
+        }
+        for side in 0..2 {
+            let start = frontier[side];
+            frontier[side] = sides[side].len();
+            for i in start..frontier[side] {
+                for rule in rules {
+                    for direction in [Direction::Forward, Direction::Backward] {
+                        for expr in rewrites(&sides[side][i].expr, rule, direction, ctx) {
+                            if sides[side].len() >= MAX_FORMS || !seen[side].insert(expr.clone()) {
+                                continue;
+                            }
+                            let mut used = sides[side][i].used.clone();
+                            if !used.contains(&rule.name) {
+                                used.push(rule.name.clone());
+                            }
+                            let forward_only = sides[side][i].forward_only && direction == Direction::Forward;
+                            sides[side].push(Form { expr, used, forward_only });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // The most rewritten forward forms show what is left to explain.
+    let pick = |side: &Vec<Form>| side.iter().rev().find(|f| f.forward_only).map_or(side[0].expr.clone(), |f| f.expr.clone());
+    let (a, b) = (pick(&sides[0]), pick(&sides[1]));
+    let (zero, residual) = engine.difference(to_term(&a, kinds)?, to_term(&b, kinds)?).map_err(|e| e.to_string())?;
+    if zero {
+        // Canonical text can differ for equal rational functions; the difference decides.
+        let mut used = sides[0].iter().rev().find(|f| f.forward_only).map_or(vec![], |f| f.used.clone());
+        for u in sides[1].iter().rev().find(|f| f.forward_only).map_or(vec![], |f| f.used.clone()) {
+            if !used.contains(&u) {
+                used.push(u);
+            }
+        }
+        return Ok(Outcome::Equal { used });
+    }
+    Ok(Outcome::Different { residual })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Span;
+
+    fn kinds(pairs: &[(&str, Kind)]) -> Kinds {
+        Kinds(pairs.iter().map(|(n, k)| (n.to_string(), k.clone())).collect())
+    }
+
+    fn name(n: &str) -> Expr {
+        Expr::name(n, Span::default())
+    }
+
+    #[test]
+    fn matrix_products_keep_their_order_and_scalars_commute() {
+        let k = kinds(&[("W", Kind::Matrix), ("U", Kind::Matrix), ("a", Kind::Scalar)]);
+        let wu = Expr::bin(BinOp::Mul, name("W"), name("U"));
+        let uw = Expr::bin(BinOp::Mul, name("U"), name("W"));
+        let ctx = Context::default();
+        assert!(matches!(prove_equal(&wu, &uw, &[], &ctx, &k, 0).unwrap(), Outcome::Different { .. }));
+        let a_wu = Expr::bin(BinOp::Mul, name("a"), wu.clone());
+        let w_a_u = Expr::bin(BinOp::Mul, Expr::bin(BinOp::Mul, name("W"), name("a")), name("U"));
+        assert!(matches!(prove_equal(&a_wu, &w_a_u, &[], &ctx, &k, 0).unwrap(), Outcome::Equal { .. }));
+    }
+
+    #[test]
+    fn distribution_over_sums_is_ordered() {
+        let k = kinds(&[("W", Kind::Matrix), ("x", Kind::Vector), ("y", Kind::Vector)]);
+        let lhs = Expr::bin(BinOp::Mul, name("W"), Expr::bin(BinOp::Add, name("x"), name("y")));
+        let rhs = Expr::bin(BinOp::Add, Expr::bin(BinOp::Mul, name("W"), name("x")), Expr::bin(BinOp::Mul, name("W"), name("y")));
+        assert!(matches!(prove_equal(&lhs, &rhs, &[], &Context::default(), &k, 0).unwrap(), Outcome::Equal { .. }));
+        let wrong = Expr::bin(BinOp::Add, Expr::bin(BinOp::Mul, name("x"), name("W")), Expr::bin(BinOp::Mul, name("W"), name("y")));
+        assert!(matches!(prove_equal(&lhs, &wrong, &[], &Context::default(), &k, 0).unwrap(), Outcome::Different { .. }));
+    }
+
+    #[test]
+    fn transpose_reverses_products() {
+        let k = kinds(&[("A", Kind::Matrix), ("B", Kind::Matrix)]);
+        let ab_t = Expr::new(ExprKind::Transpose(Box::new(Expr::bin(BinOp::Mul, name("A"), name("B")))), Span::default());
+        let bt_at = Expr::bin(
+            BinOp::Mul,
+            Expr::new(ExprKind::Transpose(Box::new(name("B"))), Span::default()),
+            Expr::new(ExprKind::Transpose(Box::new(name("A"))), Span::default()),
+        );
+        assert!(matches!(prove_equal(&ab_t, &bt_at, &[], &Context::default(), &k, 0).unwrap(), Outcome::Equal { .. }));
+    }
+}

@@ -1,0 +1,156 @@
+//! Markdown prose to LaTeX, and escaping of user text. Tera escapes only by file suffix, so
+//! the LaTeX template applies the `tex` filter defined here to every piece of user text.
+
+use pulldown_cmark::{Event, HeadingLevel, Tag, TagEnd};
+
+/// Escapes text for LaTeX's text mode; Unicode math letters become inline math, so that
+/// pdflatex with utf8 input accepts them.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\textbackslash{}"),
+            '{' => out.push_str("\\{"),
+            '}' => out.push_str("\\}"),
+            '$' => out.push_str("\\$"),
+            '&' => out.push_str("\\&"),
+            '#' => out.push_str("\\#"),
+            '%' => out.push_str("\\%"),
+            '_' => out.push_str("\\_"),
+            '^' => out.push_str("\\textasciicircum{}"),
+            '~' => out.push_str("\\textasciitilde{}"),
+            '<' => out.push_str("\\textless{}"),
+            '>' => out.push_str("\\textgreater{}"),
+            '|' => out.push_str("\\textbar{}"),
+            c => match unicode_math(c) {
+                Some(m) => {
+                    out.push('$');
+                    out.push_str(m);
+                    out.push('$');
+                }
+                None => out.push(c),
+            },
+        }
+    }
+    out
+}
+
+fn unicode_math(c: char) -> Option<&'static str> {
+    Some(match c {
+        'α' => "\\alpha",
+        'β' => "\\beta",
+        'γ' => "\\gamma",
+        'δ' => "\\delta",
+        'ε' => "\\epsilon",
+        'η' => "\\eta",
+        'θ' => "\\theta",
+        'λ' => "\\lambda",
+        'μ' => "\\mu",
+        'π' => "\\pi",
+        'ρ' => "\\rho",
+        'σ' => "\\sigma",
+        'τ' => "\\tau",
+        'φ' => "\\phi",
+        'ω' => "\\omega",
+        'Δ' => "\\Delta",
+        'Σ' => "\\Sigma",
+        '−' => "-",
+        '≤' => "\\le",
+        '≥' => "\\ge",
+        '≠' => "\\ne",
+        '≈' => "\\approx",
+        '→' => "\\to",
+        '·' => "\\cdot",
+        '×' => "\\times",
+        '∞' => "\\infty",
+        '∈' => "\\in",
+        '√' => "\\surd",
+        '‖' => "\\Vert",
+        '✓' => "\\checkmark",
+        '✗' => "\\times",
+        _ => return None,
+    })
+}
+
+/// Converts Markdown prose to LaTeX: headings, emphasis, lists, code, links and math.
+/// Raw HTML is shown as text, never interpreted.
+pub fn markdown_to_latex(markdown: &str) -> String {
+    let mut out = String::new();
+    let mut lists: Vec<bool> = Vec::new();
+    for event in crate::source::markdown_parser(markdown) {
+        match event {
+            Event::Start(tag) => match tag {
+                Tag::Heading { level, .. } => out.push_str(match level {
+                    HeadingLevel::H1 => "\n\\section*{",
+                    HeadingLevel::H2 => "\n\\subsection*{",
+                    HeadingLevel::H3 => "\n\\subsubsection*{",
+                    _ => "\n\\paragraph*{",
+                }),
+                Tag::Paragraph => out.push('\n'),
+                Tag::Emphasis => out.push_str("\\emph{"),
+                Tag::Strong => out.push_str("\\textbf{"),
+                Tag::Strikethrough => out.push_str("\\sout{"),
+                Tag::Link { dest_url, .. } => out.push_str(&format!("\\href{{{}}}{{", escape_url(&dest_url))),
+                Tag::List(start) => {
+                    lists.push(start.is_some());
+                    out.push_str(if start.is_some() { "\n\\begin{enumerate}\n" } else { "\n\\begin{itemize}\n" });
+                }
+                Tag::Item => out.push_str("\\item "),
+                Tag::BlockQuote(_) => out.push_str("\n\\begin{quote}\n"),
+                Tag::CodeBlock(_) => out.push_str("\n\\begin{verbatim}\n"),
+                _ => {}
+            },
+            Event::End(tag) => match tag {
+                TagEnd::Heading(_) => out.push_str("}\n"),
+                TagEnd::Paragraph => out.push('\n'),
+                TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link => out.push('}'),
+                TagEnd::List(_) => {
+                    let ordered = lists.pop().unwrap_or(false);
+                    out.push_str(if ordered { "\\end{enumerate}\n" } else { "\\end{itemize}\n" });
+                }
+                TagEnd::Item => out.push('\n'),
+                TagEnd::BlockQuote(_) => out.push_str("\\end{quote}\n"),
+                TagEnd::CodeBlock => out.push_str("\\end{verbatim}\n"),
+                _ => {}
+            },
+            Event::Text(text) => out.push_str(&escape(&text)),
+            Event::Code(code) => out.push_str(&format!("\\texttt{{{}}}", escape(&code))),
+            Event::InlineMath(math) => out.push_str(&format!("${math}$")),
+            Event::DisplayMath(math) => out.push_str(&format!("\n\\[{math}\\]\n")),
+            Event::Html(html) | Event::InlineHtml(html) => out.push_str(&escape(&html)),
+            Event::SoftBreak => out.push('\n'),
+            Event::HardBreak => out.push_str("\\\\\n"),
+            Event::Rule => out.push_str("\n\\medskip\\hrule\\medskip\n"),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn escape_url(url: &str) -> String {
+    url.replace('\\', "/").replace('%', "\\%").replace('#', "\\#").replace('{', "%7B").replace('}', "%7D")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_characters_are_escaped() {
+        assert_eq!(escape("50% & $5 #1 a_b {x} ~ ^"), "50\\% \\& \\$5 \\#1 a\\_b \\{x\\} \\textasciitilde{} \\textasciicircum{}");
+        assert_eq!(escape("β ≤ 1"), "$\\beta$ $\\le$ 1");
+    }
+
+    #[test]
+    fn prose_becomes_latex_with_math_kept() {
+        let tex = markdown_to_latex("## 2.1 Title\n\nSome *emph* and `code_x` with $a_t$ and 5%.\n\n- one\n- two\n\n$$x^2$$\n\n<b>raw</b>\n");
+        assert!(tex.contains("\\subsection*{2.1 Title}"), "{tex}");
+        assert!(tex.contains("\\emph{emph}"));
+        assert!(tex.contains("\\texttt{code\\_x}"));
+        assert!(tex.contains("$a_t$"));
+        assert!(tex.contains("5\\%"));
+        assert!(tex.contains("\\begin{itemize}\n\\item one"));
+        assert!(tex.contains("\\[x^2\\]"));
+        assert!(tex.contains("\\textless{}b\\textgreater{}raw"), "{tex}");
+    }
+}
