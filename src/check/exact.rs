@@ -5,7 +5,7 @@
 //! element and every application of an uninterpreted function its own random rational (the
 //! same one each time it is asked for: a consistent "oracle"), and computes everything a
 //! `def` or `given` defines from its definition. A step holds in the model when both sides
-//! evaluate to the same rational; a counterexample lists the free values that were drawn.
+//! evaluate to the same rational; a counterexample lists the free values the two sides used.
 
 use std::collections::{HashMap, HashSet};
 
@@ -70,7 +70,10 @@ pub struct Model<'s> {
     spec: &'s ModelSpec,
     rng: ChaCha8Rng,
     values: HashMap<(String, Vec<BigRational>), BigRational>,
-    drawn: Vec<(String, BigRational)>,
+    /// Labels of the free values drawn so far (`g[2]`, `beta`).
+    labels: HashMap<(String, Vec<BigRational>), String>,
+    /// The free values an evaluation used, in order: what a counterexample shows.
+    touched: Vec<(String, BigRational)>,
     in_progress: HashSet<(String, Vec<BigRational>)>,
     /// A definition whose value is scaled by a factor: the negative control of trajectories.
     perturbed: Option<(String, BigRational)>,
@@ -82,7 +85,8 @@ impl<'s> Model<'s> {
             spec,
             rng: ChaCha8Rng::seed_from_u64(seed),
             values: HashMap::new(),
-            drawn: Vec::new(),
+            labels: HashMap::new(),
+            touched: Vec::new(),
             in_progress: HashSet::new(),
             perturbed: None,
         }
@@ -95,7 +99,8 @@ impl<'s> Model<'s> {
     /// A fresh point: forget every value, keep the random stream.
     fn reset(&mut self) {
         self.values.clear();
-        self.drawn.clear();
+        self.labels.clear();
+        self.touched.clear();
         self.in_progress.clear();
     }
 
@@ -178,8 +183,12 @@ impl<'s> Model<'s> {
         Ok(f.rel.holds(a.cmp(&b)))
     }
 
-    fn record(&mut self, label: String, value: &BigRational) {
-        self.drawn.push((label, value.clone()));
+    fn touch(&mut self, key: &(String, Vec<BigRational>), value: &BigRational) {
+        if let Some(label) = self.labels.get(key) {
+            if !self.touched.iter().any(|(l, _)| l == label) {
+                self.touched.push((label.clone(), value.clone()));
+            }
+        }
     }
 
     pub fn eval(&mut self, e: &Expr, env: &HashMap<String, BigRational>) -> Result<BigRational, Stop> {
@@ -241,8 +250,9 @@ impl<'s> Model<'s> {
     /// or drawn.
     fn value(&mut self, name: &str, args: Vec<BigRational>, e: &Expr) -> Result<BigRational, Stop> {
         let key = (name.to_string(), args);
-        if let Some(v) = self.values.get(&key) {
-            return Ok(v.clone());
+        if let Some(v) = self.values.get(&key).cloned() {
+            self.touch(&key, &v);
+            return Ok(v);
         }
         let kind = self.spec.kinds.0.get(name).cloned().unwrap_or(Kind::Scalar);
         let element = match &kind {
@@ -272,7 +282,8 @@ impl<'s> Model<'s> {
                     }
                     _ => name.to_string(),
                 };
-                self.record(label, &v);
+                self.labels.insert(key.clone(), label);
+                self.touch(&key, &v);
                 v
             }
         };
@@ -477,13 +488,14 @@ pub fn check(
             if !draw_binders(&mut m, binders, conditions, &mut env)? {
                 return Err(Stop::NotApplicable("no values of the variables satisfy the `for` conditions".into()));
             }
+            m.touched.clear();
             let (a, b) = (m.eval(lhs, &env)?, m.eval(rhs, &env)?);
             if rel.holds(a.cmp(&b)) {
                 return Ok(None);
             }
             let mut values: Vec<(String, String)> =
                 binders.iter().filter_map(|b| env.get(&b.var).map(|v| (b.var.clone(), v.to_string()))).collect();
-            values.extend(m.drawn.iter().map(|(k, v)| (k.clone(), v.to_string())));
+            values.extend(m.touched.iter().map(|(k, v)| (k.clone(), v.to_string())));
             Ok(Some(Counterexample { values, lhs: a.to_string(), rhs: b.to_string() }))
         })();
         match outcome {

@@ -447,7 +447,7 @@ fn exact_layer(s: &StepScope, lhs: &Expr, rel: Rel, rhs: &Expr, seed: u64) -> La
     let binders: Vec<Binder> = s.binders.iter().filter(|b| !s.fixed.contains_key(&b.var)).cloned().collect();
     let verdict = exact::check(&s.known.model, lhs, rel, rhs, &binders, &s.conditions, &s.fixed, s.samples, seed);
     let (verdict, detail, counterexample) = match verdict {
-        ExactVerdict::Holds { samples } => (Verdict::Holds, format!("holds at {samples} random rational points (seed {seed})"), None),
+        ExactVerdict::Holds { samples } => (Verdict::Holds, format!("at {samples} random rational points (seed {seed})"), None),
         ExactVerdict::Refuted(cx) => (Verdict::Refuted, format!("fails at a random rational point (seed {seed})"), Some(cx)),
         ExactVerdict::NotApplicable(reason) => (Verdict::NotApplicable, reason, None),
     };

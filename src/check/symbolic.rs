@@ -296,7 +296,31 @@ pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[RewriteRule], ctx: &Context,
         }
         return Ok(Outcome::Equal { used });
     }
-    Ok(Outcome::Different { residual })
+    Ok(Outcome::Different { residual: readable(&residual, kinds) })
+}
+
+/// Engine text in the language's spelling: sequence elements `v(t-1)` read `v[t-1]`.
+fn readable(text: &str, kinds: &Kinds) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut closers: Vec<char> = Vec::new();
+    let mut word = String::new();
+    for c in text.chars() {
+        match c {
+            '(' => {
+                let sequence = matches!(kinds.0.get(&word), Some(Kind::Sequence(_)));
+                closers.push(if sequence { ']' } else { ')' });
+                out.push(if sequence { '[' } else { '(' });
+            }
+            ')' => out.push(closers.pop().unwrap_or(')')),
+            _ => out.push(c),
+        }
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            word.clear();
+        }
+    }
+    out
 }
 
 #[cfg(test)]

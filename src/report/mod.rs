@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::Loaded;
 use crate::check::{ClaimResult, LayerResult, Results, Status, Verdict};
-use crate::language::ast::{Decl, Proof, Rule, Statement};
+use crate::language::ast::{Decl, Fact, Proof, Rule, Statement};
 use crate::language::{Document, Item, Scope, latex as expr_latex};
 
 pub use latex::{escape as tex_escape, markdown_to_latex};
@@ -347,8 +347,7 @@ fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimRe
                     match statement {
                         Statement::Let(decls) => rows.push(let_row(decls, scope, files)),
                         Statement::Assume(facts, span) => {
-                            let tex: Vec<String> = facts.iter().map(|f| expr_latex::relation(&f.lhs, f.rel, &f.rhs, scope)).collect();
-                            rows.push(StatementRow { keyword: "assume", name: String::new(), tex: tex.join(",\\quad "), source: source_line(files, *span), line: files.line(*span) });
+                            rows.push(StatementRow { keyword: "assume", name: String::new(), tex: facts_tex(facts, scope), source: source_line(files, *span), line: files.line(*span) });
                         }
                         Statement::Rule(rule) => match claims.get(rule.name.as_str()) {
                             Some(result) => {
@@ -385,12 +384,27 @@ fn let_row(decls: &[Decl], scope: &Scope, files: &crate::diagnostic::SourceFiles
     }
 }
 
+/// Facts as written: `0 < a`, `a < 1` read `0 < a < 1` again.
+fn facts_tex(facts: &[Fact], scope: &Scope) -> String {
+    let mut out = String::new();
+    for (i, f) in facts.iter().enumerate() {
+        let continues = i > 0 && facts[i - 1].rhs == f.lhs;
+        if !continues {
+            if i > 0 {
+                out.push_str(",\\quad ");
+            }
+            out.push_str(&expr_latex::expr(&f.lhs, scope));
+        }
+        out.push_str(&format!(" {} {}", f.rel.latex(), expr_latex::expr(&f.rhs, scope)));
+    }
+    out
+}
+
 fn rule_tex(rule: &Rule, scope: &Scope) -> String {
     let r = &rule.relation;
     let mut tex = expr_latex::relation(&r.lhs, r.rel, &r.rhs, scope);
     if !rule.conditions.is_empty() {
-        let conds: Vec<String> = rule.conditions.iter().map(|c| expr_latex::relation(&c.lhs, c.rel, &c.rhs, scope)).collect();
-        tex.push_str(&format!("\\quad \\text{{for }} {}", conds.join(",\\ ")));
+        tex.push_str(&format!("\\quad \\text{{for }} {}", facts_tex(&rule.conditions, scope)));
     }
     tex
 }
