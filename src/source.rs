@@ -43,7 +43,6 @@ pub fn markdown_parser(text: &str) -> Parser<'_> {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_MATH);
     options.insert(Options::ENABLE_TABLES);
-    options.insert(Options::ENABLE_STRIKETHROUGH);
     Parser::new_ext(text, options)
 }
 

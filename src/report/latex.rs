@@ -89,7 +89,6 @@ pub fn markdown_to_latex(markdown: &str) -> String {
                 Tag::Paragraph => out.push('\n'),
                 Tag::Emphasis => out.push_str("\\emph{"),
                 Tag::Strong => out.push_str("\\textbf{"),
-                Tag::Strikethrough => out.push_str("\\sout{"),
                 Tag::Link { dest_url, .. } => out.push_str(&format!("\\href{{{}}}{{", escape_url(&dest_url))),
                 Tag::List(start) => {
                     lists.push(start.is_some());
@@ -103,7 +102,7 @@ pub fn markdown_to_latex(markdown: &str) -> String {
             Event::End(tag) => match tag {
                 TagEnd::Heading(_) => out.push_str("}\n"),
                 TagEnd::Paragraph => out.push('\n'),
-                TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link => out.push('}'),
+                TagEnd::Emphasis | TagEnd::Strong | TagEnd::Link => out.push('}'),
                 TagEnd::List(_) => {
                     let ordered = lists.pop().unwrap_or(false);
                     out.push_str(if ordered { "\\end{enumerate}\n" } else { "\\end{itemize}\n" });

@@ -50,3 +50,32 @@ fn an_input_error_leaves_an_existing_report_untouched() {
     let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(entries.len(), 1, "no temp or new files: {entries:?}");
 }
+
+/// Runs pdflatex twice (for references) on `report.tex` in `dir`; returns the final log.
+fn pdflatex(dir: &std::path::Path) -> Option<String> {
+    if std::process::Command::new("pdflatex").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: pdflatex is not installed here (CI installs it through .ci/run)");
+        return None;
+    }
+    for _ in 0..2 {
+        let out = std::process::Command::new("pdflatex")
+            .args(["-interaction=nonstopmode", "-halt-on-error", "report.tex"])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "pdflatex failed:\n{}", text(&out.stdout));
+    }
+    Some(std::fs::read_to_string(dir.join("report.log")).unwrap())
+}
+
+#[test]
+fn the_latex_report_compiles_without_errors_or_undefined_references() {
+    for (input, name) in [("derivations", "latex-ok"), ("tests/data/err/sign_slip.md", "latex-failing"), ("tests/data/ok/small.md", "latex-small")] {
+        let dir = scratch(name);
+        derivcheck(&["report", input, "-o", dir.to_str().unwrap()]);
+        let Some(log) = pdflatex(&dir) else { return };
+        assert!(!log.lines().any(|l| l.starts_with('!')), "LaTeX errors for {input}:\n{log}");
+        assert!(!log.contains("undefined references") && !log.contains("Reference `"), "undefined references for {input}");
+        assert!(dir.join("report.pdf").is_file());
+    }
+}
