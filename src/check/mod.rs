@@ -44,6 +44,42 @@ pub enum Layer {
     Symbolic,
     Exact,
     Trajectory,
+    /// Expand a claim from its definitions at concrete indices and compare symbolically.
+    Unroll,
+    /// Simulation with the file's own definitions and declared distributions.
+    MonteCarlo,
+    /// High-precision or larger-shape floating-point evaluation where exact does not apply.
+    Float,
+    /// Exact operation counts of two evaluation orders.
+    Cost,
+}
+
+/// A figure for the report: curves over a common x axis (Monte Carlo estimates with their
+/// intervals against the claimed values, error against sample size on log-log axes, …).
+#[derive(Debug, Clone, Serialize)]
+pub struct Plot {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub log_x: bool,
+    pub log_y: bool,
+    pub curves: Vec<Curve>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Curve {
+    pub label: String,
+    /// `(x, y)` points in order of x.
+    pub points: Vec<(f64, f64)>,
+    /// Optional interval per point, `(low, high)`: drawn as error bars or a band.
+    pub intervals: Option<Vec<(f64, f64)>>,
+}
+
+/// A table of numbers for the report (estimates, intervals, counts).
+#[derive(Debug, Clone, Serialize)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -71,6 +107,9 @@ pub struct LayerResult {
     pub verdict: Verdict,
     pub detail: String,
     pub counterexample: Option<Counterexample>,
+    /// Numbers behind the verdict, for the report (Monte Carlo estimates, op counts).
+    pub table: Option<Table>,
+    pub plot: Option<Plot>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -396,7 +435,7 @@ fn check_step(lhs: &Expr, step: &Step, s: &StepScope, files: &SourceFiles, seed:
 }
 
 fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> LayerResult {
-    let layer = |verdict, detail: String| LayerResult { layer: Layer::Symbolic, verdict, detail, counterexample: None };
+    let layer = |verdict, detail: String| LayerResult { layer: Layer::Symbolic, verdict, detail, counterexample: None, table: None, plot: None };
     if step.rel != Rel::Eq {
         return layer(Verdict::NotShown, "inequality steps are checked by the exact layer only in this version".into());
     }
@@ -451,7 +490,7 @@ fn exact_layer(s: &StepScope, lhs: &Expr, rel: Rel, rhs: &Expr, seed: u64) -> La
         ExactVerdict::Refuted(cx) => (Verdict::Refuted, format!("fails at a random rational point (seed {seed})"), Some(cx)),
         ExactVerdict::NotApplicable(reason) => (Verdict::NotApplicable, reason, None),
     };
-    LayerResult { layer: Layer::Exact, verdict, detail, counterexample }
+    LayerResult { layer: Layer::Exact, verdict, detail, counterexample, table: None, plot: None }
 }
 
 /// The factor by which the control run scales the perturbed `given`: a wrong coefficient.
@@ -462,7 +501,7 @@ fn trajectory_layer(model: &ModelSpec, relation: &crate::language::ast::Relation
     let mut kinds = model.kinds.clone();
     kinds.0.insert(var.to_string(), Kind::Integer);
     let model = ModelSpec { kinds, ..model.clone() };
-    let layer = |verdict, detail: String, counterexample| LayerResult { layer: Layer::Trajectory, verdict, detail, counterexample };
+    let layer = |verdict, detail: String, counterexample| LayerResult { layer: Layer::Trajectory, verdict, detail, counterexample, table: None, plot: None };
     let run = exact::trajectory(&model, &relation.lhs, &relation.rhs, var, from, to, TRAJECTORY_RUNS, None, seed);
     let run = match run {
         Err(reason) => return layer(Verdict::NotApplicable, reason, None),
