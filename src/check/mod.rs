@@ -7,6 +7,8 @@
 
 pub mod engine;
 mod exact;
+mod lemmas;
+mod model;
 mod rewrite;
 mod symbolic;
 
@@ -19,9 +21,10 @@ use crate::diagnostic::SourceFiles;
 use crate::language::ast::{Binder, Check, Expr, ExprKind, Fact, Justification, Kind, Proof, Rel, Rule, RuleKind, Statement, Step};
 use crate::language::{Document, Item};
 pub use exact::Counterexample;
-use exact::{Definition, ExactVerdict, ModelSpec};
+use exact::Verdict as ExactVerdict;
+use model::{Definition, ModelSpec};
 use rewrite::{Context, RewriteRule};
-use symbolic::{Kinds, Outcome};
+use symbolic::{Kinds, Outcome, Rule as SearchRule};
 
 /// Settings of one run.
 #[derive(Debug, Clone)]
@@ -439,13 +442,21 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> LayerResult {
     if step.rel != Rel::Eq {
         return layer(Verdict::NotShown, "inequality steps are checked by the exact layer only in this version".into());
     }
-    let all: Vec<RewriteRule> = s.known.rules.iter().cloned().chain(s.hypothesis.clone()).collect();
-    let (rules, depth, cited): (Vec<RewriteRule>, usize, Vec<String>) = match &step.by {
+    let all: Vec<SearchRule> = s
+        .known
+        .rules
+        .iter()
+        .cloned()
+        .chain(s.hypothesis.clone())
+        .map(SearchRule::Equation)
+        .chain(lemmas::ALL.iter().map(|l| SearchRule::Lemma(*l)))
+        .collect();
+    let (rules, depth, cited): (Vec<SearchRule>, usize, Vec<String>) = match &step.by {
         Justification::Algebra => (vec![], 0, vec![]),
         Justification::Search => (all.clone(), 3, vec![]),
         Justification::Rules(names) => {
             let names: Vec<String> = names.iter().map(|(n, _)| n.clone()).collect();
-            (all.iter().filter(|r| names.contains(&r.name)).cloned().collect(), 4, names)
+            (all.iter().filter(|r| names.iter().any(|n| n == r.name())).cloned().collect(), 4, names)
         }
     };
     match symbolic::prove_equal(lhs, &step.rhs, &rules, &s.context, s.kinds, depth) {
@@ -484,7 +495,7 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> LayerResult {
 
 fn exact_layer(s: &StepScope, lhs: &Expr, rel: Rel, rhs: &Expr, seed: u64) -> LayerResult {
     let binders: Vec<Binder> = s.binders.iter().filter(|b| !s.fixed.contains_key(&b.var)).cloned().collect();
-    let verdict = exact::check(&s.known.model, lhs, rel, rhs, &binders, &s.conditions, &s.fixed, s.samples, seed);
+    let verdict = exact::check::<BigRational>(&s.known.model, lhs, rel, rhs, &binders, &s.conditions, &s.fixed, s.samples, seed);
     let (verdict, detail, counterexample) = match verdict {
         ExactVerdict::Holds { samples } => (Verdict::Holds, format!("at {samples} random rational points (seed {seed})"), None),
         ExactVerdict::Refuted(cx) => (Verdict::Refuted, format!("fails at a random rational point (seed {seed})"), Some(cx)),
@@ -502,7 +513,7 @@ fn trajectory_layer(model: &ModelSpec, relation: &crate::language::ast::Relation
     kinds.0.insert(var.to_string(), Kind::Integer);
     let model = ModelSpec { kinds, ..model.clone() };
     let layer = |verdict, detail: String, counterexample| LayerResult { layer: Layer::Trajectory, verdict, detail, counterexample, table: None, plot: None };
-    let run = exact::trajectory(&model, &relation.lhs, &relation.rhs, var, from, to, TRAJECTORY_RUNS, None, seed);
+    let run = exact::trajectory::<BigRational>(&model, &relation.lhs, &relation.rhs, var, from, to, TRAJECTORY_RUNS, None, seed);
     let run = match run {
         Err(reason) => return layer(Verdict::NotApplicable, reason, None),
         Ok(r) => r,
@@ -519,7 +530,7 @@ fn trajectory_layer(model: &ModelSpec, relation: &crate::language::ast::Relation
         return layer(Verdict::Holds, detail, None);
     };
     let factor = BigRational::new(CONTROL_FACTOR.0.into(), CONTROL_FACTOR.1.into());
-    match exact::trajectory(&model, &relation.lhs, &relation.rhs, var, from, to, 1, Some((given, factor)), seed) {
+    match exact::trajectory::<BigRational>(&model, &relation.lhs, &relation.rhs, var, from, to, 1, Some((given, factor)), seed) {
         Ok(control_run) => match control_run.mismatch {
             Some((_, t, _, _)) => {
                 detail.push_str(&format!(

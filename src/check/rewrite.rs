@@ -204,6 +204,11 @@ impl Context {
     }
 }
 
+/// An integer expression written canonically (`t - 1 + 1` → `t`), or as it is.
+pub fn canonical_index(e: &Expr) -> Expr {
+    Affine::of(e).map_or_else(|| canonical_indices(e), |a| a.to_expr(e.span))
+}
+
 /// Rewrites `e` with every integer index written canonically (`t - 1 + 1` → `t`), so that
 /// syntactic matching sees equal indices as equal.
 pub fn canonical_indices(e: &Expr) -> Expr {
@@ -211,7 +216,7 @@ pub fn canonical_indices(e: &Expr) -> Expr {
         ExprKind::Index(n, args) => Expr::new(
             ExprKind::Index(
                 n.clone(),
-                args.iter().map(|a| Affine::of(a).map_or_else(|| canonical_indices(a), |af| af.to_expr(a.span))).collect(),
+                args.iter().map(canonical_index).collect(),
             ),
             e.span,
         ),

@@ -9,6 +9,7 @@ use num_rational::BigRational;
 use num_traits::{One, ToPrimitive};
 
 use super::engine::{Term, engine};
+use super::lemmas::{self, Lemma};
 use super::rewrite::{Context, Direction, RewriteRule, canonical_indices, rewrites};
 use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, Kind};
 
@@ -29,19 +30,23 @@ impl Kinds {
         let join = |a: Kind, b: Kind| if a == Kind::Scalar { b } else if b == Kind::Scalar || a == Kind::Matrix { a } else { b };
         match &e.kind {
             ExprKind::Num(_) => Kind::Scalar,
+            ExprKind::Name(n) if n == "ones" && !self.0.contains_key(n) => Kind::Vector,
+            ExprKind::Name(n) if n == "I" && !self.0.contains_key(n) => Kind::Matrix,
             ExprKind::Name(n) => self.of_name(n),
             ExprKind::Index(n, _) => match self.of_name(n) {
                 Kind::Sequence(of) => *of,
                 k => k,
             },
             ExprKind::Call(f, args) => {
-                if crate::language::BUILTIN_FUNCTIONS.contains(&f.as_str()) {
+                if matches!(f.as_str(), "diag" | "exp_elem" | "softmax_row" | "softmax_col") {
+                    Kind::Matrix
+                } else if crate::language::BUILTIN_FUNCTIONS.contains(&f.as_str()) {
                     Kind::Scalar
                 } else {
                     args.iter().map(|a| self.of(a)).fold(Kind::Scalar, join)
                 }
             }
-            ExprKind::BigOp { body, .. } => self.of(body),
+            ExprKind::BigOp { body, .. } | ExprKind::Expect { body, .. } => self.of(body),
             ExprKind::Neg(a) | ExprKind::Transpose(a) => self.of(a),
             ExprKind::Bin(BinOp::Pow | BinOp::Div, a, _) => self.of(a),
             ExprKind::Bin(_, a, b) => join(self.of(a), self.of(b)),
@@ -56,7 +61,7 @@ fn num(n: i64) -> Term {
 /// Our expression as an engine term. Scalars map one to one; non-scalar products become
 /// ordered `mm(…)` words with their scalar coefficients pulled out.
 pub fn to_term(e: &Expr, kinds: &Kinds) -> Result<Term, String> {
-    Translator { kinds, bound: Vec::new() }.term(e)
+    Translator { kinds, bound: Vec::new() }.term(&lemmas::normalize_sums(e))
 }
 
 struct Translator<'k> {
@@ -71,19 +76,7 @@ impl Translator<'_> {
             self.scalar(e)
         } else {
             let words = self.words(e)?;
-            Ok(Term::Add(
-                words
-                    .into_iter()
-                    .map(|(c, w)| {
-                        let w = match w.len() {
-                            0 => num(1),
-                            1 => w.into_iter().next().expect("one factor"),
-                            _ => Term::Fn("mm".into(), w),
-                        };
-                        Term::Mul(vec![c, w])
-                    })
-                    .collect(),
-            ))
+            Ok(Term::Add(words.into_iter().map(|(c, w)| Term::Mul(vec![c, word_term(w)])).collect()))
         }
     }
 
@@ -98,11 +91,16 @@ impl Translator<'_> {
         Ok(match &e.kind {
             ExprKind::Num(n) => Term::Num(n.clone()),
             ExprKind::Name(n) => self.name(n),
+            ExprKind::Call(f, args) if f == "dot" => self.dot(&args[0], &args[1])?,
+            ExprKind::Call(f, args) if f == "norm" => {
+                Term::Pow(Box::new(self.dot(&args[0], &args[0])?), Box::new(Term::Num(BigRational::new(1.into(), 2.into()))))
+            }
             ExprKind::Index(n, args) | ExprKind::Call(n, args) => {
                 let args = args.iter().map(|a| self.term(a)).collect::<Result<_, _>>()?;
                 Term::Fn(n.clone(), args)
             }
             ExprKind::BigOp { .. } => self.big_op(e)?,
+            ExprKind::Expect { .. } => self.expectation(e)?,
             ExprKind::Neg(a) => Term::Mul(vec![num(-1), self.scalar(a)?]),
             ExprKind::Transpose(a) => self.scalar(a)?,
             ExprKind::Bin(op, a, b) => {
@@ -116,6 +114,36 @@ impl Translator<'_> {
                 }
             }
         })
+    }
+
+    /// `dot` is bilinear and symmetric: expanded over sums, scalars pulled out, and each
+    /// pair of words written in one order.
+    fn dot(&mut self, x: &Expr, y: &Expr) -> Result<Term, String> {
+        let (xs, ys) = (self.words(x)?, self.words(y)?);
+        let mut terms = Vec::new();
+        for (c1, w1) in &xs {
+            for (c2, w2) in &ys {
+                let (a, b) = (word_term(w1.clone()), word_term(w2.clone()));
+                let pair = if format!("{a:?}") <= format!("{b:?}") { vec![a, b] } else { vec![b, a] };
+                terms.push(Term::Mul(vec![c1.clone(), c2.clone(), Term::Fn("dot".into(), pair)]));
+            }
+        }
+        Ok(Term::Add(terms))
+    }
+
+    fn expectation(&mut self, e: &Expr) -> Result<Term, String> {
+        let ExprKind::Expect { gaussian, body } = &e.kind else { unreachable!("called on expectations") };
+        match gaussian {
+            None => Ok(Term::Fn("E".into(), vec![self.term(body)?])),
+            Some((var, mean, cov)) => {
+                let (mean, cov) = (self.term(mean)?, self.term(cov)?);
+                self.bound.push(var.clone());
+                let body = self.term(body);
+                let depth = self.bound.len() - 1;
+                self.bound.pop();
+                Ok(Term::Fn("E_normal".into(), vec![Term::Sym(format!("bound_{depth}")), mean, cov, body?]))
+            }
+        }
     }
 
     fn big_op(&mut self, e: &Expr) -> Result<Term, String> {
@@ -137,6 +165,7 @@ impl Translator<'_> {
         Ok(match &e.kind {
             ExprKind::Name(_) | ExprKind::Index(..) | ExprKind::Call(..) => vec![(num(1), vec![self.scalar(e)?])],
             ExprKind::BigOp { .. } => vec![(num(1), vec![self.big_op(e)?])],
+            ExprKind::Expect { .. } => vec![(num(1), vec![self.expectation(e)?])],
             ExprKind::Num(_) => unreachable!("numbers are scalars"),
             ExprKind::Neg(a) => self.words(a)?.into_iter().map(|(c, w)| (Term::Mul(vec![num(-1), c]), w)).collect(),
             ExprKind::Transpose(a) => self
@@ -154,7 +183,7 @@ impl Translator<'_> {
                 let mut out = Vec::new();
                 for (c1, w1) in &left {
                     for (c2, w2) in &right {
-                        out.push((Term::Mul(vec![c1.clone(), c2.clone()]), [w1.clone(), w2.clone()].concat()));
+                        out.push((Term::Mul(vec![c1.clone(), c2.clone()]), product(w1, w2)));
                     }
                 }
                 out
@@ -184,7 +213,7 @@ impl Translator<'_> {
                             let mut next = Vec::new();
                             for (c1, w1) in &acc {
                                 for (c2, w2) in &base {
-                                    next.push((Term::Mul(vec![c1.clone(), c2.clone()]), [w1.clone(), w2.clone()].concat()));
+                                    next.push((Term::Mul(vec![c1.clone(), c2.clone()]), product(w1, w2)));
                                 }
                             }
                             acc = next;
@@ -198,10 +227,62 @@ impl Translator<'_> {
     }
 }
 
+/// The identity matrix `I` disappears from products with other factors.
+fn product(a: &[Term], b: &[Term]) -> Vec<Term> {
+    let identity = Term::Sym("I".into());
+    let all: Vec<Term> = a.iter().chain(b).cloned().collect();
+    let rest: Vec<Term> = all.iter().filter(|t| **t != identity).cloned().collect();
+    if rest.is_empty() { vec![identity] } else { rest }
+}
+
+fn word_term(w: Vec<Term>) -> Term {
+    match w.len() {
+        0 => num(1),
+        1 => w.into_iter().next().expect("one factor"),
+        _ => Term::Fn("mm".into(), w),
+    }
+}
+
 fn transpose(t: Term) -> Term {
     match t {
         Term::Fn(f, mut args) if f == "tr" && args.len() == 1 => args.pop().expect("one argument"),
         other => Term::Fn("tr".into(), vec![other]),
+    }
+}
+
+/// What a step may be rewritten with: an equation of the file, or a built-in lemma.
+#[derive(Debug, Clone)]
+pub enum Rule {
+    Equation(RewriteRule),
+    Lemma(Lemma),
+}
+
+impl Rule {
+    pub fn name(&self) -> &str {
+        match self {
+            Rule::Equation(r) => &r.name,
+            Rule::Lemma(l) => l.name(),
+        }
+    }
+
+    fn rewrites(&self, e: &Expr, ctx: &Context) -> Vec<(Expr, bool)> {
+        match self {
+            Rule::Equation(r) => [Direction::Forward, Direction::Backward]
+                .into_iter()
+                .flat_map(|d| rewrites(e, r, d, ctx).into_iter().map(move |x| (x, d == Direction::Forward)))
+                .collect(),
+            Rule::Lemma(l) => l.rewrites(e, ctx, &random).into_iter().map(|x| (x, true)).collect(),
+        }
+    }
+}
+
+/// Whether an expression may be random: it mentions a sequence element or an application of
+/// a declared function. Scalars and numbers are constants for `linearity`.
+fn random(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Index(..) => true,
+        ExprKind::Call(f, _) if !crate::language::BUILTIN_FUNCTIONS.contains(&f.as_str()) => true,
+        _ => e.children().iter().any(|c| random(c)),
     }
 }
 
@@ -226,7 +307,7 @@ struct Form {
 }
 
 /// Searches for rewrites of `lhs` and `rhs` with `rules` that meet in one normal form.
-pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[RewriteRule], ctx: &Context, kinds: &Kinds, depth: usize) -> Result<Outcome, String> {
+pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[Rule], ctx: &Context, kinds: &Kinds, depth: usize) -> Result<Outcome, String> {
     let engine = engine().map_err(|e| e.to_string())?;
     let depth = depth.min(MAX_DEPTH);
     let mut sides: [Vec<Form>; 2] = [
@@ -265,18 +346,16 @@ pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[RewriteRule], ctx: &Context,
             frontier[side] = sides[side].len();
             for i in start..frontier[side] {
                 for rule in rules {
-                    for direction in [Direction::Forward, Direction::Backward] {
-                        for expr in rewrites(&sides[side][i].expr, rule, direction, ctx) {
-                            if sides[side].len() >= MAX_FORMS || !seen[side].insert(expr.clone()) {
-                                continue;
-                            }
-                            let mut used = sides[side][i].used.clone();
-                            if !used.contains(&rule.name) {
-                                used.push(rule.name.clone());
-                            }
-                            let forward_only = sides[side][i].forward_only && direction == Direction::Forward;
-                            sides[side].push(Form { expr, used, forward_only });
+                    for (expr, forward) in rule.rewrites(&sides[side][i].expr, ctx) {
+                        if sides[side].len() >= MAX_FORMS || !seen[side].insert(expr.clone()) {
+                            continue;
                         }
+                        let mut used = sides[side][i].used.clone();
+                        if !used.iter().any(|u| u == rule.name()) {
+                            used.push(rule.name().to_string());
+                        }
+                        let forward_only = sides[side][i].forward_only && forward;
+                        sides[side].push(Form { expr, used, forward_only });
                     }
                 }
             }

@@ -42,6 +42,8 @@ pub enum ExprKind {
     Bin(BinOp, Box<Expr>, Box<Expr>),
     /// `A^T`.
     Transpose(Box<Expr>),
+    /// `E[body]`; with `gaussian = (x, mean, cov)`, `E(x ~ N(mean, cov))[body]` binds `x`.
+    Expect { gaussian: Option<(String, Box<Expr>, Box<Expr>)>, body: Box<Expr> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,6 +91,17 @@ impl Expr {
             ExprKind::BigOp { lo, hi, body, .. } => vec![lo, hi, body],
             ExprKind::Neg(a) | ExprKind::Transpose(a) => vec![a],
             ExprKind::Bin(_, a, b) => vec![a, b],
+            ExprKind::Expect { gaussian: Some((_, m, c)), body } => vec![m, c, body],
+            ExprKind::Expect { gaussian: None, body } => vec![body],
+        }
+    }
+
+    /// The variable a node binds in its last child (`sum`'s index, `E(x ~ …)`'s `x`).
+    pub fn binds(&self) -> Option<&str> {
+        match &self.kind {
+            ExprKind::BigOp { var, .. } => Some(var),
+            ExprKind::Expect { gaussian: Some((var, ..)), .. } => Some(var),
+            _ => None,
         }
     }
 
@@ -111,6 +124,15 @@ impl Expr {
                 let a = new.pop().expect("lhs");
                 ExprKind::Bin(*op, Box::new(a), Box::new(b))
             }
+            ExprKind::Expect { gaussian, .. } => {
+                let body = Box::new(new.pop().expect("body"));
+                let gaussian = gaussian.as_ref().map(|(var, ..)| {
+                    let cov = new.pop().expect("covariance");
+                    let mean = new.pop().expect("mean");
+                    (var.clone(), Box::new(mean), Box::new(cov))
+                });
+                ExprKind::Expect { gaussian, body }
+            }
         };
         Expr::new(kind, self.span)
     }
@@ -122,10 +144,13 @@ impl Expr {
                 Some(e) => e.clone(),
                 None => self.clone(),
             },
-            ExprKind::BigOp { var, .. } if map.contains_key(var) => {
+            _ if self.binds().is_some_and(|v| map.contains_key(v)) => {
                 let mut inner = map.clone();
-                inner.remove(var);
-                self.with_children(self.children().into_iter().map(|c| c.substitute(&inner)).collect())
+                inner.remove(self.binds().unwrap_or_default());
+                let children = self.children();
+                let last = children.len() - 1;
+                let new = children.into_iter().enumerate().map(|(i, c)| c.substitute(if i == last { &inner } else { map })).collect();
+                self.with_children(new)
             }
             _ => self.with_children(self.children().into_iter().map(|c| c.substitute(map)).collect()),
         }
@@ -135,10 +160,12 @@ impl Expr {
     pub fn mentions(&self, name: &str) -> bool {
         match &self.kind {
             ExprKind::Name(n) => n == name,
-            ExprKind::BigOp { var, lo, hi, body, .. } => {
-                lo.mentions(name) || hi.mentions(name) || (var != name && body.mentions(name))
+            _ => {
+                let children = self.children();
+                let last = children.len().saturating_sub(1);
+                let bound = self.binds() == Some(name);
+                children.iter().enumerate().any(|(i, c)| !(bound && i == last) && c.mentions(name))
             }
-            _ => self.children().iter().any(|c| c.mentions(name)),
         }
     }
 }
@@ -315,10 +342,34 @@ pub enum Justification {
 /// Extra evidence requested for the claim just before.
 #[derive(Debug, Clone)]
 pub enum Check {
-    /// `check exact N [with n = 5, d = 3]`
-    Exact { samples: usize, shapes: Vec<(String, usize)>, span: Span },
-    /// `check trajectory LHS = RHS for t in A..B [control GIVEN]`
-    Trajectory { relation: Relation, var: String, from: i64, to: i64, control: Option<(String, Span)>, span: Span },
+    /// `check exact N [with n = 5, d = 3, sigma = tanh]`
+    Exact { samples: usize, with: With, span: Span },
+    /// `check trajectory LHS = RHS for t in A..B [control GIVEN] [float] [with …]`
+    Trajectory { relation: Relation, var: String, from: i64, to: i64, control: Option<(String, Span)>, float: bool, with: With, span: Span },
+    /// `check unroll t in A..B`
+    Unroll { var: String, from: i64, to: i64, span: Span },
+    /// `check montecarlo E[X] = Y where g[i] ~ Normal(m, s), beta = 9/10, t in 1..30, samples 20000`
+    MonteCarlo { relation: Relation, setup: MonteCarloSetup, span: Span },
+    /// `check cost n in 8..64 [with d = 4, m = 2]`: exact multiply-add counts of both sides.
+    Cost { var: String, from: i64, to: i64, with: With, span: Span },
+}
+
+/// Sizes of dimensions and concrete functions for float models (`n = 16, sigma = tanh`).
+#[derive(Debug, Clone, Default)]
+pub struct With {
+    pub sizes: Vec<(String, usize)>,
+    pub functions: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MonteCarloSetup {
+    /// `g[i] ~ Normal(mean, sd)`: the sequence (or scalar) and its distribution.
+    pub draws: Vec<(String, Expr, Expr)>,
+    /// `beta = 9/10`: values of scalars.
+    pub values: Vec<(String, Expr)>,
+    /// `t in 1..30`: the points where the claim is compared.
+    pub range: Option<(String, i64, i64)>,
+    pub samples: usize,
 }
 
 #[derive(Debug, Clone)]

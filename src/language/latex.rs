@@ -67,7 +67,15 @@ fn render(e: &Expr, scope: &Scope) -> (String, u8) {
                 (format!("{sign}\\frac{{{}}}{{{}}}", n.numer().abs(), n.denom()), if n.is_negative() { ADD } else { ATOM })
             }
         }
+        ExprKind::Name(n) if n == "ones" && !scope.decls.contains_key(n) => ("\\mathbf{1}".into(), ATOM),
+        ExprKind::Name(n) if n == "I" && !scope.decls.contains_key(n) => ("I".into(), ATOM),
         ExprKind::Name(n) => (name(n, scope), ATOM),
+        ExprKind::Expect { gaussian, body } => {
+            let under = gaussian.as_ref().map_or(String::new(), |(x, m, c)| {
+                format!("_{{{} \\sim \\mathcal{{N}}({}, {})}}", name(x, scope), expr(m, scope), expr(c, scope))
+            });
+            (format!("\\mathbb{{E}}{under}\\left[{}\\right]", expr(body, scope)), ATOM)
+        }
         ExprKind::Index(n, args) => {
             let idx: Vec<String> = args.iter().map(|a| expr(a, scope)).collect();
             (format!("{{{}}}_{{{}}}", name(n, scope), idx.join(",")), ATOM)
@@ -78,6 +86,15 @@ fn render(e: &Expr, scope: &Scope) -> (String, u8) {
             match f.as_str() {
                 "sqrt" => (format!("\\sqrt{{{inner}}}"), ATOM),
                 "exp" | "log" => (format!("\\{f}\\left({inner}\\right)"), ATOM),
+                "dot" => {
+                    let (a, b) = (wrap(render(&args[0], scope), ATOM), wrap(render(&args[1], scope), ATOM));
+                    (format!("{a}^\\top {b}"), MUL)
+                }
+                "norm" => (format!("\\left\\lVert {inner}\\right\\rVert"), ATOM),
+                "diag" => (format!("\\operatorname{{diag}}\\left({inner}\\right)"), ATOM),
+                "exp_elem" => (format!("\\exp\\left({inner}\\right)"), ATOM),
+                "softmax_row" => (format!("\\operatorname{{softmax}}_{{\\mathrm{{row}}}}\\left({inner}\\right)"), ATOM),
+                "softmax_col" => (format!("\\operatorname{{softmax}}_{{\\mathrm{{col}}}}\\left({inner}\\right)"), ATOM),
                 _ => (format!("{}\\left({inner}\\right)", name(f, scope)), ATOM),
             }
         }

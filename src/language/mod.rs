@@ -9,7 +9,7 @@ pub mod latex;
 mod lexer;
 mod parser;
 
-pub use parser::{BUILTIN_FUNCTIONS, Scope};
+pub use parser::{BUILTIN_FUNCTIONS, BUILTIN_LEMMAS, BUILTIN_NAMES, Scope};
 
 use crate::diagnostic::InputError;
 use crate::source::{FrontMatter, LiterateFile, Part};

@@ -8,14 +8,21 @@ use std::collections::HashMap;
 use num_traits::ToPrimitive;
 
 use super::ast::*;
+use super::ast::{MonteCarloSetup, With};
 use super::lexer::{Tok, Token};
 use crate::diagnostic::{InputError, Span};
 
 /// Built-in functions of expressions (not user-declarable).
-pub const BUILTIN_FUNCTIONS: &[&str] = &["exp", "sqrt", "log"];
+/// Built-in functions of expressions (not user-declarable), with their number of arguments.
+pub const BUILTIN_FUNCTIONS: &[&str] =
+    &["exp", "sqrt", "log", "dot", "norm", "diag", "exp_elem", "softmax_row", "softmax_col"];
+/// Lemmas of the built-in library, citable by name (see `check::lemmas`).
+pub const BUILTIN_LEMMAS: &[&str] = &["sum", "geometric", "linearity", "gaussian_mgf", "softmax", "transpose"];
+/// Built-in names: the all-ones vector and the identity matrix, sized by where they are used.
+pub const BUILTIN_NAMES: &[&str] = &["ones", "I"];
 const BIG_OPS: &[&str] = &["sum", "prod"];
 const KEYWORDS: &[&str] =
-    &["let", "assume", "def", "given", "lemma", "claim", "proof", "qed", "check", "for", "by", "hypothesis", "algebra"];
+    &["E", "let", "assume", "def", "given", "lemma", "claim", "proof", "qed", "check", "for", "by", "hypothesis", "algebra"];
 
 /// Names visible at a point of a file: declarations and named rules, in order of appearance.
 #[derive(Debug, Clone, Default)]
@@ -237,7 +244,12 @@ impl<'s> Parser<'s> {
     /// A name not yet used for anything.
     fn new_name(&mut self) -> PResult<(String, Span)> {
         let (name, span) = self.ident("a name")?;
-        if KEYWORDS.contains(&name.as_str()) || BUILTIN_FUNCTIONS.contains(&name.as_str()) || BIG_OPS.contains(&name.as_str()) {
+        if KEYWORDS.contains(&name.as_str())
+            || BUILTIN_FUNCTIONS.contains(&name.as_str())
+            || BUILTIN_NAMES.contains(&name.as_str())
+            || BUILTIN_LEMMAS.contains(&name.as_str())
+            || BIG_OPS.contains(&name.as_str())
+        {
             return Err(InputError::new(span, format!("`{name}` is a reserved word of the language")).label("choose another name"));
         }
         if let Some(d) = self.scope.decls.get(&name) {
@@ -559,12 +571,14 @@ impl<'s> Parser<'s> {
         let mut names = Vec::new();
         loop {
             let (name, span) = self.ident("the name of a definition, hypothesis or lemma")?;
-            let known = self.scope.rules.contains_key(&name) || (name == "hypothesis" && self.hypothesis_allowed);
+            let known = self.scope.rules.contains_key(&name)
+                || BUILTIN_LEMMAS.contains(&name.as_str())
+                || (name == "hypothesis" && self.hypothesis_allowed);
             if !known {
                 let help = if name == "hypothesis" {
                     "`hypothesis` can be cited only in the `step:` part of an induction".to_string()
                 } else {
-                    "cite a `def`, `given`, `lemma` or earlier `claim` of this file".to_string()
+                    format!("cite a `def`, `given`, `lemma` or earlier `claim` of this file, or a built-in lemma ({})", BUILTIN_LEMMAS.join(", "))
                 };
                 return Err(InputError::new(span, format!("unknown justification `{name}`")).help(help));
             }
@@ -578,38 +592,20 @@ impl<'s> Parser<'s> {
     // ---- checks ----
 
     fn check(&mut self, start: Span) -> PResult<Check> {
-        let (word, span) = self.ident("a check (`exact` or `trajectory`)")?;
+        let (word, span) = self.ident("a check (`exact`, `trajectory`, `unroll`, `montecarlo` or `cost`)")?;
         match word.as_str() {
             "exact" => {
                 let samples = self.small_int("the number of instantiations")?.max(1) as usize;
-                let mut shapes = Vec::new();
-                if self.eat_word("with") {
-                    loop {
-                        let (dim, _) = self.ident("a dimension name")?;
-                        self.expect(Tok::Eq, "`=`")?;
-                        let size = self.small_int("a size")?;
-                        shapes.push((dim, size.max(1) as usize));
-                        if !self.eat(&Tok::Comma) {
-                            break;
-                        }
-                    }
-                }
+                let with = self.with_clause()?;
                 self.end_of_line()?;
-                Ok(Check::Exact { samples, shapes, span: start.to(self.prev_span()) })
+                Ok(Check::Exact { samples, with, span: start.to(self.prev_span()) })
             }
             "trajectory" => {
                 // `for t in A..B` scopes over the relation, as in rules.
                 let rel_start = self.pos;
-                let for_pos = (self.pos..self.toks.len())
-                    .take_while(|&i| !matches!(self.toks[i].tok, Tok::Newline | Tok::Eof))
-                    .find(|&i| matches!(&self.toks[i].tok, Tok::Ident(s) if s == "for"))
-                    .ok_or_else(|| self.unexpected("`for t in A..B` on this line"))?;
+                let for_pos = self.find_on_line("for").ok_or_else(|| self.unexpected("`for t in A..B` on this line"))?;
                 self.pos = for_pos + 1;
-                let (var, _) = self.ident("the step variable")?;
-                self.expect_word("in")?;
-                let from = self.small_int("the first step")?;
-                self.expect(Tok::DotDot, "`..`")?;
-                let to = self.small_int("the last step")?;
+                let (var, from, to) = self.range()?;
                 let control = if self.eat_word("control") { Some(self.ident("the name of a `given` to perturb")?) } else { None };
                 if let Some((name, span)) = &control {
                     if !matches!(self.scope.rules.get(name), Some((RuleKind::Given, _))) {
@@ -617,27 +613,153 @@ impl<'s> Parser<'s> {
                             .help("the control run perturbs the coefficient a `given` fixes"));
                     }
                 }
+                let float = self.eat_word("float");
+                let with = self.with_clause()?;
                 self.end_of_line()?;
                 let after = self.pos;
                 self.pos = rel_start;
-                self.locals.push((var.clone(), Kind::Integer));
-                let relation = self.relation();
-                self.locals.pop();
-                let relation = relation?;
+                let relation = self.with_local(&var, |p| p.relation())?;
                 if self.pos != for_pos {
                     return Err(self.unexpected("`for`"));
                 }
                 if relation.rel != Rel::Eq {
                     return Err(InputError::new(relation.lhs.span, "a trajectory check compares two sequences with `=`"));
                 }
-                if to < from {
-                    return Err(InputError::new(span, "the step range is empty"));
-                }
                 self.pos = after;
-                Ok(Check::Trajectory { relation, var, from, to, control, span: start.to(self.toks[after.saturating_sub(2)].span) })
+                Ok(Check::Trajectory { relation, var, from, to, control, float, with, span: start.to(span) })
             }
-            other => Err(InputError::new(span, format!("unknown check `{other}`")).help("checks are `exact N` and `trajectory`")),
+            "unroll" => {
+                let (var, from, to) = self.range()?;
+                self.end_of_line()?;
+                Ok(Check::Unroll { var, from, to, span: start.to(self.prev_span()) })
+            }
+            "cost" => {
+                let (var, from, to) = self.range()?;
+                let with = self.with_clause()?;
+                self.end_of_line()?;
+                Ok(Check::Cost { var, from, to, with, span: start.to(self.prev_span()) })
+            }
+            "montecarlo" => self.montecarlo(start),
+            other => Err(InputError::new(span, format!("unknown check `{other}`"))
+                .help("checks are `exact N`, `trajectory`, `unroll`, `montecarlo` and `cost`")),
         }
+    }
+
+    fn find_on_line(&self, word: &str) -> Option<usize> {
+        (self.pos..self.toks.len())
+            .take_while(|&i| !matches!(self.toks[i].tok, Tok::Newline | Tok::Eof))
+            .find(|&i| matches!(&self.toks[i].tok, Tok::Ident(s) if s == word))
+    }
+
+    fn with_local<T>(&mut self, var: &str, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        self.locals.push((var.to_string(), Kind::Integer));
+        let out = f(self);
+        self.locals.pop();
+        out
+    }
+
+    /// `t in A..B`
+    fn range(&mut self) -> PResult<(String, i64, i64)> {
+        let (var, _) = self.ident("a variable")?;
+        self.expect_word("in")?;
+        let from_span = self.span();
+        let from = self.small_int("the first value")?;
+        self.expect(Tok::DotDot, "`..`")?;
+        let to = self.small_int("the last value")?;
+        if to < from {
+            return Err(InputError::new(from_span.to(self.prev_span()), "this range is empty"));
+        }
+        Ok((var, from, to))
+    }
+
+    /// `[with n = 5, d = 3, sigma = tanh]`
+    fn with_clause(&mut self) -> PResult<With> {
+        let mut with = With::default();
+        if !self.eat_word("with") {
+            return Ok(with);
+        }
+        loop {
+            let (name, _) = self.ident("a dimension or function name")?;
+            self.expect(Tok::Eq, "`=`")?;
+            match self.peek().clone() {
+                Tok::Ident(f) => {
+                    if self.lookup(&name) != Some(Kind::Function) {
+                        return Err(InputError::new(self.span(), format!("`{name}` is not a declared function")));
+                    }
+                    self.bump();
+                    with.functions.push((name, f));
+                }
+                _ => {
+                    let size = self.small_int("a size")?;
+                    if size < 1 {
+                        return Err(InputError::new(self.prev_span(), "a size is at least 1"));
+                    }
+                    with.sizes.push((name, size as usize));
+                }
+            }
+            if !self.eat(&Tok::Comma) {
+                return Ok(with);
+            }
+        }
+    }
+
+    fn montecarlo(&mut self, start: Span) -> PResult<Check> {
+        let where_pos = self.find_on_line("where").ok_or_else(|| self.unexpected("`where …` with the distributions on this line"))?;
+        let rel_start = self.pos;
+        self.pos = where_pos + 1;
+        let mut setup = MonteCarloSetup { draws: Vec::new(), values: Vec::new(), range: None, samples: 10_000 };
+        loop {
+            let (name, name_span) = self.ident("a distribution (`g[i] ~ Normal(m, s)`), a value (`beta = 9/10`), a range (`t in 1..30`) or `samples N`")?;
+            if name == "samples" {
+                setup.samples = self.small_int("the number of samples")?.max(2) as usize;
+            } else if self.at_word("in") {
+                self.pos -= 1;
+                setup.range = Some(self.range()?);
+            } else if self.eat(&Tok::Eq) {
+                let value = self.expr()?;
+                setup.values.push((name, value));
+            } else {
+                if self.lookup(&name).is_none() {
+                    return Err(InputError::new(name_span, format!("unknown name `{name}`")));
+                }
+                if self.eat(&Tok::LBracket) {
+                    let (_, _) = self.ident("an index variable")?;
+                    self.expect(Tok::RBracket, "`]`")?;
+                }
+                self.expect(Tok::Tilde, "`~`")?;
+                let (dist, dist_span) = self.ident("a distribution")?;
+                if dist != "Normal" {
+                    return Err(InputError::new(dist_span, format!("unknown distribution `{dist}`")).help("use `Normal(mean, standard deviation)`"));
+                }
+                self.expect(Tok::LParen, "`(`")?;
+                let mean = self.expr()?;
+                self.expect(Tok::Comma, "`,`")?;
+                let sd = self.expr()?;
+                self.expect(Tok::RParen, "`)`")?;
+                setup.draws.push((name, mean, sd));
+            }
+            if !self.eat(&Tok::Comma) {
+                break;
+            }
+        }
+        self.end_of_line()?;
+        let after = self.pos;
+        self.pos = rel_start;
+        let relation = match &setup.range {
+            Some((var, ..)) => {
+                let var = var.clone();
+                self.with_local(&var, |p| p.relation())?
+            }
+            None => self.relation()?,
+        };
+        if self.pos != where_pos {
+            return Err(self.unexpected("`where`"));
+        }
+        if setup.draws.is_empty() {
+            return Err(InputError::new(start, "a Monte Carlo check needs at least one distribution, e.g. `g[i] ~ Normal(0, 1)`"));
+        }
+        self.pos = after;
+        Ok(Check::MonteCarlo { relation, setup, span: start.to(self.toks[after.saturating_sub(2)].span) })
     }
 
     fn small_int(&mut self, what: &str) -> PResult<i64> {
@@ -738,7 +860,13 @@ impl<'s> Parser<'s> {
         if self.at(&Tok::LParen) && BIG_OPS.contains(&name.as_str()) {
             return self.big_op(&name, span);
         }
+        if name == "E" && self.lookup("E").is_none() {
+            return self.expectation(span);
+        }
         let kind = self.lookup(&name);
+        if kind.is_none() && BUILTIN_NAMES.contains(&name.as_str()) && !self.at(&Tok::LParen) && !self.at(&Tok::LBracket) {
+            return Ok(Expr::name(&name, span));
+        }
         if self.at(&Tok::LParen) {
             let callable = BUILTIN_FUNCTIONS.contains(&name.as_str()) || kind == Some(Kind::Function);
             if !callable {
@@ -749,6 +877,10 @@ impl<'s> Parser<'s> {
             self.bump();
             let args = self.args(Tok::RParen)?;
             let end = self.prev_span();
+            let want = if name == "dot" { 2 } else { 1 };
+            if BUILTIN_FUNCTIONS.contains(&name.as_str()) && args.len() != want {
+                return Err(InputError::new(span.to(end), format!("`{name}` takes {want} argument(s), found {}", args.len())));
+            }
             return Ok(Expr::new(ExprKind::Call(name, args), span.to(end)));
         }
         if self.at(&Tok::LBracket) {
@@ -787,6 +919,42 @@ impl<'s> Parser<'s> {
             }
             self.expect(Tok::Comma, &format!("`,` or {}", close.describe()))?;
         }
+    }
+
+    /// `E[body]`, or `E(x ~ N(mean, cov))[body]` with `x` a Gaussian vector bound in `body`.
+    fn expectation(&mut self, span: Span) -> PResult<Expr> {
+        let mut gaussian = None;
+        if self.eat(&Tok::LParen) {
+            let (var, var_span) = self.ident("the random variable")?;
+            if self.lookup(&var).is_some() {
+                return Err(InputError::new(var_span, format!("`{var}` is already in use: pick a fresh name for the random variable")));
+            }
+            self.expect(Tok::Tilde, "`~`")?;
+            let (dist, dist_span) = self.ident("a distribution, `N(mean, covariance)`")?;
+            if dist != "N" {
+                return Err(InputError::new(dist_span, format!("unknown distribution `{dist}`")).help("write `N(0, I)`"));
+            }
+            self.expect(Tok::LParen, "`(`")?;
+            let mean = self.expr()?;
+            self.expect(Tok::Comma, "`,`")?;
+            let cov = self.expr()?;
+            self.expect(Tok::RParen, "`)`")?;
+            self.expect(Tok::RParen, "`)`")?;
+            gaussian = Some((var, Box::new(mean), Box::new(cov)));
+        }
+        if !self.eat(&Tok::LBracket) {
+            return Err(self.unexpected("`[` opening the expectation, as in `E[x]`"));
+        }
+        if let Some((var, ..)) = &gaussian {
+            self.locals.push((var.clone(), Kind::Vector));
+        }
+        let body = self.expr();
+        if gaussian.is_some() {
+            self.locals.pop();
+        }
+        let body = body?;
+        let end = self.expect(Tok::RBracket, "`]` closing the expectation")?;
+        Ok(Expr::new(ExprKind::Expect { gaussian, body: Box::new(body) }, span.to(end)))
     }
 
     /// `sum(i, lo, hi, body)`: `i` is bound in `body` only.
