@@ -174,3 +174,12 @@ pub fn stop_text(s: Stop) -> String {
         Stop::NotApplicable(r) => r,
     }
 }
+
+/// Multiply-adds of the matrix products in evaluating `e` once, as written.
+pub fn multiply_adds(spec: &ModelSpec, e: &Expr) -> Result<u64, String> {
+    let mut m: Model<f64> = Model::new(spec, 0);
+    m.multiply_adds = Some(0);
+    m.draw_assumptions().map_err(stop_text)?;
+    m.eval(e, &HashMap::new()).map_err(stop_text)?;
+    Ok(m.multiply_adds.unwrap_or(0))
+}

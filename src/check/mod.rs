@@ -9,6 +9,7 @@ pub mod engine;
 mod exact;
 mod lemmas;
 mod model;
+mod montecarlo;
 mod rewrite;
 mod symbolic;
 
@@ -178,6 +179,21 @@ struct Knowledge {
 fn check_document(doc: &Document, files: &SourceFiles, options: &Options) -> DocumentResult {
     let kinds = Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
     let mut known = Knowledge { model: ModelSpec { kinds: kinds.clone(), ..ModelSpec::default() }, ..Knowledge::default() };
+    // Shapes as declared; each dimension name gets a default size of its own (2, 3, 4, …),
+    // so that a product of mismatched shapes fails instead of passing by coincidence.
+    let mut decls: Vec<&crate::language::ast::Decl> = doc.scope.decls.values().collect();
+    decls.sort_by_key(|d| d.span.start);
+    for d in decls {
+        if !d.shape.is_empty() {
+            known.model.shapes.insert(d.name.clone(), d.shape.clone());
+        }
+        for dim in &d.shape {
+            if dim.parse::<usize>().is_err() && !known.model.sizes.contains_key(dim) {
+                let size = 2 + known.model.sizes.len();
+                known.model.sizes.insert(dim.clone(), size);
+            }
+        }
+    }
     let mut claims = Vec::new();
     for item in &doc.items {
         let Item::Block(block) = item else { continue };
@@ -215,6 +231,11 @@ fn rewrite_rule(rule: &Rule) -> RewriteRule {
 /// A `def` or `given` joins the model when it defines something; otherwise the exact layer
 /// cannot build models that satisfy it, and says so.
 fn add_definition(model: &mut ModelSpec, rule: &Rule) {
+    // Facts about expectations constrain distributions, which Monte Carlo checks take from
+    // their `where` clause; points of a model never evaluate `E`.
+    if mentions_expectation(&rule.relation.lhs) || mentions_expectation(&rule.relation.rhs) {
+        return;
+    }
     let vars: Vec<String> = rule.binders.iter().map(|b| b.var.clone()).collect();
     let definitional = rule.relation.rel == Rel::Eq
         && match &rule.relation.lhs.kind {
@@ -240,6 +261,10 @@ fn add_definition(model: &mut ModelSpec, rule: &Rule) {
             rule.name
         ));
     }
+}
+
+fn mentions_expectation(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Expect { .. }) || e.children().into_iter().any(mentions_expectation)
 }
 
 /// FNV-1a over the root seed, the file and the claim: stable across runs and platforms.
@@ -271,15 +296,14 @@ fn check_claim(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &Sourc
     }
     let mut model = known.model.clone();
     model.kinds = kinds.clone();
+    let mut samples = options.samples;
+    for check in &rule.checks {
+        if let Check::Exact { samples: n, with, .. } = check {
+            samples = *n;
+            apply_with(&mut model, with);
+        }
+    }
     let known = Knowledge { rules: known.rules.clone(), model };
-    let samples = rule
-        .checks
-        .iter()
-        .find_map(|c| match c {
-            Check::Exact { samples, .. } => Some(*samples),
-            _ => None,
-        })
-        .unwrap_or(options.samples);
     let mut result = ClaimResult {
         name: rule.name.clone(),
         kind: rule.kind,
@@ -350,12 +374,111 @@ fn check_claim(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &Sourc
     // The claim itself, at random points: evidence whether or not it has a proof.
     let s = scope(None, vec![], HashMap::new());
     result.evidence.push(exact_layer(&s, &rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, seed ^ 3));
-    for check in &rule.checks {
-        if let Check::Trajectory { relation, var, from, to, control, .. } = check {
-            result.evidence.push(trajectory_layer(&known.model, relation, var, *from, *to, control.as_ref().map(|c| c.0.as_str()), seed ^ 4));
+    for (k, check) in rule.checks.iter().enumerate() {
+        let seed = seed ^ (4 + k as u64);
+        match check {
+            Check::Exact { .. } => {}
+            Check::Trajectory { relation, var, from, to, control, float, with, .. } => {
+                let mut model = known.model.clone();
+                apply_with(&mut model, with);
+                result.evidence.push(trajectory_layer(&model, relation, var, *from, *to, control.as_ref().map(|c| c.0.as_str()), *float, seed));
+            }
+            Check::Unroll { var, from, to, .. } => result.evidence.push(unroll_layer(rule, &known, &kinds, var, *from, *to)),
+            Check::MonteCarlo { relation, setup, .. } => result.evidence.push(montecarlo::check(&known.model, relation, setup, seed)),
+            Check::Cost { var, from, to, with, .. } => {
+                let mut model = known.model.clone();
+                apply_with(&mut model, with);
+                result.evidence.push(cost_layer(&model, &rule.relation, var, *from, *to));
+            }
         }
     }
     result.status = claim_status(&result, rule.proof.is_some());
+    result
+}
+
+/// `with n = 5, sigma = tanh`: sizes for every model, concrete functions for float models.
+fn apply_with(model: &mut ModelSpec, with: &crate::language::ast::With) {
+    for (dim, size) in &with.sizes {
+        model.sizes.insert(dim.clone(), *size);
+    }
+    for (f, concrete) in &with.functions {
+        model.float_functions.insert(f.clone(), concrete.clone());
+    }
+}
+
+fn layer_result(layer: Layer, verdict: Verdict, detail: String) -> LayerResult {
+    LayerResult { layer, verdict, detail, counterexample: None, table: None, plot: None }
+}
+
+/// Expands both sides of the claim from the definitions at each concrete index and compares.
+fn unroll_layer(rule: &Rule, known: &Knowledge, kinds: &Kinds, var: &str, from: i64, to: i64) -> LayerResult {
+    let definitions: Vec<RewriteRule> = known
+        .model
+        .definitions
+        .iter()
+        .map(|d| RewriteRule { name: d.name.clone(), lhs: d.lhs.clone(), rhs: d.rhs.clone(), vars: d.vars.clone(), conditions: d.conditions.clone() })
+        .collect();
+    for t in from..=to {
+        let at = HashMap::from([(var.to_string(), Expr::int(t, rule.span))]);
+        let (lhs, rhs) = (rule.relation.lhs.substitute(&at), rule.relation.rhs.substitute(&at));
+        match symbolic::equal_after_expansion(&lhs, &rhs, &definitions, kinds) {
+            Err(e) => return layer_result(Layer::Unroll, Verdict::NotApplicable, e),
+            Ok((true, _)) => {}
+            Ok((false, residual)) => {
+                let mut r = layer_result(Layer::Unroll, Verdict::Refuted, format!("at {var} = {t} the expanded sides differ by {residual}"));
+                r.counterexample = Some(Counterexample { values: vec![(var.to_string(), t.to_string())], lhs: "expanded left side".into(), rhs: format!("expanded right side; left − right = {residual}") });
+                return r;
+            }
+        }
+    }
+    layer_result(Layer::Unroll, Verdict::Holds, format!("for every {var} in {from}..{to}, both sides expanded from the definitions are identical"))
+}
+
+/// Multiply-adds of evaluating each side as written, at doubling sizes of one dimension.
+fn cost_layer(model: &ModelSpec, relation: &crate::language::ast::Relation, var: &str, from: i64, to: i64) -> LayerResult {
+    let mut rows = Vec::new();
+    let mut points: Vec<(f64, u64, u64)> = Vec::new();
+    let mut size = from.max(1);
+    while size <= to {
+        let mut spec = model.clone();
+        spec.sizes.insert(var.to_string(), size as usize);
+        let count = |e: &Expr| exact::multiply_adds(&spec, e);
+        match (count(&relation.lhs), count(&relation.rhs)) {
+            (Ok(a), Ok(b)) => {
+                rows.push(vec![size.to_string(), a.to_string(), b.to_string()]);
+                points.push((size as f64, a, b));
+            }
+            (Err(e), _) | (_, Err(e)) => return layer_result(Layer::Cost, Verdict::NotApplicable, e),
+        }
+        size *= 2;
+    }
+    if points.len() < 2 {
+        return layer_result(Layer::Cost, Verdict::NotApplicable, format!("the range of {var} needs two sizes at least (it doubles)"));
+    }
+    let slope = |pick: fn(&(f64, u64, u64)) -> u64| {
+        let (p, q) = (&points[points.len() - 2], &points[points.len() - 1]);
+        ((pick(q) as f64).ln() - (pick(p) as f64).ln()) / (q.0.ln() - p.0.ln())
+    };
+    let (left, right) = (slope(|p| p.1), slope(|p| p.2));
+    let mut sizes: Vec<String> = model.sizes.iter().filter(|(k, _)| *k != var).map(|(k, v)| format!("{k} = {v}")).collect();
+    sizes.sort();
+    let detail = format!(
+        "multiply-adds of the matrix products as written, counted exactly; {} fixed: the left side grows like {var}^{left:.2}, the right side like {var}^{right:.2}",
+        sizes.join(", ")
+    );
+    let mut result = layer_result(Layer::Cost, Verdict::Holds, detail);
+    result.table = Some(Table { columns: vec![var.to_string(), "left side".into(), "right side".into()], rows });
+    result.plot = Some(Plot {
+        title: "Multiply-adds of the two evaluation orders".into(),
+        x_label: var.to_string(),
+        y_label: "multiply-adds".into(),
+        log_x: true,
+        log_y: true,
+        curves: vec![
+            Curve { label: "left side".into(), points: points.iter().map(|p| (p.0, p.1 as f64)).collect(), intervals: None },
+            Curve { label: "right side".into(), points: points.iter().map(|p| (p.0, p.2 as f64)).collect(), intervals: None },
+        ],
+    });
     result
 }
 
@@ -493,13 +616,23 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> LayerResult {
     }
 }
 
+/// The exact layer; where it cannot apply (transcendental functions), the float layer
+/// checks the same statement in double precision instead.
 fn exact_layer(s: &StepScope, lhs: &Expr, rel: Rel, rhs: &Expr, seed: u64) -> LayerResult {
     let binders: Vec<Binder> = s.binders.iter().filter(|b| !s.fixed.contains_key(&b.var)).cloned().collect();
     let verdict = exact::check::<BigRational>(&s.known.model, lhs, rel, rhs, &binders, &s.conditions, &s.fixed, s.samples, seed);
     let (verdict, detail, counterexample) = match verdict {
         ExactVerdict::Holds { samples } => (Verdict::Holds, format!("at {samples} random rational points (seed {seed})"), None),
         ExactVerdict::Refuted(cx) => (Verdict::Refuted, format!("fails at a random rational point (seed {seed})"), Some(cx)),
-        ExactVerdict::NotApplicable(reason) => (Verdict::NotApplicable, reason, None),
+        ExactVerdict::NotApplicable(reason) => {
+            let float = exact::check::<f64>(&s.known.model, lhs, rel, rhs, &binders, &s.conditions, &s.fixed, s.samples, seed);
+            let (verdict, detail, counterexample) = match float {
+                ExactVerdict::Holds { samples } => (Verdict::Holds, format!("exact does not apply ({reason}); in double precision both sides agree to 1e-9 at {samples} random points (seed {seed})"), None),
+                ExactVerdict::Refuted(cx) => (Verdict::Refuted, format!("exact does not apply ({reason}); in double precision the sides differ at a random point (seed {seed})"), Some(cx)),
+                ExactVerdict::NotApplicable(_) => return LayerResult { layer: Layer::Exact, verdict: Verdict::NotApplicable, detail: reason, counterexample: None, table: None, plot: None },
+            };
+            return LayerResult { layer: Layer::Float, verdict, detail, counterexample, table: None, plot: None };
+        }
     };
     LayerResult { layer: Layer::Exact, verdict, detail, counterexample, table: None, plot: None }
 }
@@ -508,12 +641,18 @@ fn exact_layer(s: &StepScope, lhs: &Expr, rel: Rel, rhs: &Expr, seed: u64) -> La
 const CONTROL_FACTOR: (i64, i64) = (8, 7);
 const TRAJECTORY_RUNS: usize = 5;
 
-fn trajectory_layer(model: &ModelSpec, relation: &crate::language::ast::Relation, var: &str, from: i64, to: i64, control: Option<&str>, seed: u64) -> LayerResult {
+#[allow(clippy::too_many_arguments)]
+fn trajectory_layer(model: &ModelSpec, relation: &crate::language::ast::Relation, var: &str, from: i64, to: i64, control: Option<&str>, float: bool, seed: u64) -> LayerResult {
     let mut kinds = model.kinds.clone();
     kinds.0.insert(var.to_string(), Kind::Integer);
     let model = ModelSpec { kinds, ..model.clone() };
     let layer = |verdict, detail: String, counterexample| LayerResult { layer: Layer::Trajectory, verdict, detail, counterexample, table: None, plot: None };
-    let run = exact::trajectory::<BigRational>(&model, &relation.lhs, &relation.rhs, var, from, to, TRAJECTORY_RUNS, None, seed);
+    let arithmetic = if float { "in double precision (agreement to 1e-9)" } else { "exactly" };
+    let run = if float {
+        exact::trajectory::<f64>(&model, &relation.lhs, &relation.rhs, var, from, to, TRAJECTORY_RUNS, None, seed)
+    } else {
+        exact::trajectory::<BigRational>(&model, &relation.lhs, &relation.rhs, var, from, to, TRAJECTORY_RUNS, None, seed)
+    };
     let run = match run {
         Err(reason) => return layer(Verdict::NotApplicable, reason, None),
         Ok(r) => r,
@@ -522,15 +661,17 @@ fn trajectory_layer(model: &ModelSpec, relation: &crate::language::ast::Relation
         let cx = Counterexample { values: vec![("run".into(), r.to_string()), (var.to_string(), t.to_string())], lhs: a.clone(), rhs: b.clone() };
         return layer(Verdict::Refuted, format!("the two sides differ at {var} = {t} in run {r} (seed {seed})"), Some(cx));
     }
-    let mut detail = format!(
-        "both sides coincide exactly at every {var} in {from}..{to} in {} runs on random rational inputs (seed {seed})",
-        run.runs
-    );
+    let mut detail = format!("both sides coincide {arithmetic} at every {var} in {from}..{to} in {} runs on random inputs (seed {seed})", run.runs);
     let Some(given) = control else {
         return layer(Verdict::Holds, detail, None);
     };
     let factor = BigRational::new(CONTROL_FACTOR.0.into(), CONTROL_FACTOR.1.into());
-    match exact::trajectory::<BigRational>(&model, &relation.lhs, &relation.rhs, var, from, to, 1, Some((given, factor)), seed) {
+    let control_run = if float {
+        exact::trajectory::<f64>(&model, &relation.lhs, &relation.rhs, var, from, to, 1, Some((given, factor)), seed)
+    } else {
+        exact::trajectory::<BigRational>(&model, &relation.lhs, &relation.rhs, var, from, to, 1, Some((given, factor)), seed)
+    };
+    match control_run {
         Ok(control_run) => match control_run.mismatch {
             Some((_, t, _, _)) => {
                 detail.push_str(&format!(

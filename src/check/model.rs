@@ -40,6 +40,7 @@ pub trait Number:
     + 'static
 {
     fn from_rational(r: &BigRational) -> Self;
+    fn from_f64(x: f64) -> Self;
     /// `exp`, `log`, `sqrt` and non-integer powers, where the value is a number of this type.
     fn exp(&self) -> Option<Self>;
     fn ln(&self) -> Option<Self>;
@@ -58,6 +59,9 @@ pub trait Number:
 impl Number for BigRational {
     fn from_rational(r: &BigRational) -> Self {
         r.clone()
+    }
+    fn from_f64(x: f64) -> Self {
+        BigRational::from_float(x).unwrap_or_default()
     }
     fn exp(&self) -> Option<Self> {
         self.is_zero().then(BigRational::one)
@@ -92,6 +96,9 @@ impl Number for BigRational {
 impl Number for f64 {
     fn from_rational(r: &BigRational) -> Self {
         ToPrimitive::to_f64(r).unwrap_or(f64::NAN)
+    }
+    fn from_f64(x: f64) -> Self {
+        x
     }
     fn exp(&self) -> Option<Self> {
         Some(f64::exp(*self))
@@ -180,6 +187,8 @@ pub struct ModelSpec {
     pub sizes: HashMap<String, usize>,
     /// Functions given a concrete meaning in float models (`sigma = tanh`).
     pub float_functions: HashMap<String, String>,
+    /// Monte Carlo: names drawn from `Normal(mean, sd)` instead of uniformly (floats only).
+    pub distributions: HashMap<String, (Expr, Expr)>,
     /// Why no model can be built (a given the model cannot satisfy by construction).
     pub unusable: Option<String>,
 }
@@ -201,6 +210,8 @@ pub struct Model<'s, N: Number> {
     pub fixed: HashMap<Key, Value<N>>,
     /// Counts multiply-adds of matrix products when set.
     pub multiply_adds: Option<u64>,
+    /// Monte Carlo: `E[X]` evaluates to one draw of `X` (and `E(x ~ N(0, I))` draws `x`).
+    pub sampling: bool,
 }
 
 impl<'s, N: Number> Model<'s, N> {
@@ -215,6 +226,7 @@ impl<'s, N: Number> Model<'s, N> {
             perturbed: None,
             fixed: HashMap::new(),
             multiply_adds: None,
+            sampling: false,
         }
     }
 
@@ -371,7 +383,23 @@ impl<'s, N: Number> Model<'s, N> {
                 Value::Ones(t) => Value::Ones(!t),
                 other => other,
             }),
-            ExprKind::Expect { .. } => na("expectations are checked by Monte Carlo, not at single points"),
+            ExprKind::Expect { .. } if !self.sampling => na("expectations are checked by Monte Carlo, not at single points"),
+            ExprKind::Expect { gaussian: None, body } => self.eval(body, env),
+            ExprKind::Expect { gaussian: Some((x, _, _)), body } => {
+                // The Gaussian vector has the length of what it is dotted with.
+                let partner = dot_partner(body, x).ok_or_else(|| Stop::NotApplicable(format!("cannot tell the dimension of `{x}`: use it in `dot({x}, w)`")))?;
+                let length = match self.eval(&partner, env)? {
+                    Value::M(m) => m.len(),
+                    _ => return na(format!("`{x}` is dotted with a scalar")),
+                };
+                let mut draw = DMatrix::from_element(length, 1, N::zero());
+                for entry in draw.iter_mut() {
+                    *entry = N::from_f64(self.standard_normal());
+                }
+                let mut inner = env.clone();
+                inner.insert(x.clone(), Value::M(draw));
+                self.eval(body, &inner)
+            }
             ExprKind::Bin(BinOp::Pow, base, exponent) => {
                 if let (ExprKind::Call(f, args), ExprKind::Num(k)) = (&base.kind, &exponent.kind) {
                     if f == "norm" && k == &BigRational::from_integer(2.into()) {
@@ -595,8 +623,23 @@ impl<'s, N: Number> Model<'s, N> {
         Ok(value)
     }
 
+    /// One draw of a standard normal (Box–Muller on the model's stream).
+    pub fn standard_normal(&mut self) -> f64 {
+        let u: f64 = self.rng.random_range(f64::EPSILON..1.0);
+        let v: f64 = self.rng.random_range(0.0..1.0);
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+
     /// A random value of the name's kind and shape.
     fn draw(&mut self, name: &str) -> Result<Value<N>, Stop> {
+        if let Some((mean, sd)) = self.spec.distributions.get(name).filter(|_| !N::EXACT) {
+            let (mean, sd) = (mean.clone(), sd.clone());
+            let (Value::S(m), Value::S(s)) = (self.eval(&mean, &HashMap::new())?, self.eval(&sd, &HashMap::new())?) else {
+                return na("a distribution's parameters are not scalars");
+            };
+            let z = self.standard_normal();
+            return Ok(Value::S(m + s * N::from_f64(z)));
+        }
         let kind = self.spec.kinds.0.get(name).cloned().unwrap_or(Kind::Scalar);
         let element = match &kind {
             Kind::Sequence(of) => (**of).clone(),
@@ -640,7 +683,7 @@ impl<'s, N: Number> Model<'s, N> {
                 "exp" => x.exp(),
                 other => return na(format!("unknown float function `{other}` (tanh, sigmoid, relu, exp)")),
             };
-            return Ok(Some(Value::S(N::from_rational(&BigRational::from_float(v).unwrap_or_default()))));
+            return Ok(Some(Value::S(N::from_f64(v))));
         }
         for d in &self.spec.definitions {
             let (head, patterns): (&String, &[Expr]) = match &d.lhs.kind {
@@ -670,6 +713,20 @@ impl<'s, N: Number> Model<'s, N> {
         }
         Ok(None)
     }
+}
+
+/// The other argument of a `dot(x, ·)` in `e`.
+fn dot_partner(e: &Expr, x: &str) -> Option<Expr> {
+    if let ExprKind::Call(f, args) = &e.kind {
+        if f == "dot" {
+            match (&args[0].kind, &args[1].kind) {
+                (ExprKind::Name(n), _) if n == x && !args[1].mentions(x) => return Some(args[1].clone()),
+                (_, ExprKind::Name(n)) if n == x && !args[0].mentions(x) => return Some(args[0].clone()),
+                _ => {}
+            }
+        }
+    }
+    e.children().into_iter().find_map(|c| dot_partner(c, x))
 }
 
 fn is_diagonal<N: Number>(m: &DMatrix<N>) -> bool {

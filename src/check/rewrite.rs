@@ -315,37 +315,21 @@ pub fn rewrites(e: &Expr, rule: &RewriteRule, direction: Direction, ctx: &Contex
         return Vec::new();
     }
     let mut out = Vec::new();
-    rewrite_at(e, from, to, rule, ctx, &mut out);
+    super::lemmas::everywhere(e, ctx, &mut |sub, ctx| rewrite_root(sub, from, to, rule, ctx).into_iter().collect(), &mut out);
     out
 }
 
-fn rewrite_at(e: &Expr, from: &Expr, to: &Expr, rule: &RewriteRule, ctx: &Context, out: &mut Vec<Expr>) {
+/// The rewrite of `e` itself (not its children), if `from` matches and the conditions hold.
+fn rewrite_root(e: &Expr, from: &Expr, to: &Expr, rule: &RewriteRule, ctx: &Context) -> Option<Expr> {
     let mut bindings = Bindings::new();
-    if matches(from, e, &rule.vars, &mut bindings) {
-        let conditions_hold = rule.conditions.iter().all(|c| {
-            let fact = Fact { lhs: c.lhs.substitute(&bindings), rel: c.rel, rhs: c.rhs.substitute(&bindings) };
-            ctx.proves(&fact)
-        });
-        if conditions_hold {
-            out.push(canonical_indices(&to.substitute(&bindings)));
-        }
+    if !matches(from, e, &rule.vars, &mut bindings) {
+        return None;
     }
-    let children = e.children();
-    for (i, child) in children.iter().enumerate() {
-        if let ExprKind::BigOp { var, .. } = &e.kind {
-            // Inside a sum body the bound variable is not the context's: skip conditional rules there.
-            if i == 2 && !rule.conditions.is_empty() && child.mentions(var) {
-                continue;
-            }
-        }
-        let mut inner = Vec::new();
-        rewrite_at(child, from, to, rule, ctx, &mut inner);
-        for replacement in inner {
-            let mut new: Vec<Expr> = children.iter().map(|c| (*c).clone()).collect();
-            new[i] = replacement;
-            out.push(e.with_children(new));
-        }
-    }
+    let conditions_hold = rule.conditions.iter().all(|c| {
+        let fact = Fact { lhs: c.lhs.substitute(&bindings), rel: c.rel, rhs: c.rhs.substitute(&bindings) };
+        ctx.proves(&fact)
+    });
+    conditions_hold.then(|| canonical_indices(&to.substitute(&bindings)))
 }
 
 #[cfg(test)]

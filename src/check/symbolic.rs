@@ -449,3 +449,38 @@ mod tests {
         assert!(matches!(prove_equal(&ab_t, &bt_at, &[], &Context::default(), &k, 0).unwrap(), Outcome::Equal { .. }));
     }
 }
+
+/// Expands `e` with the definitions until no defined element is left: `v[3]` becomes
+/// `beta*(beta*(beta*v[0] + …) …)` down to the base case. Used at concrete indices only.
+pub fn expand_definitions(e: &Expr, definitions: &[RewriteRule]) -> Result<Expr, String> {
+    fn go(e: &Expr, defs: &[RewriteRule], budget: &mut usize) -> Result<Expr, String> {
+        let e = canonical_indices(&e.with_children(e.children().into_iter().map(|c| go(c, defs, budget)).collect::<Result<_, _>>()?));
+        for rule in defs {
+            if let Some(next) = rewrites(&e, rule, Direction::Forward, &Context::default()).into_iter().find(|_| true) {
+                // Only a rewrite at the root: children were expanded already.
+                if matches!(e.kind, ExprKind::Index(..) | ExprKind::Name(_) | ExprKind::Call(..)) && top_level_match(&e, rule) {
+                    *budget = budget.checked_sub(1).ok_or("the expansion does not terminate within 100000 rewrites")?;
+                    return go(&next, defs, budget);
+                }
+            }
+        }
+        Ok(e)
+    }
+    let mut budget = 100_000;
+    go(e, definitions, &mut budget)
+}
+
+fn top_level_match(e: &Expr, rule: &RewriteRule) -> bool {
+    match (&e.kind, &rule.lhs.kind) {
+        (ExprKind::Index(a, _), ExprKind::Index(b, _)) | (ExprKind::Call(a, _), ExprKind::Call(b, _)) => a == b,
+        (ExprKind::Name(a), ExprKind::Name(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Whether two concrete expressions are equal after expansion, with the difference.
+pub fn equal_after_expansion(lhs: &Expr, rhs: &Expr, definitions: &[RewriteRule], kinds: &Kinds) -> Result<(bool, String), String> {
+    let (a, b) = (expand_definitions(lhs, definitions)?, expand_definitions(rhs, definitions)?);
+    let (zero, residual) = engine().map_err(|e| e.to_string())?.difference(to_term(&a, kinds)?, to_term(&b, kinds)?).map_err(|e| e.to_string())?;
+    Ok((zero, readable(&residual, kinds)))
+}
