@@ -385,6 +385,7 @@ fn check_claim(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &Sourc
             }
             Check::Unroll { var, from, to, .. } => result.evidence.push(unroll_layer(rule, &known, &kinds, var, *from, *to)),
             Check::MonteCarlo { relation, setup, .. } => result.evidence.push(montecarlo::check(&known.model, relation, setup, seed)),
+            Check::Experiment { name, args, .. } => result.evidence.push(montecarlo::experiment(name, args, seed)),
             Check::Cost { var, from, to, with, .. } => {
                 let mut model = known.model.clone();
                 apply_with(&mut model, with);

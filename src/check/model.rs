@@ -637,9 +637,16 @@ impl<'s, N: Number> Model<'s, N> {
             let (Value::S(m), Value::S(s)) = (self.eval(&mean, &HashMap::new())?, self.eval(&sd, &HashMap::new())?) else {
                 return na("a distribution's parameters are not scalars");
             };
-            let z = self.standard_normal();
-            return Ok(Value::S(m + s * N::from_f64(z)));
+            // Vectors and matrices get independent entries with this distribution.
+            return Ok(match self.draw_uniform(name)? {
+                Value::M(shape) => Value::M(shape.map(|_| m.clone() + s.clone() * N::from_f64(self.standard_normal()))),
+                _ => Value::S(m + s * N::from_f64(self.standard_normal())),
+            });
         }
+        self.draw_uniform(name)
+    }
+
+    fn draw_uniform(&mut self, name: &str) -> Result<Value<N>, Stop> {
         let kind = self.spec.kinds.0.get(name).cloned().unwrap_or(Kind::Scalar);
         let element = match &kind {
             Kind::Sequence(of) => (**of).clone(),

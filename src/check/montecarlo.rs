@@ -196,3 +196,106 @@ mod tests {
         assert!(bonferroni_z(30) > 4.5 && bonferroni_z(30) < 5.0);
     }
 }
+
+/// Runs a named experiment of the library.
+pub fn experiment(name: &str, args: &[(String, Expr)], seed: u64) -> LayerResult {
+    let arg = |key: &str, default: f64| {
+        args.iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, e)| super::model::constant(e))
+            .map_or(default, |v| num_traits::ToPrimitive::to_f64(&v).unwrap_or(default))
+    };
+    match name {
+        "positive_features" => positive_features(arg("d", 4.0) as usize, arg("scale", 0.5), arg("repeats", 2000.0) as usize, arg("max_m", 256.0) as usize, seed),
+        other => LayerResult { layer: Layer::MonteCarlo, verdict: Verdict::NotApplicable, detail: format!("unknown experiment `{other}`"), counterexample: None, table: None, plot: None },
+    }
+}
+
+/// Positive random features for `exp(q·k)` (Performer, Lemma 1): one feature is
+/// `Z = exp(w·(q+k) − |q|²/2 − |k|²/2)` with `w ~ N(0, I)`. Checks, on fixed random `q`, `k`:
+/// the mean of `Z` against `exp(q·k)`; `log Z` against its exact law
+/// `N(q·k − |q+k|²/2, |q+k|²)` (mean and variance); and the relative RMSE of the average of
+/// `m` features against `sqrt((exp(|q+k|²) − 1)/m)`, with its log-log slope near −1/2.
+fn positive_features(d: usize, scale: f64, repeats: usize, max_m: usize, seed: u64) -> LayerResult {
+    let spec = ModelSpec::default();
+    let mut model: Model<f64> = Model::new(&spec, seed);
+    let mut normal = |model: &mut Model<f64>| model.standard_normal();
+    let q: Vec<f64> = (0..d).map(|_| scale * normal(&mut model)).collect();
+    let k: Vec<f64> = (0..d).map(|_| scale * normal(&mut model)).collect();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let s: Vec<f64> = q.iter().zip(&k).map(|(a, b)| a + b).collect();
+    let (qk, s2) = (dot(&q, &k), dot(&s, &s));
+    let offset = -dot(&q, &q) / 2.0 - dot(&k, &k) / 2.0;
+    let exact_mean = qk.exp();
+    let exact_var = (2.0 * qk).exp() * (s2.exp() - 1.0);
+    let mut feature = |model: &mut Model<f64>| -> (f64, f64) {
+        let w: Vec<f64> = (0..d).map(|_| normal(model)).collect();
+        let log_z = dot(&w, &s) + offset;
+        (log_z.exp(), log_z)
+    };
+    // 1. Mean of Z and the law of log Z, from repeats × max_m single features.
+    let (mut z, mut log_z) = (Moments::default(), Moments::default());
+    for _ in 0..repeats * max_m {
+        let (a, b) = feature(&mut model);
+        z.push(a);
+        log_z.push(b);
+    }
+    let tests = 3;
+    let z_star = bonferroni_z(tests);
+    let z_mean = (z.mean - exact_mean) / z.standard_error();
+    let z_log_mean = (log_z.mean - (qk - s2 / 2.0)) / log_z.standard_error();
+    let n = log_z.n;
+    let z_log_var = (log_z.variance() / s2 - 1.0) * ((n - 1.0) / 2.0).sqrt();
+    // 2. RMSE of the m-feature average against m.
+    let mut rows = Vec::new();
+    let mut measured = Vec::new();
+    let mut predicted = Vec::new();
+    let mut m = 1;
+    while m <= max_m {
+        let mut squared = 0.0;
+        for _ in 0..repeats {
+            let estimate = (0..m).map(|_| feature(&mut model).0).sum::<f64>() / m as f64;
+            squared += (estimate / exact_mean - 1.0).powi(2);
+        }
+        let rmse = (squared / repeats as f64).sqrt();
+        let theory = ((s2.exp() - 1.0) / m as f64).sqrt();
+        rows.push(vec![m.to_string(), format!("{rmse:.5}"), format!("{theory:.5}")]);
+        measured.push((m as f64, rmse));
+        predicted.push((m as f64, theory));
+        m *= 2;
+    }
+    let slope = {
+        let xs: Vec<f64> = measured.iter().map(|p| p.0.ln()).collect();
+        let ys: Vec<f64> = measured.iter().map(|p| p.1.ln()).collect();
+        let (mx, my) = (xs.iter().sum::<f64>() / xs.len() as f64, ys.iter().sum::<f64>() / ys.len() as f64);
+        xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum::<f64>() / xs.iter().map(|x| (x - mx).powi(2)).sum::<f64>()
+    };
+    let slope_ok = (slope + 0.5).abs() <= 0.1;
+    let stats_ok = z_mean.abs() <= z_star && z_log_mean.abs() <= z_star && z_log_var.abs() <= z_star;
+    let detail = format!(
+        "d = {d}, |q+k|² = {s2:.4}, {} single features and {repeats} repeats per m (seed {seed}); mean of Z: {:.5} against exp(q·k) = {exact_mean:.5} (z = {z_mean:.2}); \
+         log Z: mean z = {z_log_mean:.2}, variance z = {z_log_var:.2} (threshold {z_star:.2}, 4σ family level over {tests} tests); \
+         variance of Z: {:.5} against exp(2q·k)(exp(|q+k|²) − 1) = {exact_var:.5}; log-log slope of RMSE against m: {slope:.3} (expected −1/2 ± 0.1)",
+        repeats * max_m,
+        z.mean,
+        z.variance(),
+    );
+    LayerResult {
+        layer: Layer::MonteCarlo,
+        verdict: if slope_ok && stats_ok { Verdict::Holds } else { Verdict::Refuted },
+        detail,
+        counterexample: None,
+        table: Some(Table { columns: vec!["m".into(), "relative RMSE (measured)".into(), "sqrt((exp(|q+k|²) − 1)/m)".into()], rows }),
+        plot: Some(Plot {
+            title: "Relative RMSE of the positive-feature estimate".into(),
+            x_label: "m (features)".into(),
+            y_label: "relative RMSE".into(),
+            log_x: true,
+            log_y: true,
+            curves: vec![
+                Curve { label: "measured".into(), points: measured, intervals: None },
+                Curve { label: "closed form".into(), points: predicted, intervals: None },
+            ],
+        }),
+    }
+}

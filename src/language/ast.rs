@@ -352,6 +352,8 @@ pub enum Check {
     MonteCarlo { relation: Relation, setup: MonteCarloSetup, span: Span },
     /// `check cost n in 8..64 [with d = 4, m = 2]`: exact multiply-add counts of both sides.
     Cost { var: String, from: i64, to: i64, with: With, span: Span },
+    /// `check experiment NAME(key = value, …)`: a named experiment of the library.
+    Experiment { name: String, args: Vec<(String, Expr)>, span: Span },
 }
 
 /// Sizes of dimensions and concrete functions for float models (`n = 16, sigma = tanh`).

@@ -18,6 +18,8 @@ pub const BUILTIN_FUNCTIONS: &[&str] =
     &["exp", "sqrt", "log", "dot", "norm", "diag", "exp_elem", "softmax_row", "softmax_col"];
 /// Lemmas of the built-in library, citable by name (see `check::lemmas`).
 pub const BUILTIN_LEMMAS: &[&str] = &["sum", "geometric", "linearity", "gaussian_mgf", "softmax", "transpose"];
+/// Named experiments of the library (`check experiment NAME(…)`).
+pub const EXPERIMENTS: &[&str] = &["positive_features"];
 /// Built-in names: the all-ones vector and the identity matrix, sized by where they are used.
 pub const BUILTIN_NAMES: &[&str] = &["ones", "I"];
 const BIG_OPS: &[&str] = &["sum", "prod"];
@@ -640,8 +642,27 @@ impl<'s> Parser<'s> {
                 Ok(Check::Cost { var, from, to, with, span: start.to(self.prev_span()) })
             }
             "montecarlo" => self.montecarlo(start),
+            "experiment" => {
+                let (name, name_span) = self.ident("the experiment's name")?;
+                if !EXPERIMENTS.contains(&name.as_str()) {
+                    return Err(InputError::new(name_span, format!("unknown experiment `{name}`")).help(format!("experiments: {}", EXPERIMENTS.join(", "))));
+                }
+                self.expect(Tok::LParen, "`(`")?;
+                let mut args = Vec::new();
+                while !self.eat(&Tok::RParen) {
+                    let (key, _) = self.ident("a parameter name")?;
+                    self.expect(Tok::Eq, "`=`")?;
+                    args.push((key, self.expr()?));
+                    if !self.eat(&Tok::Comma) {
+                        self.expect(Tok::RParen, "`)`")?;
+                        break;
+                    }
+                }
+                self.end_of_line()?;
+                Ok(Check::Experiment { name, args, span: start.to(self.prev_span()) })
+            }
             other => Err(InputError::new(span, format!("unknown check `{other}`"))
-                .help("checks are `exact N`, `trajectory`, `unroll`, `montecarlo` and `cost`")),
+                .help("checks are `exact N`, `trajectory`, `unroll`, `montecarlo`, `cost` and `experiment`")),
         }
     }
 
