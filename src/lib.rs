@@ -7,6 +7,7 @@
 pub mod check;
 pub mod diagnostic;
 pub mod language;
+pub mod progress;
 pub mod report;
 pub mod source;
 

@@ -23,7 +23,7 @@ struct Cli {
 enum Command {
     /// Check derivations and print one line per step and claim.
     Check(CheckArgs),
-    /// Check derivations and write report.md and report.tex.
+    /// Check derivations and write report.tex, report.html and report.md.
     Report(ReportArgs),
 }
 
@@ -47,24 +47,47 @@ struct CheckArgs {
 struct ReportArgs {
     #[command(flatten)]
     check: CheckArgs,
-    /// Folder for report.md and report.tex.
+    /// Folder for the reports (and the .svg figures that report.md links to).
     #[arg(short, long, default_value = "report")]
     output: PathBuf,
-    /// Folder with templates (report.md.tera, report.tex.tera) that replace the built-in ones.
+    /// Which reports to write, comma-separated.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "tex,html,md", value_parser = parse_format)]
+    format: Vec<Format>,
+    /// Folder with templates (report.tex.tera, report.html.tera, report.md.tera) that replace
+    /// the built-in ones; a template missing there stays built in.
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
+}
+
+fn parse_format(name: &str) -> Result<Format, String> {
+    Format::from_name(name).ok_or_else(|| format!("unknown format `{name}`; the formats are {}", Format::ALL.map(Format::name).join(", ")))
+}
+
+/// Where and how `report` writes.
+struct ReportTo<'a> {
+    dir: &'a std::path::Path,
+    formats: &'a [Format],
+    templates: Option<&'a std::path::Path>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => run(&args, None),
-        Command::Report(args) => run(&args.check, Some((&args.output, args.templates.as_deref()))),
+        Command::Report(args) => {
+            let mut formats: Vec<Format> = Vec::new();
+            for f in &args.format {
+                if !formats.contains(f) {
+                    formats.push(*f);
+                }
+            }
+            run(&args.check, Some(ReportTo { dir: &args.output, formats: &formats, templates: args.templates.as_deref() }))
+        }
     };
     ExitCode::from(code)
 }
 
-fn run(args: &CheckArgs, report_to: Option<(&PathBuf, Option<&std::path::Path>)>) -> u8 {
+fn run(args: &CheckArgs, report_to: Option<ReportTo>) -> u8 {
     let loaded = match derivcheck::load(&args.paths) {
         Ok(l) => l,
         Err(LoadError::Io(msg)) => {
@@ -88,9 +111,8 @@ fn run(args: &CheckArgs, report_to: Option<(&PathBuf, Option<&std::path::Path>)>
             return 2;
         }
     }
-    if let Some((dir, templates)) = report_to {
-        let formats = [Format::Markdown, Format::Latex];
-        let written = report::render(&loaded, &results, &formats, templates).and_then(|out| report::write_outputs(dir, &out));
+    if let Some(to) = report_to {
+        let written = report::render(&loaded, &results, to.formats, to.templates).and_then(|out| report::write_outputs(to.dir, &out));
         match written {
             Ok(paths) => {
                 for p in paths {

@@ -77,15 +77,12 @@ fn unicode_math(c: char) -> Option<&'static str> {
 pub fn markdown_to_latex(markdown: &str) -> String {
     let mut out = String::new();
     let mut lists: Vec<bool> = Vec::new();
+    // Where the heading being read starts in `out`: its text is wrapped when it ends.
+    let mut heading_start: Option<usize> = None;
     for event in crate::source::markdown_parser(markdown) {
         match event {
             Event::Start(tag) => match tag {
-                Tag::Heading { level, .. } => out.push_str(match level {
-                    HeadingLevel::H1 => "\n\\section*{",
-                    HeadingLevel::H2 => "\n\\subsection*{",
-                    HeadingLevel::H3 => "\n\\subsubsection*{",
-                    _ => "\n\\paragraph*{",
-                }),
+                Tag::Heading { .. } => heading_start = Some(out.len()),
                 Tag::Paragraph => out.push('\n'),
                 Tag::Emphasis => out.push_str("\\emph{"),
                 Tag::Strong => out.push_str("\\textbf{"),
@@ -100,7 +97,10 @@ pub fn markdown_to_latex(markdown: &str) -> String {
                 _ => {}
             },
             Event::End(tag) => match tag {
-                TagEnd::Heading(_) => out.push_str("}\n"),
+                TagEnd::Heading(level) => {
+                    let text = out.split_off(heading_start.take().unwrap_or(out.len()));
+                    out.push_str(&heading(level, &text));
+                }
                 TagEnd::Paragraph => out.push('\n'),
                 TagEnd::Emphasis | TagEnd::Strong | TagEnd::Link => out.push('}'),
                 TagEnd::List(_) => {
@@ -126,6 +126,20 @@ pub fn markdown_to_latex(markdown: &str) -> String {
     out
 }
 
+/// An unnumbered heading that still appears in the PDF's bookmarks (and a table of contents).
+fn heading(level: HeadingLevel, text: &str) -> String {
+    let (command, entry) = match level {
+        HeadingLevel::H1 => ("section", Some("section")),
+        HeadingLevel::H2 => ("subsection", Some("subsection")),
+        HeadingLevel::H3 => ("subsubsection", Some("subsubsection")),
+        _ => ("paragraph", None),
+    };
+    match entry {
+        Some(entry) => format!("\n\\{command}*{{{text}}}\\phantomsection\\addcontentsline{{toc}}{{{entry}}}{{{text}}}\n"),
+        None => format!("\n\\{command}*{{{text}}}\n"),
+    }
+}
+
 fn escape_url(url: &str) -> String {
     url.replace('\\', "/").replace('%', "\\%").replace('#', "\\#").replace('{', "%7B").replace('}', "%7D")
 }
@@ -143,7 +157,7 @@ mod tests {
     #[test]
     fn prose_becomes_latex_with_math_kept() {
         let tex = markdown_to_latex("## 2.1 Title\n\nSome *emph* and `code_x` with $a_t$ and 5%.\n\n- one\n- two\n\n$$x^2$$\n\n<b>raw</b>\n");
-        assert!(tex.contains("\\subsection*{2.1 Title}"), "{tex}");
+        assert!(tex.contains("\\subsection*{2.1 Title}\\phantomsection\\addcontentsline{toc}{subsection}{2.1 Title}"), "{tex}");
         assert!(tex.contains("\\emph{emph}"));
         assert!(tex.contains("\\texttt{code\\_x}"));
         assert!(tex.contains("$a_t$"));

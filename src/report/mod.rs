@@ -5,7 +5,9 @@
 //! Architecture invariant: templates compute nothing; everything they show is in the
 //! context. Nothing here decides a verdict.
 
+mod html;
 mod latex;
+mod plot;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,10 +15,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::Loaded;
-use crate::check::{ClaimResult, LayerResult, Results, Status, Verdict};
-use crate::language::ast::{Decl, Fact, Proof, Rule, Statement};
+use crate::check::{ClaimResult, Layer, LayerResult, Results, Status, Table, Verdict};
+use crate::language::ast::{Decl, Fact, Justification, Proof, Rule, RuleKind, Statement};
 use crate::language::{Document, Item, Scope, latex as expr_latex};
 
+pub use html::markdown_to_html;
 pub use latex::{escape as tex_escape, markdown_to_latex};
 
 /// An output format of `report`.
@@ -24,13 +27,31 @@ pub use latex::{escape as tex_escape, markdown_to_latex};
 pub enum Format {
     Markdown,
     Latex,
+    Html,
 }
 
 impl Format {
+    /// Every format, in the order they are written.
+    pub const ALL: [Format; 3] = [Format::Latex, Format::Html, Format::Markdown];
+
+    /// The format's name on the command line (`--format tex,html,md`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Markdown => "md",
+            Format::Latex => "tex",
+            Format::Html => "html",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     pub fn file_name(self) -> &'static str {
         match self {
             Format::Markdown => "report.md",
             Format::Latex => "report.tex",
+            Format::Html => "report.html",
         }
     }
 
@@ -38,6 +59,7 @@ impl Format {
         match self {
             Format::Markdown => ("report.md.tera", include_str!("../../templates/report.md.tera")),
             Format::Latex => ("report.tex.tera", include_str!("../../templates/report.tex.tera")),
+            Format::Html => ("report.html.tera", include_str!("../../templates/report.html.tera")),
         }
     }
 }
@@ -50,15 +72,23 @@ pub enum ReportError {
     Io { path: String, source: std::io::Error },
 }
 
-/// Renders the requested formats; nothing is written.
+/// Renders the requested formats, as `(file name, content)` pairs; nothing is written. With
+/// Markdown, each figure also comes as an `.svg` file that `report.md` links to.
 pub fn render(loaded: &Loaded, results: &Results, formats: &[Format], templates: Option<&Path>) -> Result<Vec<(String, String)>, ReportError> {
-    let context = build_context(loaded, results);
+    let mut context = build_context(loaded, results);
+    if formats.contains(&Format::Html) {
+        context.katex = Some(Katex { css: html::katex_css(), js: html::KATEX_JS });
+    }
     let mut tera = tera::Tera::default();
     tera.register_filter("tex", |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
         Ok(tera::Value::String(latex::escape(value.as_str().unwrap_or(&value.to_string()))))
     });
-    tera.autoescape_on(vec![]);
+    // HTML escapes every value unless the template marks it `safe`; the others escape by filter.
+    tera.autoescape_on(vec![".html.tera"]);
+    tera.set_escape_fn(html::escape);
+    let figures = std::mem::take(&mut context.figures);
     let context = tera::Context::from_serialize(&context).map_err(|e| ReportError::Template(error_chain(&e)))?;
+    let progress = crate::progress::bar(formats.len() as u64, "report");
     let mut out = Vec::new();
     for format in formats {
         let (name, builtin) = format.template();
@@ -69,7 +99,12 @@ pub fn render(loaded: &Loaded, results: &Results, formats: &[Format], templates:
         tera.add_raw_template(name, &text).map_err(|e| ReportError::Template(error_chain(&e)))?;
         let rendered = tera.render(name, &context).map_err(|e| ReportError::Template(error_chain(&e)))?;
         out.push((format.file_name().to_string(), rendered));
+        if *format == Format::Markdown {
+            out.extend(figures.iter().cloned());
+        }
+        progress.inc(1);
     }
+    progress.finish_and_clear();
     Ok(out)
 }
 
@@ -114,7 +149,7 @@ pub fn write_file(path: &Path, content: &str) -> Result<(), ReportError> {
     write_outputs(dir, &[(name, content.to_string())]).map(|_| ())
 }
 
-// ---- the template context ----
+// ---- the template context (documented field by field in docs/report.md) ----
 
 #[derive(Serialize)]
 struct Context {
@@ -122,8 +157,24 @@ struct Context {
     seed: u64,
     version: &'static str,
     summary: Summary,
+    /// The layers that have a verdict anywhere, in a fixed order: the summary's columns.
+    layers: Vec<LayerColumn>,
     rows: Vec<SummaryRow>,
     documents: Vec<DocContext>,
+    /// Every lemma of every document, for the appendix.
+    lemmas: Vec<LemmaContext>,
+    /// KaTeX for `report.html`, only when HTML is rendered.
+    katex: Option<Katex>,
+    /// `(file name, SVG)` of every figure, written beside `report.md`.
+    #[serde(skip)]
+    figures: Vec<(String, String)>,
+}
+
+#[derive(Serialize)]
+struct Katex {
+    /// The stylesheet, fonts inlined.
+    css: String,
+    js: &'static str,
 }
 
 #[derive(Serialize, Default)]
@@ -136,16 +187,32 @@ struct Summary {
     all_verified: bool,
 }
 
+#[derive(Serialize, Clone)]
+struct LayerColumn {
+    layer: String,
+    title: &'static str,
+}
+
 #[derive(Serialize)]
 struct SummaryRow {
     file: String,
     name: String,
+    kind: &'static str,
     anchor: String,
     line: usize,
     status: Status,
     status_text: &'static str,
-    /// Per layer: the worst verdict over the claim's steps and evidence.
-    layers: BTreeMap<&'static str, &'static str>,
+    /// One cell per entry of `layers`: the worst verdict over the claim's steps and evidence.
+    layers: Vec<LayerCell>,
+}
+
+#[derive(Serialize, Clone)]
+struct LayerCell {
+    layer: String,
+    title: &'static str,
+    /// Absent when the layer gave no verdict on this claim.
+    verdict: Option<Verdict>,
+    verdict_text: &'static str,
 }
 
 #[derive(Serialize)]
@@ -160,7 +227,7 @@ struct DocContext {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 enum PartContext {
-    Prose { md: String, tex: String },
+    Prose { md: String, tex: String, html: String },
     Statements { rows: Vec<StatementRow> },
     Claim(Box<ClaimContext>),
 }
@@ -206,30 +273,43 @@ struct StepContext {
     by: String,
     line: usize,
     status: Status,
+    status_text: &'static str,
     source: String,
     layers: Vec<LayerContext>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct LayerContext {
     layer: String,
+    title: &'static str,
     verdict: Verdict,
     verdict_text: &'static str,
     detail: String,
     counterexample: Option<CounterexampleContext>,
+    table: Option<Table>,
+    plot: Option<PlotContext>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct CounterexampleContext {
     values: Vec<NameValue>,
     lhs: String,
     rhs: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct NameValue {
     name: String,
     value: String,
+}
+
+/// A figure in every format: inline SVG, the `.svg` file's name, pgfplots code.
+#[derive(Serialize, Clone)]
+struct PlotContext {
+    title: String,
+    file: String,
+    svg: String,
+    pgf: String,
 }
 
 /// A failing step or check, told in one place for the reader.
@@ -238,8 +318,50 @@ struct FailureContext {
     line: usize,
     source: String,
     layer: String,
+    title: &'static str,
     detail: String,
     counterexample: Option<CounterexampleContext>,
+}
+
+#[derive(Serialize)]
+struct LemmaContext {
+    file: String,
+    name: String,
+    anchor: String,
+    line: usize,
+    statement_tex: String,
+    status: Status,
+    status_text: &'static str,
+    /// Cells as in the summary, one per entry of `layers`.
+    layers: Vec<LayerCell>,
+    /// The claims and lemmas of the same file whose steps cite this lemma.
+    used_by: Vec<NameAnchor>,
+}
+
+#[derive(Serialize)]
+struct NameAnchor {
+    name: String,
+    anchor: String,
+}
+
+/// The layers in the order the report shows them.
+const LAYERS: [Layer; 7] = [Layer::Symbolic, Layer::Exact, Layer::Trajectory, Layer::Unroll, Layer::MonteCarlo, Layer::Float, Layer::Cost];
+
+/// The layer's name as in JSON (`symbolic`, `montecarlo`, …).
+fn layer_key(layer: Layer) -> String {
+    serde_json::to_value(layer).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+fn layer_title(layer: Layer) -> &'static str {
+    match layer {
+        Layer::Symbolic => "symbolic",
+        Layer::Exact => "exact",
+        Layer::Trajectory => "trajectory",
+        Layer::Unroll => "unroll",
+        Layer::MonteCarlo => "Monte Carlo",
+        Layer::Float => "float",
+        Layer::Cost => "cost",
+    }
 }
 
 fn status_text(s: Status) -> &'static str {
@@ -260,9 +382,18 @@ fn verdict_text(v: Verdict) -> &'static str {
     }
 }
 
-fn layer_context(l: &LayerResult) -> LayerContext {
+/// Builds the context of one layer result; a plot becomes figure number `figures.len() + 1`
+/// of the claim `anchor`, and its SVG is kept in `figures` to be written beside report.md.
+fn layer_context(l: &LayerResult, anchor: &str, figures: &mut Vec<(String, String)>) -> LayerContext {
+    let plot = l.plot.as_ref().map(|p| {
+        let file = format!("fig-{anchor}-{}.svg", figures.iter().filter(|(f, _)| f.starts_with(&format!("fig-{anchor}-"))).count() + 1);
+        let svg = plot::svg(p);
+        figures.push((file.clone(), svg.clone()));
+        PlotContext { title: p.title.clone(), file, svg, pgf: plot::pgfplots(p) }
+    });
     LayerContext {
-        layer: serde_json::to_value(l.layer).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+        layer: layer_key(l.layer),
+        title: layer_title(l.layer),
         verdict: l.verdict,
         verdict_text: verdict_text(l.verdict),
         detail: l.detail.clone(),
@@ -271,24 +402,55 @@ fn layer_context(l: &LayerResult) -> LayerContext {
             lhs: c.lhs.clone(),
             rhs: c.rhs.clone(),
         }),
+        table: l.table.clone(),
+        plot,
+    }
+}
+
+fn failure(line: usize, source: &str, l: &LayerContext) -> FailureContext {
+    FailureContext {
+        line,
+        source: source.to_string(),
+        layer: l.layer.clone(),
+        title: l.title,
+        detail: l.detail.clone(),
+        counterexample: l.counterexample.clone(),
     }
 }
 
 /// The worst verdict of a layer: refuted > not shown > holds > n/a.
-fn worst(verdicts: impl Iterator<Item = Verdict>) -> &'static str {
+fn worst(verdicts: impl Iterator<Item = Verdict>) -> Option<Verdict> {
     let rank = |v: &Verdict| match v {
         Verdict::Refuted => 3,
         Verdict::NotShown => 2,
         Verdict::Holds => 1,
         Verdict::NotApplicable => 0,
     };
-    verdicts.max_by_key(rank).map_or("—", verdict_text)
+    verdicts.max_by_key(rank)
+}
+
+/// The worst verdict of each layer in `columns` over a claim's steps and evidence.
+fn layer_cells(claim: &ClaimResult, columns: &[Layer]) -> Vec<LayerCell> {
+    let all = || claim.chains.iter().flat_map(|ch| &ch.steps).flat_map(|s| &s.layers).chain(&claim.evidence);
+    columns
+        .iter()
+        .map(|&layer| {
+            let verdict = worst(all().filter(|l| l.layer == layer).map(|l| l.verdict));
+            LayerCell { layer: layer_key(layer), title: layer_title(layer), verdict, verdict_text: verdict.map_or("—", verdict_text) }
+        })
+        .collect()
 }
 
 fn build_context(loaded: &Loaded, results: &Results) -> Context {
+    let all_claims = || results.documents.iter().flat_map(|d| &d.claims);
+    let all_layers = || all_claims().flat_map(|c| c.chains.iter().flat_map(|ch| &ch.steps).flat_map(|s| &s.layers).chain(&c.evidence));
+    let columns: Vec<Layer> =
+        LAYERS.into_iter().filter(|&layer| matches!(layer, Layer::Symbolic | Layer::Exact) || all_layers().any(|l| l.layer == layer)).collect();
     let mut summary = Summary::default();
     let mut rows = Vec::new();
     let mut documents = Vec::new();
+    let mut lemmas = Vec::new();
+    let mut figures = Vec::new();
     for (doc, result) in loaded.documents.iter().zip(&results.documents) {
         let claims: BTreeMap<&str, &ClaimResult> = result.claims.iter().map(|c| (c.name.as_str(), c)).collect();
         for c in &result.claims {
@@ -299,29 +461,27 @@ fn build_context(loaded: &Loaded, results: &Results) -> Context {
                 Status::NotShown => summary.not_shown += 1,
                 Status::Unproved => summary.unproved += 1,
             }
-            let all_layers = c.chains.iter().flat_map(|ch| &ch.steps).flat_map(|s| &s.layers).chain(&c.evidence);
-            let mut layers = BTreeMap::new();
-            for (key, layer) in [("symbolic", crate::check::Layer::Symbolic), ("exact", crate::check::Layer::Exact), ("trajectory", crate::check::Layer::Trajectory)] {
-                layers.insert(key, worst(all_layers.clone().filter(|l| l.layer == layer).map(|l| l.verdict)));
-            }
             rows.push(SummaryRow {
                 file: doc.path.clone(),
                 name: c.name.clone(),
+                kind: c.kind.keyword(),
                 anchor: anchor(&doc.path, &c.name),
                 line: c.line,
                 status: c.status,
                 status_text: status_text(c.status),
-                layers,
+                layers: layer_cells(c, &columns),
             });
         }
-        documents.push(doc_context(doc, loaded, &claims));
+        lemmas.extend(lemma_contexts(doc, &claims, &columns));
+        documents.push(doc_context(doc, loaded, &claims, &mut figures));
     }
     summary.all_verified = results.all_verified();
     let title = match loaded.documents.as_slice() {
         [one] => one.front.title.clone().unwrap_or_else(|| one.path.clone()),
         _ => "Checked derivations".to_string(),
     };
-    Context { title, seed: results.seed, version: env!("CARGO_PKG_VERSION"), summary, rows, documents }
+    let layers = columns.iter().map(|&l| LayerColumn { layer: layer_key(l), title: layer_title(l) }).collect();
+    Context { title, seed: results.seed, version: env!("CARGO_PKG_VERSION"), summary, layers, rows, documents, lemmas, katex: None, figures }
 }
 
 fn anchor(path: &str, name: &str) -> String {
@@ -329,13 +489,61 @@ fn anchor(path: &str, name: &str) -> String {
     format!("{stem}-{name}").chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
 }
 
-fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimResult>) -> DocContext {
+/// The rules of a document, in order.
+fn rules(doc: &Document) -> impl Iterator<Item = &Rule> {
+    doc.items
+        .iter()
+        .filter_map(|i| if let Item::Block(b) = i { Some(b) } else { None })
+        .flat_map(|b| &b.statements)
+        .filter_map(|s| if let Statement::Rule(r) = s { Some(r) } else { None })
+}
+
+/// The names a proof's steps cite.
+fn cited(rule: &Rule) -> Vec<&str> {
+    let chains = match &rule.proof {
+        None => vec![],
+        Some(Proof::Chain(c)) => vec![c],
+        Some(Proof::Induction { base, step, .. }) => vec![base, step],
+    };
+    chains
+        .into_iter()
+        .flat_map(|c| &c.steps)
+        .flat_map(|s| if let Justification::Rules(names) = &s.by { names.iter().map(|(n, _)| n.as_str()).collect() } else { vec![] })
+        .collect()
+}
+
+fn lemma_contexts(doc: &Document, claims: &BTreeMap<&str, &ClaimResult>, columns: &[Layer]) -> Vec<LemmaContext> {
+    let mut out = Vec::new();
+    for rule in rules(doc).filter(|r| r.kind == RuleKind::Lemma) {
+        let Some(result) = claims.get(rule.name.as_str()) else {
+            continue;
+        };
+        let used_by = rules(doc)
+            .filter(|r| cited(r).contains(&rule.name.as_str()))
+            .map(|r| NameAnchor { name: r.name.clone(), anchor: anchor(&doc.path, &r.name) })
+            .collect();
+        out.push(LemmaContext {
+            file: doc.path.clone(),
+            name: rule.name.clone(),
+            anchor: anchor(&doc.path, &rule.name),
+            line: result.line,
+            statement_tex: rule_tex(rule, &doc.scope),
+            status: result.status,
+            status_text: status_text(result.status),
+            layers: layer_cells(result, columns),
+            used_by,
+        });
+    }
+    out
+}
+
+fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimResult>, figures: &mut Vec<(String, String)>) -> DocContext {
     let files = &loaded.files;
     let scope = &doc.scope;
     let mut parts = Vec::new();
     for item in &doc.items {
         match item {
-            Item::Prose(md) => parts.push(PartContext::Prose { md: md.clone(), tex: markdown_to_latex(md) }),
+            Item::Prose(md) => parts.push(PartContext::Prose { md: md.clone(), tex: markdown_to_latex(md), html: markdown_to_html(md) }),
             Item::Block(block) => {
                 let mut rows = Vec::new();
                 let flush = |rows: &mut Vec<StatementRow>, parts: &mut Vec<PartContext>| {
@@ -347,12 +555,18 @@ fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimRe
                     match statement {
                         Statement::Let(decls) => rows.push(let_row(decls, scope, files)),
                         Statement::Assume(facts, span) => {
-                            rows.push(StatementRow { keyword: "assume", name: String::new(), tex: facts_tex(facts, scope), source: source_line(files, *span), line: files.line(*span) });
+                            rows.push(StatementRow {
+                                keyword: "assume",
+                                name: String::new(),
+                                tex: facts_tex(facts, scope),
+                                source: source_line(files, *span),
+                                line: files.line(*span),
+                            });
                         }
                         Statement::Rule(rule) => match claims.get(rule.name.as_str()) {
                             Some(result) => {
                                 flush(&mut rows, &mut parts);
-                                parts.push(PartContext::Claim(Box::new(claim_context(doc, rule, result, loaded))));
+                                parts.push(PartContext::Claim(Box::new(claim_context(doc, rule, result, loaded, figures))));
                             }
                             None => rows.push(StatementRow {
                                 keyword: rule.kind.keyword(),
@@ -388,7 +602,8 @@ fn let_row(decls: &[Decl], scope: &Scope, files: &crate::diagnostic::SourceFiles
 fn facts_tex(facts: &[Fact], scope: &Scope) -> String {
     let mut out = String::new();
     for (i, f) in facts.iter().enumerate() {
-        let continues = i > 0 && facts[i - 1].rhs == f.lhs;
+        // The same expression token, not merely an equal one: `e > 0, 0 < b` is two facts.
+        let continues = i > 0 && facts[i - 1].rhs.span == f.lhs.span;
         if !continues {
             if i > 0 {
                 out.push_str(",\\quad ");
@@ -416,68 +631,60 @@ fn source_line(files: &crate::diagnostic::SourceFiles, span: crate::diagnostic::
     file.text.lines().nth(line - 1).unwrap_or("").trim().to_string()
 }
 
-fn claim_context(doc: &Document, rule: &Rule, result: &ClaimResult, loaded: &Loaded) -> ClaimContext {
+fn claim_context(doc: &Document, rule: &Rule, result: &ClaimResult, loaded: &Loaded, figures: &mut Vec<(String, String)>) -> ClaimContext {
     let files = &loaded.files;
     let scope = &doc.scope;
+    let anchor = anchor(&doc.path, &rule.name);
     let mut chains = Vec::new();
     let proof_chains: Vec<(Option<&str>, &crate::language::ast::Chain)> = match &rule.proof {
         None => vec![],
         Some(Proof::Chain(c)) => vec![(None, c)],
-        Some(Proof::Induction { base, step, .. }) => vec![(Some("base"), base), (Some("step"), step)],
+        Some(Proof::Induction { base, step, .. }) => {
+            vec![(Some("base"), base), (Some("step"), step)]
+        }
     };
     let mut failures = Vec::new();
     for ((label, chain), checked) in proof_chains.into_iter().zip(&result.chains) {
         let mut rows = Vec::new();
         for (i, (step, res)) in chain.steps.iter().zip(&checked.steps).enumerate() {
             let source = source_line(files, step.span);
-            for l in res.layers.iter().filter(|l| matches!(l.verdict, Verdict::Refuted | Verdict::NotShown)) {
-                failures.push(FailureContext {
-                    line: res.line,
-                    source: source.clone(),
-                    layer: layer_context(l).layer,
-                    detail: l.detail.clone(),
-                    counterexample: layer_context(l).counterexample,
-                });
-            }
+            let layers: Vec<LayerContext> = res.layers.iter().map(|l| layer_context(l, &anchor, figures)).collect();
+            failures
+                .extend(layers.iter().filter(|l| matches!(l.verdict, Verdict::Refuted | Verdict::NotShown)).map(|l| failure(res.line, &source, l)));
             rows.push(StepContext {
                 first_tex: if i == 0 { expr_latex::expr(&chain.first, scope) } else { String::new() },
                 rel_tex: step.rel.latex(),
                 rhs_tex: expr_latex::expr(&step.rhs, scope),
                 by: match &step.by {
-                    crate::language::ast::Justification::Algebra => "algebra".into(),
-                    crate::language::ast::Justification::Search => "?".into(),
-                    crate::language::ast::Justification::Rules(names) => names.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "),
+                    Justification::Algebra => "algebra".into(),
+                    Justification::Search => "?".into(),
+                    Justification::Rules(names) => names.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "),
                 },
                 line: res.line,
                 status: res.status,
+                status_text: status_text(res.status),
                 source,
-                layers: res.layers.iter().map(layer_context).collect(),
+                layers,
             });
         }
         chains.push(ChainContext { label: label.map(String::from), rows });
     }
-    for e in result.evidence.iter().filter(|e| e.verdict == Verdict::Refuted) {
-        failures.push(FailureContext {
-            line: result.line,
-            source: source_line(files, rule.span),
-            layer: layer_context(e).layer,
-            detail: e.detail.clone(),
-            counterexample: layer_context(e).counterexample,
-        });
-    }
+    let source = source_line(files, rule.span);
+    let evidence: Vec<LayerContext> = result.evidence.iter().map(|l| layer_context(l, &anchor, figures)).collect();
+    failures.extend(evidence.iter().filter(|e| e.verdict == Verdict::Refuted).map(|e| failure(result.line, &source, e)));
     ClaimContext {
         name: rule.name.clone(),
-        anchor: anchor(&doc.path, &rule.name),
+        anchor,
         kind: rule.kind.keyword(),
         line: result.line,
         status: result.status,
         status_text: status_text(result.status),
         statement_tex: rule_tex(rule, scope),
-        source: source_line(files, rule.span),
+        source,
         seed: result.seed,
         samples: result.samples,
         chains,
-        evidence: result.evidence.iter().map(layer_context).collect(),
+        evidence,
         problems: result.problems.clone(),
         failures,
     }
@@ -536,7 +743,7 @@ pub fn json(results: &Results) -> String {
                             claim: &c.name,
                             step: Some(i + 1),
                             chain: chain.label.as_deref(),
-                            layer: layer_context(l).layer,
+                            layer: layer_key(l.layer),
                             verdict: l.verdict,
                             detail: &l.detail,
                             counterexample: l.counterexample.as_ref(),
@@ -551,7 +758,7 @@ pub fn json(results: &Results) -> String {
                     claim: &c.name,
                     step: None,
                     chain: None,
-                    layer: layer_context(l).layer,
+                    layer: layer_key(l.layer),
                     verdict: l.verdict,
                     detail: &l.detail,
                     counterexample: l.counterexample.as_ref(),
@@ -561,4 +768,169 @@ pub fn json(results: &Results) -> String {
     }
     let report = JsonReport { schema: "derivcheck-verdicts/1", seed: results.seed, all_verified: results.all_verified(), claims, verdicts };
     serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{ChainResult, Curve, DocumentResult, Plot, StepResult};
+
+    const FILE: &str = r#"+++
+title = "Tables & plots"
++++
+
+# Q1
+
+Prose with <script>alert(1)</script>, 5% and $a_t$.
+
+```derivation
+let a, b: scalar
+lemma sq: (a+b)^2 = a^2 + 2*a*b + b^2
+proof
+  (a+b)^2 = a^2 + 2*a*b + b^2    by algebra
+qed
+claim twice: 2*(a+b)^2 = 2*a^2 + 4*a*b + 2*b^2
+proof
+  2*(a+b)^2 = 2*(a^2 + 2*a*b + b^2)    by sq
+            = 2*a^2 + 4*a*b + 2*b^2
+qed
+```
+"#;
+
+    fn layer(layer: Layer, verdict: Verdict) -> LayerResult {
+        LayerResult { layer, verdict, detail: format!("{layer:?} says so"), counterexample: None, table: None, plot: None }
+    }
+
+    fn step(line: usize) -> StepResult {
+        StepResult { line, status: Status::Verified, layers: vec![layer(Layer::Symbolic, Verdict::Holds), layer(Layer::Exact, Verdict::Holds)] }
+    }
+
+    /// The file above, loaded for real, with results made by hand: a Monte Carlo check with a
+    /// table and a plot behind the claim.
+    fn fixture() -> (Loaded, Results) {
+        // One file per call: the tests run in parallel.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("derivcheck-report-test-{}-{n}", std::process::id())).join("q1.md");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, FILE).unwrap();
+        let loaded = crate::load(std::slice::from_ref(&path)).unwrap_or_else(|e| panic!("{e}"));
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+        let monte_carlo = LayerResult {
+            table: Some(Table {
+                columns: vec!["m".into(), "mean_hat".into(), "95% interval".into()],
+                rows: vec![vec!["100".into(), "0.51".into(), "[0.41, 0.61]".into()], vec!["1000".into(), "0.498".into(), "[0.467, 0.529]".into()]],
+            }),
+            plot: Some(Plot {
+                title: "RMSE against m".into(),
+                x_label: "m".into(),
+                y_label: "RMSE".into(),
+                log_x: true,
+                log_y: true,
+                curves: vec![
+                    Curve {
+                        label: "estimate".into(),
+                        points: vec![(100.0, 0.1), (1000.0, 0.031), (10000.0, 0.0101)],
+                        intervals: Some(vec![(0.08, 0.12), (0.025, 0.037), (0.009, 0.0112)]),
+                    },
+                    Curve { label: "1/sqrt(m)".into(), points: vec![(100.0, 0.1), (1000.0, 0.0316), (10000.0, 0.01)], intervals: None },
+                ],
+            }),
+            ..layer(Layer::MonteCarlo, Verdict::Holds)
+        };
+        let claim = |name: &str, kind, line, steps: Vec<StepResult>, evidence| ClaimResult {
+            name: name.into(),
+            kind,
+            line,
+            status: Status::Verified,
+            seed: 7,
+            samples: 20,
+            chains: vec![ChainResult { label: None, steps }],
+            evidence,
+            problems: vec![],
+        };
+        let doc = &loaded.documents[0];
+        let results = Results {
+            seed: 1,
+            documents: vec![DocumentResult {
+                path: doc.path.clone(),
+                claims: vec![
+                    claim("sq", RuleKind::Lemma, 12, vec![step(14)], vec![]),
+                    claim("twice", RuleKind::Claim, 16, vec![step(18), step(19)], vec![monte_carlo]),
+                ],
+            }],
+        };
+        (loaded, results)
+    }
+
+    fn rendered() -> BTreeMap<String, String> {
+        let (loaded, results) = fixture();
+        render(&loaded, &results, &Format::ALL, None).unwrap().into_iter().collect()
+    }
+
+    #[test]
+    fn every_format_shows_a_layers_table_and_plot() {
+        let out = rendered();
+        let figure = out.keys().find(|k| k.ends_with(".svg")).expect("a figure file beside report.md").clone();
+        assert_eq!(figure, "fig-q1-twice-1.svg");
+        assert!(out[&figure].starts_with("<svg"));
+
+        let md = &out["report.md"];
+        assert!(md.contains("| m | mean_hat | 95% interval |\n|---|--:|--:|\n| 100 | 0.51 | [0.41, 0.61] |"), "{md}");
+        assert!(md.contains(&format!("![RMSE against m]({figure})")), "{md}");
+        assert!(md.contains("| symbolic | exact | Monte Carlo |"), "a column for the layer that appeared: {md}");
+
+        let tex = &out["report.tex"];
+        assert!(tex.contains("\\begin{tabular}{lrr}") && tex.contains("m & mean\\_hat & 95\\% interval \\\\"), "{tex}");
+        assert!(tex.contains("xmode=log") && tex.contains("\\addlegendentry{estimate}"), "{tex}");
+
+        let html = &out["report.html"];
+        assert!(html.contains("<table class=\"numbers\">") && html.contains("<td>[0.41, 0.61]</td>"), "table");
+        assert!(html.contains("<figure class=\"plot\">\n<svg xmlns=\"http://www.w3.org/2000/svg\""), "inline SVG");
+    }
+
+    #[test]
+    fn html_escapes_user_text_and_is_self_contained() {
+        let html = &rendered()["report.html"];
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "prose HTML shown as text");
+        assert!(!html.contains("<script>alert"));
+        assert!(html.contains("<title>Tables &amp; plots</title>"), "the title is escaped");
+        assert!(html.contains(r#"<span class="math math-inline">a_t</span>"#));
+        assert!(!html.contains("url(fonts/") && !html.contains("src=\"http") && !html.contains("href=\"http"), "nothing fetched");
+    }
+
+    #[test]
+    fn the_lemma_appendix_lists_who_cites_each_lemma() {
+        let out = rendered();
+        assert!(out["report.md"].contains(":12` | verified | [`twice`](#q1-twice) |"), "{}", out["report.md"]);
+        assert!(out["report.tex"].contains("\\section*{Appendix: lemmas}"));
+        assert!(out["report.html"].contains("<h2>Lemmas</h2>"));
+    }
+
+    #[test]
+    fn only_the_requested_formats_are_rendered() {
+        let (loaded, results) = fixture();
+        let names: Vec<String> = render(&loaded, &results, &[Format::Html], None).unwrap().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["report.html"], "no figure files without report.md");
+    }
+
+    /// pgfplots and the tables compile: the CLI tests cannot show this until a layer fills them.
+    #[test]
+    fn the_latex_with_tables_and_plots_compiles() {
+        if std::process::Command::new("pdflatex").arg("--version").output().is_err() {
+            eprintln!("SKIPPED: pdflatex is not installed here (CI installs it through .ci/run)");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("derivcheck-report-tex-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("report.tex"), &rendered()["report.tex"]).unwrap();
+        let out = std::process::Command::new("pdflatex")
+            .args(["-interaction=nonstopmode", "-halt-on-error", "report.tex"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stdout).into_owned();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(out.status.success(), "pdflatex failed:\n{log}");
+    }
 }
