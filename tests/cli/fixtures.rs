@@ -8,6 +8,9 @@ use crate::{derivcheck, text};
 struct Expect {
     exit: Option<i32>,
     refuted: Vec<usize>,
+    not_shown: Vec<usize>,
+    /// Verdicts of a claim's own checks: `montecarlo: refuted`.
+    claim_checks: Vec<String>,
     unproved: Vec<String>,
     errors: Vec<(String, String)>,
     symbolic: Vec<(usize, String)>,
@@ -22,6 +25,8 @@ fn expectations(source: &str) -> Expect {
         match key.trim() {
             "exit" => e.exit = value.parse().ok(),
             "refuted" => e.refuted.push(value.parse().expect("a line number")),
+            "not shown" => e.not_shown.push(value.parse().expect("a line number")),
+            "montecarlo" | "trajectory" | "unroll" => e.claim_checks.push(format!("{}: {value}", key.trim())),
             "unproved" => e.unproved.push(value.to_string()),
             "error" => {
                 let (at, message) = value.split_once(' ').expect("error: LINE:COL message");
@@ -51,6 +56,14 @@ fn check_fixture(path: &str) {
         assert!(hit.contains("REFUTED"), "line {line} not refuted: {context}");
         let after: String = stdout.lines().skip_while(|l| *l != hit).skip(1).take_while(|l| l.starts_with("    ")).collect::<Vec<_>>().join("\n");
         assert!(after.contains("counterexample:"), "no counterexample for line {line}: {context}");
+    }
+    for line in &expect.not_shown {
+        let blamed = format!("{path}:{line}: step of");
+        let hit = stdout.lines().find(|l| l.starts_with(&blamed)).unwrap_or_else(|| panic!("no step at line {line}: {context}"));
+        assert!(hit.contains("NOT SHOWN"), "line {line} not flagged: {context}");
+    }
+    for check in &expect.claim_checks {
+        assert!(stdout.lines().any(|l| l.trim_start().starts_with(check.as_str())), "no `{check}`: {context}");
     }
     for (line, message) in &expect.symbolic {
         let blamed = format!("{path}:{line}: step of");
