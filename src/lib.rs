@@ -52,5 +52,38 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
             }
         }
     }
-    if rendered.is_empty() { Ok(Loaded { files, documents }) } else { Err(LoadError::Input { rendered, count }) }
+    if !rendered.is_empty() {
+        return Err(LoadError::Input { rendered, count });
+    }
+    // The built-in lemmas carry their own evidence: check them too when a file cites one.
+    if documents.iter().any(cites_builtin_lemma) {
+        let id = files.add(LIBRARY_PATH.into(), LIBRARY.into());
+        let library = source::split(id, &files).map_err(|e| vec![e]).and_then(|lit| language::parse(&lit));
+        match library {
+            Ok(doc) => documents.push(doc),
+            Err(errors) => return Err(LoadError::Input { count: errors.len(), rendered: errors.iter().map(|e| e.render(&files)).collect() }),
+        }
+    }
+    Ok(Loaded { files, documents })
+}
+
+/// The built-in lemma library, a literate file of lemmas with their evidence.
+pub const LIBRARY: &str = include_str!("check/library.md");
+pub const LIBRARY_PATH: &str = "built-in lemma library";
+
+fn cites_builtin_lemma(doc: &Document) -> bool {
+    use language::ast::{Justification, Proof, Statement};
+    let chains = doc.items.iter().filter_map(|i| if let language::Item::Block(b) = i { Some(b) } else { None }).flat_map(|b| &b.statements).flat_map(|s| match s {
+        Statement::Rule(r) => match &r.proof {
+            Some(Proof::Chain(c)) => vec![c],
+            Some(Proof::Induction { base, step, .. }) => vec![base, step],
+            None => vec![],
+        },
+        _ => vec![],
+    });
+    chains.flat_map(|c| &c.steps).any(|s| match &s.by {
+        Justification::Rules(names) => names.iter().any(|(n, _)| language::BUILTIN_LEMMAS.contains(&n.as_str())),
+        Justification::Search => true,
+        Justification::Algebra => false,
+    })
 }

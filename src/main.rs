@@ -134,6 +134,7 @@ fn mark(status: Status) -> &'static str {
         Status::Refuted => "REFUTED",
         Status::NotShown => "NOT SHOWN",
         Status::Unproved => "UNPROVED",
+        Status::Supported => "supported by evidence",
     }
 }
 
@@ -150,7 +151,7 @@ fn verdict(v: Verdict) -> &'static str {
 fn print_results(loaded: &Loaded, results: &Results) {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut counts = [0usize; 4];
+    let mut counts = [0usize; 5];
     for doc in &results.documents {
         for claim in &doc.claims {
             counts[claim.status as usize] += 1;
@@ -188,12 +189,13 @@ fn print_results(loaded: &Loaded, results: &Results) {
     let total: usize = counts.iter().sum();
     let _ = writeln!(
         out,
-        "{} file(s), {total} claim(s): {} verified, {} refuted, {} not shown, {} unproved (root seed {})",
+        "{} file(s), {total} claim(s): {} verified, {} refuted, {} not shown, {} unproved, {} library lemma(s) supported by evidence (root seed {})",
         loaded.documents.len(),
         counts[Status::Verified as usize],
         counts[Status::Refuted as usize],
         counts[Status::NotShown as usize],
         counts[Status::Unproved as usize],
+        counts[Status::Supported as usize],
         results.seed
     );
 }

@@ -1,7 +1,7 @@
-//! The built-in lemma library: sums, geometric series, linearity of expectation, the
-//! Gaussian moment-generating function, softmax, transposes. Each lemma is named data: its
-//! statement (for the report's appendix) and the rewrites it licenses; its own evidence is
-//! computed by `check::lemma_evidence`.
+//! The built-in lemmas as rewrites: sums, geometric series, linearity of expectation, the
+//! Gaussian moment-generating function, softmax, transposes. Their statements and their own
+//! evidence live in `library.md`, a literate file checked like a user's whenever a file
+//! cites one of them.
 //!
 //! Normalizations that are always sound and cheap (a sum's constant factors pulled out, its
 //! index shifted to start at 0, sums of concrete length written out) are not lemmas: the
@@ -39,22 +39,6 @@ impl Lemma {
             Lemma::GaussianMgf => "gaussian_mgf",
             Lemma::Softmax => "softmax",
             Lemma::Transpose => "transpose",
-        }
-    }
-
-    pub fn by_name(name: &str) -> Option<Lemma> {
-        ALL.iter().copied().find(|l| l.name() == name)
-    }
-
-    /// The statement, in LaTeX, as the report's appendix shows it.
-    pub fn statement(self) -> &'static str {
-        match self {
-            Lemma::Sum => "\\sum_{i=a}^{b} f(i) = \\sum_{i=a}^{b-1} f(i) + f(b) = f(a) + \\sum_{i=a+1}^{b} f(i) \\quad (b \\ge a)",
-            Lemma::Geometric => "\\sum_{j=0}^{n} x^{j} = \\frac{1 - x^{n+1}}{1 - x} \\quad (x \\ne 1)",
-            Lemma::Linearity => "\\mathbb{E}[aX + bY] = a\\,\\mathbb{E}[X] + b\\,\\mathbb{E}[Y],\\quad \\mathbb{E}\\Big[\\sum_i X_i\\Big] = \\sum_i \\mathbb{E}[X_i],\\quad \\mathbb{E}[c] = c",
-            Lemma::GaussianMgf => "\\mathbb{E}_{x \\sim \\mathcal{N}(0, I)}\\left[e^{x^\\top w}\\right] = e^{\\lVert w\\rVert^2 / 2}",
-            Lemma::Softmax => "\\operatorname{softmax}_{\\mathrm{row}}(X) = \\operatorname{diag}(\\exp(X)\\mathbf{1})^{-1} \\exp(X)",
-            Lemma::Transpose => "(AB)^\\top = B^\\top A^\\top,\\quad (A^\\top)^\\top = A",
         }
     }
 

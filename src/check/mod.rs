@@ -103,6 +103,8 @@ pub enum Status {
     Refuted,
     NotShown,
     Unproved,
+    /// A library lemma without a proof whose every check holds: supported by evidence.
+    Supported,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -159,7 +161,7 @@ pub struct Results {
 
 impl Results {
     pub fn all_verified(&self) -> bool {
-        self.documents.iter().flat_map(|d| &d.claims).all(|c| c.status == Status::Verified)
+        self.documents.iter().flat_map(|d| &d.claims).all(|c| matches!(c.status, Status::Verified | Status::Supported))
     }
 }
 
@@ -195,6 +197,8 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options) -> Doc
         }
     }
     let mut claims = Vec::new();
+    // A library of lemmas stated with evidence but no proofs (`evidence_only = true`).
+    let evidence_only = doc.front.extra.get("evidence_only").and_then(|v| v.as_bool()).unwrap_or(false);
     for item in &doc.items {
         let Item::Block(block) = item else { continue };
         for statement in &block.statements {
@@ -204,7 +208,13 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options) -> Doc
                 Statement::Rule(rule) => {
                     if matches!(rule.kind, RuleKind::Claim | RuleKind::Lemma) {
                         let seed = derive_seed(options.seed, &doc.path, &rule.name);
-                        claims.push(check_claim(rule, &known, &kinds, files, options, seed));
+                        let mut claim = check_claim(rule, &known, &kinds, files, options, seed);
+                        let evidence_holds = !claim.evidence.is_empty() && claim.evidence.iter().all(|e| matches!(e.verdict, Verdict::Holds | Verdict::NotApplicable)) && claim.evidence.iter().any(|e| e.verdict == Verdict::Holds);
+                        if evidence_only && rule.proof.is_none() && evidence_holds {
+                            claim.status = Status::Supported;
+                            claim.problems.clear();
+                        }
+                        claims.push(claim);
                     } else {
                         add_definition(&mut known.model, rule);
                     }

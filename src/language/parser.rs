@@ -19,7 +19,7 @@ pub const BUILTIN_FUNCTIONS: &[&str] =
 /// Lemmas of the built-in library, citable by name (see `check::lemmas`).
 pub const BUILTIN_LEMMAS: &[&str] = &["sum", "geometric", "linearity", "gaussian_mgf", "softmax", "transpose"];
 /// Named experiments of the library (`check experiment NAME(…)`).
-pub const EXPERIMENTS: &[&str] = &["positive_features"];
+pub const EXPERIMENTS: &[&str] = &["positive_features", "gaussian_integral"];
 /// Built-in names: the all-ones vector and the identity matrix, sized by where they are used.
 pub const BUILTIN_NAMES: &[&str] = &["ones", "I"];
 const BIG_OPS: &[&str] = &["sum", "prod"];

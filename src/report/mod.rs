@@ -370,6 +370,7 @@ fn status_text(s: Status) -> &'static str {
         Status::Refuted => "refuted",
         Status::NotShown => "not shown",
         Status::Unproved => "unproved",
+        Status::Supported => "supported by evidence",
     }
 }
 
@@ -456,7 +457,7 @@ fn build_context(loaded: &Loaded, results: &Results) -> Context {
         for c in &result.claims {
             summary.claims += 1;
             match c.status {
-                Status::Verified => summary.verified += 1,
+                Status::Verified | Status::Supported => summary.verified += 1,
                 Status::Refuted => summary.refuted += 1,
                 Status::NotShown => summary.not_shown += 1,
                 Status::Unproved => summary.unproved += 1,
