@@ -22,13 +22,17 @@ pub fn escape(text: &str) -> String {
             '<' => out.push_str("\\textless{}"),
             '>' => out.push_str("\\textgreater{}"),
             '|' => out.push_str("\\textbar{}"),
+            '…' => out.push_str("\\ldots{}"),
             c => match unicode_math(c) {
                 Some(m) => {
                     out.push('$');
                     out.push_str(m);
                     out.push('$');
                 }
-                None => out.push(c),
+                // Latin letters with accents, dashes and quotes are fine in T1 with utf8;
+                // anything else would stop pdflatex, so it is named instead.
+                None if (c as u32) < 0x250 || matches!(c, '–' | '—' | '‘' | '’' | '“' | '”' | '•') => out.push(c),
+                None => out.push_str(&format!("\\texttt{{U+{:04X}}}", c as u32)),
             },
         }
     }
@@ -68,6 +72,32 @@ fn unicode_math(c: char) -> Option<&'static str> {
         '‖' => "\\Vert",
         '✓' => "\\checkmark",
         '✗' => "\\times",
+        '∫' => "\\int",
+        '∑' => "\\sum",
+        '∼' => "\\sim",
+        '±' => "\\pm",
+        '≡' => "\\equiv",
+        '∂' => "\\partial",
+        '⊤' => "\\top",
+        '∥' => "\\Vert",
+        '²' => "^{2}",
+        '³' => "^{3}",
+        'ϕ' => "\\phi",
+        'ψ' => "\\psi",
+        'ν' => "\\nu",
+        'ξ' => "\\xi",
+        'κ' => "\\kappa",
+        'ζ' => "\\zeta",
+        'χ' => "\\chi",
+        'Φ' => "\\Phi",
+        'Ω' => "\\Omega",
+        'Λ' => "\\Lambda",
+        'Θ' => "\\Theta",
+        '∇' => "\\nabla",
+        '⊙' => "\\odot",
+        '←' => "\\leftarrow",
+        '⇒' => "\\Rightarrow",
+        '⇔' => "\\Leftrightarrow",
         _ => return None,
     })
 }
