@@ -23,6 +23,11 @@ pub enum Verdict {
     NotApplicable(String),
 }
 
+#[cfg(test)]
+thread_local! {
+    pub(crate) static WEAKENED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// How many times a point is redrawn when a side is undefined there, per sample.
 const REDRAWS: usize = 20;
 
@@ -81,6 +86,11 @@ pub fn check<N: Number>(
 ) -> Verdict {
     if let Some(reason) = &spec.unusable {
         return Verdict::NotApplicable(reason.clone());
+    }
+    #[cfg(test)]
+    if WEAKENED.get() {
+        // A deliberately broken exact layer, to show the symbolic layer alone.
+        return Verdict::Holds { samples };
     }
     let mut m: Model<N> = Model::new(spec, seed);
     let (mut done, mut attempts) = (0, 0);

@@ -700,3 +700,67 @@ fn trajectory_layer(model: &ModelSpec, relation: &crate::language::ast::Relation
         Err(reason) => layer(Verdict::NotApplicable, format!("control run: {reason}"), None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checks one literate file given as text.
+    fn check_text(text: &str) -> DocumentResult {
+        let mut files = SourceFiles::default();
+        let id = files.add("test.md".into(), text.into());
+        let doc = crate::language::parse(&crate::source::split(id, &files).unwrap()).unwrap();
+        check_document(&doc, &files, &Options::default())
+    }
+
+    const SIGN_SLIP: &str = "```derivation
+let alpha, epsilon: scalar
+assume 0 < alpha < 1, epsilon > 0
+let g, v, dtheta: sequence
+def mom_v: v[t] = alpha*v[t-1] + epsilon*g[t]   for t >= 1
+def mom_step: dtheta[t] = -v[t]   for t >= 0
+claim mom_rec: dtheta[t] = alpha*dtheta[t-1] - epsilon*g[t]   for t >= 1
+proof
+  dtheta[t] = -v[t]                            by mom_step
+            = -(alpha*v[t-1] + epsilon*g[t])   by mom_v
+            = alpha*dtheta[t-1] + epsilon*g[t] by mom_step
+qed
+```
+";
+
+    fn last_step(result: &DocumentResult) -> &StepResult {
+        result.claims[0].chains[0].steps.last().unwrap()
+    }
+
+    #[test]
+    fn the_exact_layer_alone_catches_a_wrong_step() {
+        symbolic::tests::WEAKENED.set(true);
+        let result = check_text(SIGN_SLIP);
+        symbolic::tests::WEAKENED.set(false);
+        let step = last_step(&result);
+        assert_eq!(step.layers[0].verdict, Verdict::Holds, "the weakened symbolic layer is fooled");
+        assert_eq!(step.layers[1].verdict, Verdict::Refuted);
+        assert!(step.layers[1].counterexample.is_some());
+        assert_eq!(step.status, Status::Refuted);
+        assert_eq!(result.claims[0].status, Status::Refuted);
+    }
+
+    #[test]
+    fn the_symbolic_layer_alone_catches_a_wrong_step() {
+        exact::WEAKENED.set(true);
+        let result = check_text(SIGN_SLIP);
+        exact::WEAKENED.set(false);
+        let step = last_step(&result);
+        assert_eq!(step.layers[1].verdict, Verdict::Holds, "the weakened exact layer is fooled");
+        assert_eq!(step.layers[0].verdict, Verdict::NotShown);
+        assert!(step.layers[0].detail.contains("-2*epsilon*g[t]"), "{}", step.layers[0].detail);
+        assert_eq!(step.status, Status::NotShown);
+        assert_ne!(result.claims[0].status, Status::Verified);
+    }
+
+    #[test]
+    fn both_layers_accept_the_correct_step() {
+        let result = check_text(&SIGN_SLIP.replace("alpha*dtheta[t-1] + epsilon*g[t] by", "alpha*dtheta[t-1] - epsilon*g[t] by"));
+        assert_eq!(result.claims[0].status, Status::Verified);
+    }
+}
