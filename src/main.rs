@@ -160,6 +160,9 @@ fn print_results(loaded: &Loaded, results: &Results) {
                     let layers: Vec<String> = step.layers.iter().map(|l| format!("{}: {}", serde_json::to_value(l.layer).unwrap_or_default().as_str().unwrap_or(""), verdict(l.verdict))).collect();
                     let label = chain.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
                     let _ = writeln!(out, "{}:{}: step of {}{label}: {} [{}]", doc.path, step.line, claim.name, mark(step.status), layers.join(", "));
+                    for warning in step.layers.iter().filter_map(|l| l.detail.split_once("; warning: ").map(|w| w.1)) {
+                        let _ = writeln!(out, "    warning: {warning}");
+                    }
                     if step.status != Status::Verified {
                         for l in &step.layers {
                             if matches!(l.verdict, Verdict::Refuted | Verdict::NotShown | Verdict::NotApplicable) {

@@ -167,8 +167,20 @@ impl Results {
 
 /// Checks every claim and lemma of every document.
 pub fn check_documents(documents: &[Document], files: &SourceFiles, options: &Options) -> Results {
-    let documents = documents.iter().map(|d| check_document(d, files, options)).collect();
+    let claims = documents.iter().map(|d| claims_of(d).count() as u64).sum();
+    let bar = crate::progress::bar(claims, "checking");
+    let documents = documents.iter().map(|d| check_document(d, files, options, &bar)).collect();
+    bar.finish_and_clear();
     Results { seed: options.seed, documents }
+}
+
+fn claims_of(doc: &Document) -> impl Iterator<Item = &Rule> {
+    doc.items
+        .iter()
+        .filter_map(|i| if let Item::Block(b) = i { Some(b) } else { None })
+        .flat_map(|b| &b.statements)
+        .filter_map(|s| if let Statement::Rule(r) = s { Some(r) } else { None })
+        .filter(|r| matches!(r.kind, RuleKind::Claim | RuleKind::Lemma))
 }
 
 /// What is known at a point of a file: the rules, the definitions and facts stated so far.
@@ -178,7 +190,7 @@ struct Knowledge {
     model: ModelSpec,
 }
 
-fn check_document(doc: &Document, files: &SourceFiles, options: &Options) -> DocumentResult {
+fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &crate::progress::ProgressBar) -> DocumentResult {
     let kinds = Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
     let mut known = Knowledge { model: ModelSpec { kinds: kinds.clone(), ..ModelSpec::default() }, ..Knowledge::default() };
     // Shapes as declared; each dimension name gets a default size of its own (2, 3, 4, …),
@@ -208,7 +220,9 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options) -> Doc
                 Statement::Rule(rule) => {
                     if matches!(rule.kind, RuleKind::Claim | RuleKind::Lemma) {
                         let seed = derive_seed(options.seed, &doc.path, &rule.name);
+                        bar.set_message(rule.name.clone());
                         let mut claim = check_claim(rule, &known, &kinds, files, options, seed);
+                        bar.inc(1);
                         let evidence_holds = !claim.evidence.is_empty() && claim.evidence.iter().all(|e| matches!(e.verdict, Verdict::Holds | Verdict::NotApplicable)) && claim.evidence.iter().any(|e| e.verdict == Verdict::Holds);
                         if evidence_only && rule.proof.is_none() && evidence_holds {
                             claim.status = Status::Supported;
@@ -710,7 +724,7 @@ mod tests {
         let mut files = SourceFiles::default();
         let id = files.add("test.md".into(), text.into());
         let doc = crate::language::parse(&crate::source::split(id, &files).unwrap()).unwrap();
-        check_document(&doc, &files, &Options::default())
+        check_document(&doc, &files, &Options::default(), &crate::progress::ProgressBar::hidden())
     }
 
     const SIGN_SLIP: &str = "```derivation
