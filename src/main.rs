@@ -157,7 +157,11 @@ fn print_results(loaded: &Loaded, results: &Results) {
             counts[claim.status as usize] += 1;
             for chain in &claim.chains {
                 for step in &chain.steps {
-                    let layers: Vec<String> = step.layers.iter().map(|l| format!("{}: {}", serde_json::to_value(l.layer).unwrap_or_default().as_str().unwrap_or(""), verdict(l.verdict))).collect();
+                    let layers: Vec<String> = step
+                        .layers
+                        .iter()
+                        .map(|l| format!("{}: {}", serde_json::to_value(l.layer).unwrap_or_default().as_str().unwrap_or(""), verdict(l.verdict)))
+                        .collect();
                     let label = chain.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
                     let _ = writeln!(out, "{}:{}: step of {}{label}: {} [{}]", doc.path, step.line, claim.name, mark(step.status), layers.join(", "));
                     for warning in step.layers.iter().filter_map(|l| l.detail.split_once("; warning: ").map(|w| w.1)) {
@@ -166,7 +170,8 @@ fn print_results(loaded: &Loaded, results: &Results) {
                     if step.status != Status::Verified {
                         for l in &step.layers {
                             if matches!(l.verdict, Verdict::Refuted | Verdict::NotShown | Verdict::NotApplicable) {
-                                let _ = writeln!(out, "    {}: {}", serde_json::to_value(l.layer).unwrap_or_default().as_str().unwrap_or(""), l.detail);
+                                let _ =
+                                    writeln!(out, "    {}: {}", serde_json::to_value(l.layer).unwrap_or_default().as_str().unwrap_or(""), l.detail);
                             }
                             if let Some(cx) = &l.counterexample {
                                 let values: Vec<String> = cx.values.iter().map(|(n, v)| format!("{n} = {v}")).collect();
@@ -176,12 +181,26 @@ fn print_results(loaded: &Loaded, results: &Results) {
                     }
                 }
             }
-            let _ = writeln!(out, "{}:{}: {} {}: {}", doc.path, claim.line, serde_json::to_value(claim.kind).unwrap_or_default().as_str().unwrap_or(""), claim.name, mark(claim.status));
+            let _ = writeln!(
+                out,
+                "{}:{}: {} {}: {}",
+                doc.path,
+                claim.line,
+                serde_json::to_value(claim.kind).unwrap_or_default().as_str().unwrap_or(""),
+                claim.name,
+                mark(claim.status)
+            );
             for p in &claim.problems {
                 let _ = writeln!(out, "    {p}");
             }
             for e in &claim.evidence {
-                let _ = writeln!(out, "    {}: {}: {}", serde_json::to_value(e.layer).unwrap_or_default().as_str().unwrap_or(""), verdict(e.verdict), e.detail);
+                let _ = writeln!(
+                    out,
+                    "    {}: {}: {}",
+                    serde_json::to_value(e.layer).unwrap_or_default().as_str().unwrap_or(""),
+                    verdict(e.verdict),
+                    e.detail
+                );
                 if let Some(cx) = &e.counterexample {
                     let values: Vec<String> = cx.values.iter().map(|(n, v)| format!("{n} = {v}")).collect();
                     let _ = writeln!(out, "    counterexample: {}; left = {}, right = {}", values.join(", "), cx.lhs, cx.rhs);

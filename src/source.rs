@@ -95,9 +95,7 @@ pub fn split(file: FileId, files: &SourceFiles) -> Result<LiterateFile, InputErr
     let mut in_derivation: Option<usize> = None;
     for (event, range) in markdown_parser(body).into_offset_iter() {
         match event {
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info)))
-                if info.split_whitespace().next() == Some("derivation") =>
-            {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if info.split_whitespace().next() == Some("derivation") => {
                 push_prose(&mut parts, &body[prose_start..range.start]);
                 in_derivation = Some(range.start);
                 prose_start = range.end;
@@ -110,16 +108,12 @@ pub fn split(file: FileId, files: &SourceFiles) -> Result<LiterateFile, InputErr
                         code.push_str(&text[start..end]);
                         span.end = end;
                     }
-                    _ => parts.push(Part::Derivation {
-                        code: text[start..end].to_string(),
-                        span: Span::new(file, start, end),
-                    }),
+                    _ => parts.push(Part::Derivation { code: text[start..end].to_string(), span: Span::new(file, start, end) }),
                 }
             }
             Event::End(TagEnd::CodeBlock) if in_derivation.is_some() => {
                 let fence_start = in_derivation.take().unwrap_or(0);
-                if !matches!(parts.last(), Some(Part::Derivation { span, .. }) if span.start >= body_start + fence_start)
-                {
+                if !matches!(parts.last(), Some(Part::Derivation { span, .. }) if span.start >= body_start + fence_start) {
                     // An empty block: keep its place so the report shows it was there.
                     let at = body_start + range.end;
                     parts.push(Part::Derivation { code: String::new(), span: Span::new(file, at, at) });
@@ -153,9 +147,7 @@ fn front_matter(file: FileId, text: &str) -> Result<(FrontMatter, usize), InputE
     let toml_text = &rest[..close];
     let body_start = header + close + rest[close..].find('\n').map_or(rest.len() - close, |i| i + 1);
     let mut table: toml::Table = toml_text.parse().map_err(|e: toml::de::Error| {
-        let span = e.span().map_or(Span::new(file, header, header + close), |r| {
-            Span::new(file, header + r.start, header + r.end.max(r.start + 1))
-        });
+        let span = e.span().map_or(Span::new(file, header, header + close), |r| Span::new(file, header + r.start, header + r.end.max(r.start + 1)));
         InputError::new(span, format!("front matter is not valid TOML: {}", e.message()))
     })?;
     let mut take = |key: &str| -> Result<Option<String>, InputError> {

@@ -45,15 +45,20 @@ impl Lemma {
     /// Every expression obtained from `e` by one use of this lemma at one position.
     pub fn rewrites(self, e: &Expr, ctx: &Context, random: &dyn Fn(&Expr) -> bool) -> Vec<Expr> {
         let mut out = Vec::new();
-        everywhere(e, ctx, &mut |sub, ctx| match self {
-            Lemma::Sum => split_sum(sub, ctx),
-            Lemma::Geometric => geometric(sub).into_iter().collect(),
-            Lemma::Linearity => linearity(sub, random).into_iter().collect(),
-            Lemma::GaussianMgf => gaussian_mgf(sub).into_iter().collect(),
-            Lemma::Softmax => softmax(sub).into_iter().collect(),
-            // Transposes are normalized by the symbolic layer; the lemma only names it.
-            Lemma::Transpose => Vec::new(),
-        }, &mut out);
+        everywhere(
+            e,
+            ctx,
+            &mut |sub, ctx| match self {
+                Lemma::Sum => split_sum(sub, ctx),
+                Lemma::Geometric => geometric(sub).into_iter().collect(),
+                Lemma::Linearity => linearity(sub, random).into_iter().collect(),
+                Lemma::GaussianMgf => gaussian_mgf(sub).into_iter().collect(),
+                Lemma::Softmax => softmax(sub).into_iter().collect(),
+                // Transposes are normalized by the symbolic layer; the lemma only names it.
+                Lemma::Transpose => Vec::new(),
+            },
+            &mut out,
+        );
         out
     }
 }
@@ -103,11 +108,10 @@ fn split_sum(e: &Expr, ctx: &Context) -> Vec<Expr> {
         return Vec::new();
     }
     let at = |k: &Expr| canonical_indices(&body.substitute(&HashMap::from([(var.clone(), k.clone())])));
-    let sum = |a: Expr, b: Expr| Expr::new(ExprKind::BigOp { op: BigOp::Sum, var: var.clone(), lo: Box::new(a), hi: Box::new(b), body: body.clone() }, e.span);
-    vec![
-        Expr::bin(BinOp::Add, sum((**lo).clone(), sub1(hi, -1)), at(hi)),
-        Expr::bin(BinOp::Add, at(lo), sum(sub1(lo, 1), (**hi).clone())),
-    ]
+    let sum = |a: Expr, b: Expr| {
+        Expr::new(ExprKind::BigOp { op: BigOp::Sum, var: var.clone(), lo: Box::new(a), hi: Box::new(b), body: body.clone() }, e.span)
+    };
+    vec![Expr::bin(BinOp::Add, sum((**lo).clone(), sub1(hi, -1)), at(hi)), Expr::bin(BinOp::Add, at(lo), sum(sub1(lo, 1), (**hi).clone()))]
 }
 
 /// A sum in normal form: index from 0, constant factors outside. Returns the outside
@@ -131,7 +135,8 @@ pub fn sum_parts(e: &Expr) -> Option<(Vec<Expr>, Expr)> {
         }
     }
     let body = inside.into_iter().reduce(|a, b| Expr::bin(BinOp::Mul, a, b)).unwrap_or_else(|| int(1, span));
-    let sum = Expr::new(ExprKind::BigOp { op: BigOp::Sum, var: var.clone(), lo: Box::new(int(0, span)), hi: Box::new(length), body: Box::new(body) }, span);
+    let sum =
+        Expr::new(ExprKind::BigOp { op: BigOp::Sum, var: var.clone(), lo: Box::new(int(0, span)), hi: Box::new(length), body: Box::new(body) }, span);
     Some((outside, sum))
 }
 
@@ -179,7 +184,11 @@ fn geometric(e: &Expr) -> Option<Expr> {
     let span = e.span;
     let ratio = Expr::bin(BinOp::Pow, (**base).clone(), Expr::num(BigRational::from_integer(k.clone()), span));
     let n_plus_1 = Expr::bin(BinOp::Add, (**hi).clone(), int(1, span));
-    let top = Expr::bin(BinOp::Sub, int(1, span), Expr::bin(BinOp::Pow, (**base).clone(), Expr::bin(BinOp::Mul, Expr::num(BigRational::from_integer(k), span), n_plus_1)));
+    let top = Expr::bin(
+        BinOp::Sub,
+        int(1, span),
+        Expr::bin(BinOp::Pow, (**base).clone(), Expr::bin(BinOp::Mul, Expr::num(BigRational::from_integer(k), span), n_plus_1)),
+    );
     let closed = Expr::bin(BinOp::Div, top, Expr::bin(BinOp::Sub, int(1, span), ratio));
     Some(outside.into_iter().fold(closed, |acc, f| Expr::bin(BinOp::Mul, f, acc)))
 }
@@ -211,9 +220,8 @@ fn linearity(e: &Expr, random: &dyn Fn(&Expr) -> bool) -> Option<Expr> {
 /// `E(x ~ N(0, I))[exp(dot(x, w))] = exp(norm(w)^2/2)` with `w` free of `x`, either way.
 fn gaussian_mgf(e: &Expr) -> Option<Expr> {
     let span = e.span;
-    let standard = |mean: &Expr, cov: &Expr| {
-        matches!(&mean.kind, ExprKind::Num(n) if n.is_zero()) && matches!(&cov.kind, ExprKind::Name(n) if n == "I")
-    };
+    let standard =
+        |mean: &Expr, cov: &Expr| matches!(&mean.kind, ExprKind::Num(n) if n.is_zero()) && matches!(&cov.kind, ExprKind::Name(n) if n == "I");
     if let ExprKind::Expect { gaussian: Some((x, mean, cov)), body } = &e.kind {
         if !standard(mean, cov) {
             return None;
@@ -246,10 +254,7 @@ fn gaussian_mgf(e: &Expr) -> Option<Expr> {
     let x = fresh("x", &w[0]);
     let dot = Expr::new(ExprKind::Call("dot".into(), vec![Expr::name(&x, span), w[0].clone()]), span);
     let body = Expr::new(ExprKind::Call("exp".into(), vec![dot]), span);
-    Some(Expr::new(
-        ExprKind::Expect { gaussian: Some((x, Box::new(int(0, span)), Box::new(Expr::name("I", span)))), body: Box::new(body) },
-        span,
-    ))
+    Some(Expr::new(ExprKind::Expect { gaussian: Some((x, Box::new(int(0, span)), Box::new(Expr::name("I", span)))), body: Box::new(body) }, span))
 }
 
 /// A variable name not occurring in `e`.
@@ -268,7 +273,10 @@ fn softmax(e: &Expr) -> Option<Expr> {
     match f.as_str() {
         "softmax_row" => Some(Expr::bin(BinOp::Mul, inv(diag(Expr::bin(BinOp::Mul, exp.clone(), ones))), exp)),
         "softmax_col" => {
-            let col_sums = Expr::new(ExprKind::Transpose(Box::new(Expr::bin(BinOp::Mul, Expr::new(ExprKind::Transpose(Box::new(ones)), span), exp.clone()))), span);
+            let col_sums = Expr::new(
+                ExprKind::Transpose(Box::new(Expr::bin(BinOp::Mul, Expr::new(ExprKind::Transpose(Box::new(ones)), span), exp.clone()))),
+                span,
+            );
             Some(Expr::bin(BinOp::Mul, exp, inv(diag(col_sums))))
         }
         _ => None,
@@ -300,7 +308,12 @@ pub fn normalize_sums(e: &Expr) -> Expr {
         return e;
     }
     if let ExprKind::Bin(op2 @ (BinOp::Add | BinOp::Sub), a, b) = &body.kind {
-        let part = |x: &Expr| normalize_sums(&Expr::new(ExprKind::BigOp { op: BigOp::Sum, var: var.clone(), lo: lo.clone(), hi: hi.clone(), body: Box::new(x.clone()) }, span));
+        let part = |x: &Expr| {
+            normalize_sums(&Expr::new(
+                ExprKind::BigOp { op: BigOp::Sum, var: var.clone(), lo: lo.clone(), hi: hi.clone(), body: Box::new(x.clone()) },
+                span,
+            ))
+        };
         return Expr::bin(*op2, part(a), part(b));
     }
     match sum_parts(&e) {

@@ -223,7 +223,9 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
                         bar.set_message(rule.name.clone());
                         let mut claim = check_claim(rule, &known, &kinds, files, options, seed);
                         bar.inc(1);
-                        let evidence_holds = !claim.evidence.is_empty() && claim.evidence.iter().all(|e| matches!(e.verdict, Verdict::Holds | Verdict::NotApplicable)) && claim.evidence.iter().any(|e| e.verdict == Verdict::Holds);
+                        let evidence_holds = !claim.evidence.is_empty()
+                            && claim.evidence.iter().all(|e| matches!(e.verdict, Verdict::Holds | Verdict::NotApplicable))
+                            && claim.evidence.iter().any(|e| e.verdict == Verdict::Holds);
                         if evidence_only && rule.proof.is_none() && evidence_holds {
                             claim.status = Status::Supported;
                             claim.problems.clear();
@@ -280,10 +282,8 @@ fn add_definition(model: &mut ModelSpec, rule: &Rule) {
             conditions: rule.conditions.clone(),
         });
     } else if model.unusable.is_none() {
-        model.unusable = Some(format!(
-            "`{}` does not define a name, sequence element or function value (`x = …`), so random models cannot satisfy it",
-            rule.name
-        ));
+        model.unusable =
+            Some(format!("`{}` does not define a name, sequence element or function value (`x = …`), so random models cannot satisfy it", rule.name));
     }
 }
 
@@ -358,7 +358,8 @@ fn check_claim(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &Sourc
         }
         Some(Proof::Chain(chain)) => {
             let s = scope(None, vec![], HashMap::new());
-            let (steps, problems) = check_chain(&chain.first, &chain.steps, &rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, &s, files, seed);
+            let (steps, problems) =
+                check_chain(&chain.first, &chain.steps, &rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, &s, files, seed);
             result.chains.push(ChainResult { label: None, steps });
             result.problems.extend(problems);
         }
@@ -390,7 +391,8 @@ fn check_claim(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &Sourc
             };
             let step_fact = Fact { lhs: var_expr, rel: Rel::Ge, rhs: at(from + 1) };
             let s = scope(Some(hypothesis), vec![step_fact], HashMap::new());
-            let (steps, problems) = check_chain(&step.first, &step.steps, &rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, &s, files, seed ^ 2);
+            let (steps, problems) =
+                check_chain(&step.first, &step.steps, &rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, &s, files, seed ^ 2);
             result.chains.push(ChainResult { label: Some("step".into()), steps });
             result.problems.extend(problems.into_iter().map(|p| format!("step: {p}")));
         }
@@ -451,7 +453,11 @@ fn unroll_layer(rule: &Rule, known: &Knowledge, kinds: &Kinds, var: &str, from: 
             Ok((true, _)) => {}
             Ok((false, residual)) => {
                 let mut r = layer_result(Layer::Unroll, Verdict::Refuted, format!("at {var} = {t} the expanded sides differ by {residual}"));
-                r.counterexample = Some(Counterexample { values: vec![(var.to_string(), t.to_string())], lhs: "expanded left side".into(), rhs: format!("expanded right side; left − right = {residual}") });
+                r.counterexample = Some(Counterexample {
+                    values: vec![(var.to_string(), t.to_string())],
+                    lhs: "expanded left side".into(),
+                    rhs: format!("expanded right side; left − right = {residual}"),
+                });
                 return r;
             }
         }
@@ -509,8 +515,7 @@ fn cost_layer(model: &ModelSpec, relation: &crate::language::ast::Relation, var:
 
 fn claim_status(result: &ClaimResult, has_proof: bool) -> Status {
     let steps = result.chains.iter().flat_map(|c| &c.steps);
-    let refuted = steps.clone().any(|s| s.status == Status::Refuted)
-        || result.evidence.iter().any(|e| e.verdict == Verdict::Refuted);
+    let refuted = steps.clone().any(|s| s.status == Status::Refuted) || result.evidence.iter().any(|e| e.verdict == Verdict::Refuted);
     if refuted {
         Status::Refuted
     } else if !has_proof {
@@ -527,7 +532,16 @@ fn claim_status(result: &ClaimResult, has_proof: bool) -> Status {
 
 /// Checks the steps of a chain and whether it proves `lhs REL rhs`.
 #[allow(clippy::too_many_arguments)]
-fn check_chain(first: &Expr, steps: &[Step], lhs: &Expr, rel: Rel, rhs: &Expr, s: &StepScope, files: &SourceFiles, seed: u64) -> (Vec<StepResult>, Vec<String>) {
+fn check_chain(
+    first: &Expr,
+    steps: &[Step],
+    lhs: &Expr,
+    rel: Rel,
+    rhs: &Expr,
+    s: &StepScope,
+    files: &SourceFiles,
+    seed: u64,
+) -> (Vec<StepResult>, Vec<String>) {
     let mut results = Vec::new();
     let mut problems = Vec::new();
     let mut previous = first;
@@ -538,9 +552,7 @@ fn check_chain(first: &Expr, steps: &[Step], lhs: &Expr, rel: Rel, rhs: &Expr, s
     let composed = steps.iter().try_fold(Rel::Eq, |acc, st| compose(acc, st.rel));
     match composed {
         None => problems.push("the chain mixes `<` and `>` relations, so it proves no single relation".into()),
-        Some(c) if !implies(c, rel) => {
-            problems.push(format!("the chain shows `{}`, but the claim states `{}`", c.symbol(), rel.symbol()))
-        }
+        Some(c) if !implies(c, rel) => problems.push(format!("the chain shows `{}`, but the claim states `{}`", c.symbol(), rel.symbol())),
         _ => {}
     }
     for (what, chain_end, claim_side) in [("starts", first, lhs), ("ends", previous, rhs)] {
@@ -652,9 +664,26 @@ fn exact_layer(s: &StepScope, lhs: &Expr, rel: Rel, rhs: &Expr, seed: u64) -> La
         ExactVerdict::NotApplicable(reason) => {
             let float = exact::check::<f64>(&s.known.model, lhs, rel, rhs, &binders, &s.conditions, &s.fixed, s.samples, seed);
             let (verdict, detail, counterexample) = match float {
-                ExactVerdict::Holds { samples } => (Verdict::Holds, format!("exact does not apply ({reason}); in double precision both sides agree to 1e-9 at {samples} random points (seed {seed})"), None),
-                ExactVerdict::Refuted(cx) => (Verdict::Refuted, format!("exact does not apply ({reason}); in double precision the sides differ at a random point (seed {seed})"), Some(cx)),
-                ExactVerdict::NotApplicable(_) => return LayerResult { layer: Layer::Exact, verdict: Verdict::NotApplicable, detail: reason, counterexample: None, table: None, plot: None },
+                ExactVerdict::Holds { samples } => (
+                    Verdict::Holds,
+                    format!("exact does not apply ({reason}); in double precision both sides agree to 1e-9 at {samples} random points (seed {seed})"),
+                    None,
+                ),
+                ExactVerdict::Refuted(cx) => (
+                    Verdict::Refuted,
+                    format!("exact does not apply ({reason}); in double precision the sides differ at a random point (seed {seed})"),
+                    Some(cx),
+                ),
+                ExactVerdict::NotApplicable(_) => {
+                    return LayerResult {
+                        layer: Layer::Exact,
+                        verdict: Verdict::NotApplicable,
+                        detail: reason,
+                        counterexample: None,
+                        table: None,
+                        plot: None,
+                    };
+                }
             };
             return LayerResult { layer: Layer::Float, verdict, detail, counterexample, table: None, plot: None };
         }
@@ -667,11 +696,21 @@ const CONTROL_FACTOR: (i64, i64) = (8, 7);
 const TRAJECTORY_RUNS: usize = 5;
 
 #[allow(clippy::too_many_arguments)]
-fn trajectory_layer(model: &ModelSpec, relation: &crate::language::ast::Relation, var: &str, from: i64, to: i64, control: Option<&str>, float: bool, seed: u64) -> LayerResult {
+fn trajectory_layer(
+    model: &ModelSpec,
+    relation: &crate::language::ast::Relation,
+    var: &str,
+    from: i64,
+    to: i64,
+    control: Option<&str>,
+    float: bool,
+    seed: u64,
+) -> LayerResult {
     let mut kinds = model.kinds.clone();
     kinds.0.insert(var.to_string(), Kind::Integer);
     let model = ModelSpec { kinds, ..model.clone() };
-    let layer = |verdict, detail: String, counterexample| LayerResult { layer: Layer::Trajectory, verdict, detail, counterexample, table: None, plot: None };
+    let layer =
+        |verdict, detail: String, counterexample| LayerResult { layer: Layer::Trajectory, verdict, detail, counterexample, table: None, plot: None };
     let arithmetic = if float { "in double precision (agreement to 1e-9)" } else { "exactly" };
     let run = if float {
         exact::trajectory::<f64>(&model, &relation.lhs, &relation.rhs, var, from, to, TRAJECTORY_RUNS, None, seed)
@@ -707,7 +746,10 @@ fn trajectory_layer(model: &ModelSpec, relation: &crate::language::ast::Relation
             }
             None => layer(
                 Verdict::NotShown,
-                format!("{detail}; but the control run with `{given}` scaled by {}/{} does not differ either, so this check cannot tell", CONTROL_FACTOR.0, CONTROL_FACTOR.1),
+                format!(
+                    "{detail}; but the control run with `{given}` scaled by {}/{} does not differ either, so this check cannot tell",
+                    CONTROL_FACTOR.0, CONTROL_FACTOR.1
+                ),
                 None,
             ),
         },

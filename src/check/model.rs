@@ -141,9 +141,8 @@ impl<N: Number> std::fmt::Display for Value<N> {
         match self {
             Value::S(n) => write!(f, "{n}"),
             Value::M(m) => {
-                let rows: Vec<String> = (0..m.nrows())
-                    .map(|i| format!("[{}]", (0..m.ncols()).map(|j| m[(i, j)].to_string()).collect::<Vec<_>>().join(", ")))
-                    .collect();
+                let rows: Vec<String> =
+                    (0..m.nrows()).map(|i| format!("[{}]", (0..m.ncols()).map(|j| m[(i, j)].to_string()).collect::<Vec<_>>().join(", "))).collect();
                 write!(f, "[{}]", rows.join(", "))
             }
             Value::Ones(_) => write!(f, "ones"),
@@ -387,7 +386,8 @@ impl<'s, N: Number> Model<'s, N> {
             ExprKind::Expect { gaussian: None, body } => self.eval(body, env),
             ExprKind::Expect { gaussian: Some((x, _, _)), body } => {
                 // The Gaussian vector has the length of what it is dotted with.
-                let partner = dot_partner(body, x).ok_or_else(|| Stop::NotApplicable(format!("cannot tell the dimension of `{x}`: use it in `dot({x}, w)`")))?;
+                let partner = dot_partner(body, x)
+                    .ok_or_else(|| Stop::NotApplicable(format!("cannot tell the dimension of `{x}`: use it in `dot({x}, w)`")))?;
                 let length = match self.eval(&partner, env)? {
                     Value::M(m) => m.len(),
                     _ => return na(format!("`{x}` is dotted with a scalar")),
@@ -434,7 +434,9 @@ impl<'s, N: Number> Model<'s, N> {
                 if b.is_zero() && x < N::zero() {
                     return Err(Stop::Undefined);
                 }
-                b.pow(&x).map(Value::S).ok_or_else(|| Stop::NotApplicable(format!("{b}^{x} is not a {} number", if N::EXACT { "rational" } else { "finite" })))
+                b.pow(&x)
+                    .map(Value::S)
+                    .ok_or_else(|| Stop::NotApplicable(format!("{b}^{x} is not a {} number", if N::EXACT { "rational" } else { "finite" })))
             }
             Value::M(m) => match x.as_index() {
                 Some(-1) => inverse(&m).map(Value::M),
@@ -500,7 +502,9 @@ impl<'s, N: Number> Model<'s, N> {
             Value::S(x) => Some(x.clone()),
             _ => None,
         };
-        let builtin = |name: &str, v: Option<N>| v.ok_or_else(|| Stop::NotApplicable(format!("`{name}` of this value is not a {} number", if N::EXACT { "rational" } else { "real" })));
+        let builtin = |name: &str, v: Option<N>| {
+            v.ok_or_else(|| Stop::NotApplicable(format!("`{name}` of this value is not a {} number", if N::EXACT { "rational" } else { "real" })))
+        };
         match f {
             "exp" | "log" | "sqrt" if !self.spec.kinds.0.contains_key(f) => {
                 let Some(x) = scalar(&args[0]) else { return na(format!("`{f}` of a vector or matrix: use `exp_elem`")) };
@@ -663,9 +667,7 @@ impl<'s, N: Number> Model<'s, N> {
             Kind::Scalar | Kind::Integer => Ok(Value::S(N::from_rational(&self.small_rational(9, 9)))),
             Kind::Vector | Kind::Matrix => {
                 let dims = self.spec.shapes.get(name).cloned().unwrap_or_default();
-                let size = |d: Option<&String>| -> usize {
-                    d.map_or(3, |d| d.parse().ok().or_else(|| self.spec.sizes.get(d).copied()).unwrap_or(3))
-                };
+                let size = |d: Option<&String>| -> usize { d.map_or(3, |d| d.parse().ok().or_else(|| self.spec.sizes.get(d).copied()).unwrap_or(3)) };
                 let (rows, cols) = if element == Kind::Vector { (size(dims.first()), 1) } else { (size(dims.first()), size(dims.get(1))) };
                 let mut m = DMatrix::from_element(rows, cols, N::zero());
                 for i in 0..rows {
@@ -802,11 +804,7 @@ fn inverse<N: Number>(m: &DMatrix<N>) -> Result<DMatrix<N>, Stop> {
 /// Whether `a REL b` holds: any relation for scalars, equality for matrices.
 pub fn compare<N: Number>(a: &Value<N>, rel: Rel, b: &Value<N>) -> Result<bool, Stop> {
     match (a, b) {
-        (Value::S(x), Value::S(y)) => Ok(if rel == Rel::Eq {
-            x.same(y)
-        } else {
-            rel.holds(x.partial_cmp(y).ok_or(Stop::Undefined)?)
-        }),
+        (Value::S(x), Value::S(y)) => Ok(if rel == Rel::Eq { x.same(y) } else { rel.holds(x.partial_cmp(y).ok_or(Stop::Undefined)?) }),
         (Value::M(x), Value::M(y)) if rel == Rel::Eq => Ok(x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p.same(q))),
         (Value::M(_), Value::M(_)) => na("inequalities between matrices"),
         _ => na(format!("cannot compare {a} with {b}")),

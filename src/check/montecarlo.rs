@@ -18,7 +18,8 @@ fn erfc(x: f64) -> f64 {
     let poly = -z * z - 1.26551223
         + t * (1.00002368
             + t * (0.37409196
-                + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+                + t * (0.09678418
+                    + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
     let r = t * poly.exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }
@@ -77,7 +78,14 @@ fn scalar(v: Value<f64>) -> Result<f64, Stop> {
 
 /// Runs the check; the relation's sides are random variables once `E[…]` is read as one draw.
 pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, seed: u64) -> LayerResult {
-    let fail = |detail: String| LayerResult { layer: Layer::MonteCarlo, verdict: Verdict::NotApplicable, detail, counterexample: None, table: None, plot: None };
+    let fail = |detail: String| LayerResult {
+        layer: Layer::MonteCarlo,
+        verdict: Verdict::NotApplicable,
+        detail,
+        counterexample: None,
+        table: None,
+        plot: None,
+    };
     let mut spec = spec.clone();
     for (name, mean, sd) in &setup.draws {
         spec.distributions.insert(name.clone(), (mean.clone(), sd.clone()));
@@ -86,7 +94,13 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
     let fixed: Vec<Definition> = setup
         .values
         .iter()
-        .map(|(name, value)| Definition { name: format!("{name} (check)"), lhs: Expr::name(name, value.span), rhs: value.clone(), vars: vec![], conditions: vec![] })
+        .map(|(name, value)| Definition {
+            name: format!("{name} (check)"),
+            lhs: Expr::name(name, value.span),
+            rhs: value.clone(),
+            vars: vec![],
+            conditions: vec![],
+        })
         .collect();
     spec.definitions = fixed.into_iter().chain(spec.definitions).collect();
     spec.unusable = None;
@@ -124,7 +138,13 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
     let mut worst: Option<(usize, f64)> = None;
     for k in 0..points.len() {
         let se = diff[k].standard_error();
-        let z = if se > 0.0 { diff[k].mean / se } else if diff[k].mean == 0.0 { 0.0 } else { f64::INFINITY };
+        let z = if se > 0.0 {
+            diff[k].mean / se
+        } else if diff[k].mean == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        };
         if worst.is_none_or(|(_, w)| z.abs() > w.abs()) {
             worst = Some((k, z));
         }
@@ -151,7 +171,13 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
         z_star,
         points.len()
     );
-    let columns = vec![var.clone().unwrap_or_else(|| "point".into()), "estimate (left)".into(), "± (threshold × s.e.)".into(), "claimed (right)".into(), "z".into()];
+    let columns = vec![
+        var.clone().unwrap_or_else(|| "point".into()),
+        "estimate (left)".into(),
+        "± (threshold × s.e.)".into(),
+        "claimed (right)".into(),
+        "z".into(),
+    ];
     let plot = var.as_ref().map(|v| {
         let xs: Vec<f64> = points.iter().map(|p| p.unwrap_or(0) as f64).collect();
         Plot {
@@ -207,8 +233,17 @@ pub fn experiment(name: &str, args: &[(String, Expr)], seed: u64) -> LayerResult
     };
     match name {
         "gaussian_integral" => gaussian_integral(arg("w_max", 2.0), arg("points", 9.0) as usize),
-        "positive_features" => positive_features(arg("d", 4.0) as usize, arg("scale", 0.5), arg("repeats", 2000.0) as usize, arg("max_m", 256.0) as usize, seed),
-        other => LayerResult { layer: Layer::MonteCarlo, verdict: Verdict::NotApplicable, detail: format!("unknown experiment `{other}`"), counterexample: None, table: None, plot: None },
+        "positive_features" => {
+            positive_features(arg("d", 4.0) as usize, arg("scale", 0.5), arg("repeats", 2000.0) as usize, arg("max_m", 256.0) as usize, seed)
+        }
+        other => LayerResult {
+            layer: Layer::MonteCarlo,
+            verdict: Verdict::NotApplicable,
+            detail: format!("unknown experiment `{other}`"),
+            counterexample: None,
+            table: None,
+            plot: None,
+        },
     }
 }
 
@@ -234,7 +269,9 @@ fn gaussian_integral(w_max: f64, points: usize) -> LayerResult {
     LayerResult {
         layer: Layer::Float,
         verdict: if holds { Verdict::Holds } else { Verdict::Refuted },
-        detail: format!("∫ exp(x·w) φ(x) dx by Simpson's rule at {points} values of w in [−{w_max}, {w_max}]: largest relative error {worst:.1e} (tolerance 1e-9)"),
+        detail: format!(
+            "∫ exp(x·w) φ(x) dx by Simpson's rule at {points} values of w in [−{w_max}, {w_max}]: largest relative error {worst:.1e} (tolerance 1e-9)"
+        ),
         counterexample: None,
         table: Some(Table { columns: vec!["w".into(), "integral".into(), "exp(w²/2)".into(), "relative error".into()], rows }),
         plot: None,

@@ -213,13 +213,7 @@ pub fn canonical_index(e: &Expr) -> Expr {
 /// syntactic matching sees equal indices as equal.
 pub fn canonical_indices(e: &Expr) -> Expr {
     match &e.kind {
-        ExprKind::Index(n, args) => Expr::new(
-            ExprKind::Index(
-                n.clone(),
-                args.iter().map(canonical_index).collect(),
-            ),
-            e.span,
-        ),
+        ExprKind::Index(n, args) => Expr::new(ExprKind::Index(n.clone(), args.iter().map(canonical_index).collect()), e.span),
         _ => e.with_children(e.children().into_iter().map(canonical_indices).collect()),
     }
 }
@@ -242,12 +236,8 @@ fn matches(pattern: &Expr, target: &Expr, vars: &[String], bindings: &mut Bindin
         (ExprKind::Call(f, ps), ExprKind::Call(g, ts)) => {
             f == g && ps.len() == ts.len() && ps.iter().zip(ts).all(|(p, t)| matches(p, t, vars, bindings))
         }
-        (ExprKind::Bin(o1, a1, b1), ExprKind::Bin(o2, a2, b2)) => {
-            o1 == o2 && matches(a1, a2, vars, bindings) && matches(b1, b2, vars, bindings)
-        }
-        (ExprKind::Neg(a), ExprKind::Neg(b)) | (ExprKind::Transpose(a), ExprKind::Transpose(b)) => {
-            matches(a, b, vars, bindings)
-        }
+        (ExprKind::Bin(o1, a1, b1), ExprKind::Bin(o2, a2, b2)) => o1 == o2 && matches(a1, a2, vars, bindings) && matches(b1, b2, vars, bindings),
+        (ExprKind::Neg(a), ExprKind::Neg(b)) | (ExprKind::Transpose(a), ExprKind::Transpose(b)) => matches(a, b, vars, bindings),
         (ExprKind::BigOp { .. }, ExprKind::BigOp { .. }) => {
             // Bound variables make general matching subtle; match only identical sums.
             pattern.children().iter().all(|c| vars.iter().all(|v| !c.mentions(v))) && pattern == target
@@ -272,7 +262,10 @@ fn matches_index(pattern: &Expr, target: &Expr, vars: &[String], bindings: &mut 
                 return bound.is_some_and(|b| b == t);
             }
             [v] if p.terms[*v].is_one() => {
-                let rest = Affine { constant: p.constant.clone(), terms: p.terms.iter().filter(|(w, _)| w != v).map(|(w, k)| (w.clone(), k.clone())).collect() };
+                let rest = Affine {
+                    constant: p.constant.clone(),
+                    terms: p.terms.iter().filter(|(w, _)| w != v).map(|(w, k)| (w.clone(), k.clone())).collect(),
+                };
                 let Some(rest) = rest.terms.iter().fold(Some(Affine::constant(rest.constant.clone())), |acc, (w, k)| {
                     let value = match bindings.get(w) {
                         Some(b) => Affine::of(b)?,

@@ -27,7 +27,15 @@ impl Kinds {
 
     /// Scalar, vector or matrix: what decides whether a product commutes.
     pub fn of(&self, e: &Expr) -> Kind {
-        let join = |a: Kind, b: Kind| if a == Kind::Scalar { b } else if b == Kind::Scalar || a == Kind::Matrix { a } else { b };
+        let join = |a: Kind, b: Kind| {
+            if a == Kind::Scalar {
+                b
+            } else if b == Kind::Scalar || a == Kind::Matrix {
+                a
+            } else {
+                b
+            }
+        };
         match &e.kind {
             ExprKind::Num(_) => Kind::Scalar,
             ExprKind::Name(n) if n == "ones" && !self.0.contains_key(n) => Kind::Vector,
@@ -168,11 +176,7 @@ impl Translator<'_> {
             ExprKind::Expect { .. } => vec![(num(1), vec![self.expectation(e)?])],
             ExprKind::Num(_) => unreachable!("numbers are scalars"),
             ExprKind::Neg(a) => self.words(a)?.into_iter().map(|(c, w)| (Term::Mul(vec![num(-1), c]), w)).collect(),
-            ExprKind::Transpose(a) => self
-                .words(a)?
-                .into_iter()
-                .map(|(c, w)| (c, w.into_iter().rev().map(transpose).collect()))
-                .collect(),
+            ExprKind::Transpose(a) => self.words(a)?.into_iter().map(|(c, w)| (c, w.into_iter().rev().map(transpose).collect())).collect(),
             ExprKind::Bin(BinOp::Add, a, b) => [self.words(a)?, self.words(b)?].concat(),
             ExprKind::Bin(BinOp::Sub, a, b) => {
                 let neg: Vec<_> = self.words(b)?.into_iter().map(|(c, w)| (Term::Mul(vec![num(-1), c]), w)).collect();

@@ -37,13 +37,22 @@ pub enum ExprKind {
     /// `sigma(x)`, `exp(x)`: a declared function or a built-in one.
     Call(String, Vec<Expr>),
     /// `sum(i, lo, hi, body)` and `prod(i, lo, hi, body)`; `var` is bound in `body`.
-    BigOp { op: BigOp, var: String, lo: Box<Expr>, hi: Box<Expr>, body: Box<Expr> },
+    BigOp {
+        op: BigOp,
+        var: String,
+        lo: Box<Expr>,
+        hi: Box<Expr>,
+        body: Box<Expr>,
+    },
     Neg(Box<Expr>),
     Bin(BinOp, Box<Expr>, Box<Expr>),
     /// `A^T`.
     Transpose(Box<Expr>),
     /// `E[body]`; with `gaussian = (x, mean, cov)`, `E(x ~ N(mean, cov))[body]` binds `x`.
-    Expect { gaussian: Option<(String, Box<Expr>, Box<Expr>)>, body: Box<Expr> },
+    Expect {
+        gaussian: Option<(String, Box<Expr>, Box<Expr>)>,
+        body: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

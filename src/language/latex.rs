@@ -7,9 +7,8 @@ use super::Scope;
 use super::ast::{BigOp, BinOp, Expr, ExprKind, Rel};
 
 const GREEK: &[&str] = &[
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi",
-    "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi",
-    "Pi", "Sigma", "Phi", "Psi", "Omega",
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
+    "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega",
 ];
 
 pub fn relation(lhs: &Expr, rel: Rel, rhs: &Expr, scope: &Scope) -> String {
@@ -71,9 +70,9 @@ fn render(e: &Expr, scope: &Scope) -> (String, u8) {
         ExprKind::Name(n) if n == "I" && !scope.decls.contains_key(n) => ("I".into(), ATOM),
         ExprKind::Name(n) => (name(n, scope), ATOM),
         ExprKind::Expect { gaussian, body } => {
-            let under = gaussian.as_ref().map_or(String::new(), |(x, m, c)| {
-                format!("_{{{} \\sim \\mathcal{{N}}({}, {})}}", name(x, scope), expr(m, scope), expr(c, scope))
-            });
+            let under = gaussian
+                .as_ref()
+                .map_or(String::new(), |(x, m, c)| format!("_{{{} \\sim \\mathcal{{N}}({}, {})}}", name(x, scope), expr(m, scope), expr(c, scope)));
             (format!("\\mathbb{{E}}{under}\\left[{}\\right]", expr(body, scope)), ATOM)
         }
         ExprKind::Index(n, args) => {
@@ -144,7 +143,10 @@ mod tests {
             scope.decls.insert(n.into(), Decl { name: n.into(), kind: Kind::Scalar, shape: vec![], latex: None, span: Default::default() });
         }
         for n in ["v", "g"] {
-            scope.decls.insert(n.into(), Decl { name: n.into(), kind: Kind::Sequence(Box::new(Kind::Scalar)), shape: vec![], latex: None, span: Default::default() });
+            scope.decls.insert(
+                n.into(),
+                Decl { name: n.into(), kind: Kind::Sequence(Box::new(Kind::Scalar)), shape: vec![], latex: None, span: Default::default() },
+            );
         }
         scope.decls.get_mut("dtheta").unwrap().latex = Some("\\Delta\\theta".into());
         let text = format!("claim c: {code} = 0 for t >= 1\n");

@@ -140,9 +140,7 @@ pub fn lex(code: &str, file: FileId, base: usize) -> Result<Vec<Token>, Vec<Inpu
             '0'..='9' => {
                 let mut end = i + 1;
                 while let Some(&(j, d)) = chars.peek() {
-                    let decimal_point = d == '.'
-                        && code[j + 1..].starts_with(|c: char| c.is_ascii_digit())
-                        && !code[i..j].contains('.');
+                    let decimal_point = d == '.' && code[j + 1..].starts_with(|c: char| c.is_ascii_digit()) && !code[i..j].contains('.');
                     if d.is_ascii_digit() || decimal_point {
                         end = j + d.len_utf8();
                         chars.next();
@@ -183,9 +181,7 @@ pub fn lex(code: &str, file: FileId, base: usize) -> Result<Vec<Token>, Vec<Inpu
                 }
                 match end {
                     Some(end) => tokens.push(Token { tok: Tok::Str(text), span: span(i, end) }),
-                    None => errors.push(
-                        InputError::new(span(i, i + 1), "this string is never closed").label("opened here"),
-                    ),
+                    None => errors.push(InputError::new(span(i, i + 1), "this string is never closed").label("opened here")),
                 }
             }
             '(' | '[' => {
@@ -203,10 +199,8 @@ pub fn lex(code: &str, file: FileId, base: usize) -> Result<Vec<Token>, Vec<Inpu
                                 .help(format!("the `{o}` opened at byte {} needs its own closing bracket", s.start)),
                         );
                     }
-                    None => errors.push(
-                        InputError::new(span(i, i + 1), format!("unbalanced parenthesis: `{c}` has no opening `{want}`"))
-                            .label("unmatched"),
-                    ),
+                    None => errors
+                        .push(InputError::new(span(i, i + 1), format!("unbalanced parenthesis: `{c}` has no opening `{want}`")).label("unmatched")),
                 }
                 push(if c == ')' { Tok::RParen } else { Tok::RBracket }, 1);
             }

@@ -42,8 +42,7 @@ pub fn parse(file: &LiterateFile) -> Result<Document, Vec<InputError>> {
         match part {
             Part::Prose(text) => items.push(Item::Prose(text.clone())),
             Part::Derivation { code, span } => {
-                let parsed = lexer::lex(code, span.file, span.start)
-                    .and_then(|tokens| parser::Parser::new(tokens, &mut scope).block());
+                let parsed = lexer::lex(code, span.file, span.start).and_then(|tokens| parser::Parser::new(tokens, &mut scope).block());
                 match parsed {
                     Ok(statements) => items.push(Item::Block(Block { statements, span: *span })),
                     Err(mut errs) => errors.append(&mut errs),
@@ -51,9 +50,5 @@ pub fn parse(file: &LiterateFile) -> Result<Document, Vec<InputError>> {
             }
         }
     }
-    if errors.is_empty() {
-        Ok(Document { file: file.file, path: file.path.clone(), front: file.front.clone(), items, scope })
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(Document { file: file.file, path: file.path.clone(), front: file.front.clone(), items, scope }) } else { Err(errors) }
 }

@@ -14,8 +14,7 @@ use crate::diagnostic::{InputError, Span};
 
 /// Built-in functions of expressions (not user-declarable).
 /// Built-in functions of expressions (not user-declarable), with their number of arguments.
-pub const BUILTIN_FUNCTIONS: &[&str] =
-    &["exp", "sqrt", "log", "dot", "norm", "diag", "exp_elem", "softmax_row", "softmax_col"];
+pub const BUILTIN_FUNCTIONS: &[&str] = &["exp", "sqrt", "log", "dot", "norm", "diag", "exp_elem", "softmax_row", "softmax_col"];
 /// Lemmas of the built-in library, citable by name (see `check::lemmas`).
 pub const BUILTIN_LEMMAS: &[&str] = &["sum", "geometric", "linearity", "gaussian_mgf", "softmax", "transpose"];
 /// Named experiments of the library (`check experiment NAME(…)`).
@@ -23,8 +22,7 @@ pub const EXPERIMENTS: &[&str] = &["positive_features", "gaussian_integral"];
 /// Built-in names: the all-ones vector and the identity matrix, sized by where they are used.
 pub const BUILTIN_NAMES: &[&str] = &["ones", "I"];
 const BIG_OPS: &[&str] = &["sum", "prod"];
-const KEYWORDS: &[&str] =
-    &["E", "let", "assume", "def", "given", "lemma", "claim", "proof", "qed", "check", "for", "by", "hypothesis", "algebra"];
+const KEYWORDS: &[&str] = &["E", "let", "assume", "def", "given", "lemma", "claim", "proof", "qed", "check", "for", "by", "hypothesis", "algebra"];
 
 /// Names visible at a point of a file: declarations and named rules, in order of appearance.
 #[derive(Debug, Clone, Default)]
@@ -120,11 +118,7 @@ impl<'s> Parser<'s> {
     }
 
     fn expect(&mut self, t: Tok, what: &str) -> PResult<Span> {
-        if self.at(&t) {
-            Ok(self.bump().span)
-        } else {
-            Err(self.unexpected(what))
-        }
+        if self.at(&t) { Ok(self.bump().span) } else { Err(self.unexpected(what)) }
     }
 
     fn expect_word(&mut self, w: &str) -> PResult<Span> {
@@ -187,9 +181,8 @@ impl<'s> Parser<'s> {
                 self.rule(kind, start).map(|r| Some(Statement::Rule(r)))
             }
             "proof" => {
-                let rule = last_provable(done).ok_or_else(|| {
-                    InputError::new(start, "a proof must follow the claim or lemma it proves").label("no claim before")
-                })?;
+                let rule = last_provable(done)
+                    .ok_or_else(|| InputError::new(start, "a proof must follow the claim or lemma it proves").label("no claim before"))?;
                 if rule.proof.is_some() {
                     return Err(InputError::new(start, format!("`{}` already has a proof", rule.name)));
                 }
@@ -202,9 +195,8 @@ impl<'s> Parser<'s> {
             }
             "check" => {
                 let check = self.check(start)?;
-                let rule = last_provable(done).ok_or_else(|| {
-                    InputError::new(start, "a check must follow the claim it supports").label("no claim before")
-                })?;
+                let rule = last_provable(done)
+                    .ok_or_else(|| InputError::new(start, "a check must follow the claim it supports").label("no claim before"))?;
                 rule.checks.push(check);
                 Ok(None)
             }
@@ -233,10 +225,8 @@ impl<'s> Parser<'s> {
         if latex.is_some() && names.len() > 1 {
             return Err(InputError::new(names[1].1, "`as` gives one name its spelling: declare this name on its own line"));
         }
-        let decls: Vec<Decl> = names
-            .into_iter()
-            .map(|(name, span)| Decl { name, kind: kind.clone(), shape: shape.clone(), latex: latex.clone(), span })
-            .collect();
+        let decls: Vec<Decl> =
+            names.into_iter().map(|(name, span)| Decl { name, kind: kind.clone(), shape: shape.clone(), latex: latex.clone(), span }).collect();
         for d in &decls {
             self.scope.decls.insert(d.name.clone(), d.clone());
         }
@@ -385,16 +375,7 @@ impl<'s> Parser<'s> {
             })
             .collect();
         self.scope.rules.insert(name.clone(), (kind, name_span));
-        Ok(Rule {
-            kind,
-            name,
-            relation,
-            binders,
-            conditions,
-            span: start.to(self.prev_span()),
-            proof: None,
-            checks: Vec::new(),
-        })
+        Ok(Rule { kind, name, relation, binders, conditions, span: start.to(self.prev_span()), proof: None, checks: Vec::new() })
     }
 
     /// After `for`: `t >= 1`, `i, w`, `1 <= i <= t`. Names not declared elsewhere become binders;
@@ -573,9 +554,8 @@ impl<'s> Parser<'s> {
         let mut names = Vec::new();
         loop {
             let (name, span) = self.ident("the name of a definition, hypothesis or lemma")?;
-            let known = self.scope.rules.contains_key(&name)
-                || BUILTIN_LEMMAS.contains(&name.as_str())
-                || (name == "hypothesis" && self.hypothesis_allowed);
+            let known =
+                self.scope.rules.contains_key(&name) || BUILTIN_LEMMAS.contains(&name.as_str()) || (name == "hypothesis" && self.hypothesis_allowed);
             if !known {
                 let help = if name == "hypothesis" {
                     "`hypothesis` can be cited only in the `step:` part of an induction".to_string()
@@ -645,7 +625,9 @@ impl<'s> Parser<'s> {
             "experiment" => {
                 let (name, name_span) = self.ident("the experiment's name")?;
                 if !EXPERIMENTS.contains(&name.as_str()) {
-                    return Err(InputError::new(name_span, format!("unknown experiment `{name}`")).help(format!("experiments: {}", EXPERIMENTS.join(", "))));
+                    return Err(
+                        InputError::new(name_span, format!("unknown experiment `{name}`")).help(format!("experiments: {}", EXPERIMENTS.join(", ")))
+                    );
                 }
                 self.expect(Tok::LParen, "`(`")?;
                 let mut args = Vec::new();
@@ -730,7 +712,8 @@ impl<'s> Parser<'s> {
         self.pos = where_pos + 1;
         let mut setup = MonteCarloSetup { draws: Vec::new(), values: Vec::new(), range: None, samples: 10_000 };
         loop {
-            let (name, name_span) = self.ident("a distribution (`g[i] ~ Normal(m, s)`), a value (`beta = 9/10`), a range (`t in 1..30`) or `samples N`")?;
+            let (name, name_span) =
+                self.ident("a distribution (`g[i] ~ Normal(m, s)`), a value (`beta = 9/10`), a range (`t in 1..30`) or `samples N`")?;
             if name == "samples" {
                 setup.samples = self.small_int("the number of samples")?.max(2) as usize;
             } else if self.at_word("in") {
@@ -795,12 +778,7 @@ impl<'s> Parser<'s> {
     // ---- expressions ----
 
     fn lookup(&self, name: &str) -> Option<Kind> {
-        self.locals
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, k)| k.clone())
-            .or_else(|| self.scope.decls.get(name).map(|d| d.kind.clone()))
+        self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, k)| k.clone()).or_else(|| self.scope.decls.get(name).map(|d| d.kind.clone()))
     }
 
     pub fn expr(&mut self) -> PResult<Expr> {
@@ -892,8 +870,7 @@ impl<'s> Parser<'s> {
             let callable = BUILTIN_FUNCTIONS.contains(&name.as_str()) || kind == Some(Kind::Function);
             if !callable {
                 let what = kind.map_or("not declared".to_string(), |k| format!("{}, not a function", k.describe()));
-                return Err(InputError::new(span, format!("`{name}` is {what}"))
-                    .help(format!("declare it with `let {name}: function`")));
+                return Err(InputError::new(span, format!("`{name}` is {what}")).help(format!("declare it with `let {name}: function`")));
             }
             self.bump();
             let args = self.args(Tok::RParen)?;
@@ -907,8 +884,7 @@ impl<'s> Parser<'s> {
         if self.at(&Tok::LBracket) {
             if !matches!(kind, Some(Kind::Sequence(_))) {
                 let what = kind.map_or("not declared".to_string(), |k| format!("{}, not a sequence", k.describe()));
-                return Err(InputError::new(span, format!("`{name}` is {what}"))
-                    .help(format!("declare it with `let {name}: sequence` to index it")));
+                return Err(InputError::new(span, format!("`{name}` is {what}")).help(format!("declare it with `let {name}: sequence` to index it")));
             }
             self.bump();
             let args = self.args(Tok::RBracket)?;
@@ -996,10 +972,7 @@ impl<'s> Parser<'s> {
         let body = body?;
         let end = self.expect(Tok::RParen, "`)` closing the sum")?;
         let op = if name == "sum" { BigOp::Sum } else { BigOp::Prod };
-        Ok(Expr::new(
-            ExprKind::BigOp { op, var, lo: Box::new(lo), hi: Box::new(hi), body: Box::new(body) },
-            span.to(end),
-        ))
+        Ok(Expr::new(ExprKind::BigOp { op, var, lo: Box::new(lo), hi: Box::new(hi), body: Box::new(body) }, span.to(end)))
     }
 }
 
@@ -1076,7 +1049,17 @@ mod tests {
 
     #[test]
     fn parser_survives_garbage() {
-        for code in ["claim", "let", "def x: ", "claim c: (", "proof\nqed", "let a: scalar\nclaim c: a = a for", "check exact", ")))", "let a: matrix 1 x 2 x 3"] {
+        for code in [
+            "claim",
+            "let",
+            "def x: ",
+            "claim c: (",
+            "proof\nqed",
+            "let a: scalar\nclaim c: a = a for",
+            "check exact",
+            ")))",
+            "let a: matrix 1 x 2 x 3",
+        ] {
             assert!(parse(code).is_err(), "{code}");
         }
     }

@@ -67,7 +67,8 @@ fn check_fixture(path: &str) {
     }
     for (line, message) in &expect.symbolic {
         let blamed = format!("{path}:{line}: step of");
-        let after: String = stdout.lines().skip_while(|l| !l.starts_with(&blamed)).skip(1).take_while(|l| l.starts_with("    ")).collect::<Vec<_>>().join("\n");
+        let after: String =
+            stdout.lines().skip_while(|l| !l.starts_with(&blamed)).skip(1).take_while(|l| l.starts_with("    ")).collect::<Vec<_>>().join("\n");
         assert!(after.contains(&format!("symbolic: {message}")), "symbolic detail at {line}: {context}");
     }
     for name in &expect.unproved {

@@ -12,11 +12,7 @@ use std::process::{Command, Output};
 
 /// Runs the built binary from the crate root.
 pub fn derivcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_derivcheck"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the derivcheck binary runs")
+    Command::new(env!("CARGO_BIN_EXE_derivcheck")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("the derivcheck binary runs")
 }
 
 pub fn text(bytes: &[u8]) -> String {
