@@ -712,12 +712,14 @@ fn trajectory_layer(
     let layer =
         |verdict, detail: String, counterexample| LayerResult { layer: Layer::Trajectory, verdict, detail, counterexample, table: None, plot: None };
     let arithmetic = if float { "in double precision (agreement to 1e-9)" } else { "exactly" };
-    let run = if float {
-        exact::trajectory::<f64>(&model, &relation.lhs, &relation.rhs, var, from, to, TRAJECTORY_RUNS, None, seed)
-    } else {
-        exact::trajectory::<BigRational>(&model, &relation.lhs, &relation.rhs, var, from, to, TRAJECTORY_RUNS, None, seed)
+    let simulate = |runs, perturb: Option<(&str, BigRational)>| {
+        if float {
+            exact::trajectory::<f64>(&model, &relation.lhs, &relation.rhs, var, from, to, runs, perturb, seed)
+        } else {
+            exact::trajectory::<BigRational>(&model, &relation.lhs, &relation.rhs, var, from, to, runs, perturb, seed)
+        }
     };
-    let run = match run {
+    let run = match simulate(TRAJECTORY_RUNS, None) {
         Err(reason) => return layer(Verdict::NotApplicable, reason, None),
         Ok(r) => r,
     };
@@ -726,34 +728,50 @@ fn trajectory_layer(
         return layer(Verdict::Refuted, format!("the two sides differ at {var} = {t} in run {r} (seed {seed})"), Some(cx));
     }
     let mut detail = format!("both sides coincide {arithmetic} at every {var} in {from}..{to} in {} runs on random inputs (seed {seed})", run.runs);
-    let Some(given) = control else {
-        return layer(Verdict::Holds, detail, None);
-    };
-    let factor = BigRational::new(CONTROL_FACTOR.0.into(), CONTROL_FACTOR.1.into());
-    let control_run = if float {
-        exact::trajectory::<f64>(&model, &relation.lhs, &relation.rhs, var, from, to, 1, Some((given, factor)), seed)
-    } else {
-        exact::trajectory::<BigRational>(&model, &relation.lhs, &relation.rhs, var, from, to, 1, Some((given, factor)), seed)
-    };
-    match control_run {
-        Ok(control_run) => match control_run.mismatch {
-            Some((_, t, _, _)) => {
-                detail.push_str(&format!(
-                    "; control: with `{given}` scaled by {}/{} they differ from {var} = {t} on",
-                    CONTROL_FACTOR.0, CONTROL_FACTOR.1
-                ));
-                layer(Verdict::Holds, detail, None)
-            }
-            None => layer(
-                Verdict::NotShown,
-                format!(
-                    "{detail}; but the control run with `{given}` scaled by {}/{} does not differ either, so this check cannot tell",
-                    CONTROL_FACTOR.0, CONTROL_FACTOR.1
-                ),
-                None,
-            ),
-        },
-        Err(reason) => layer(Verdict::NotApplicable, format!("control run: {reason}"), None),
+    let mut verdict = Verdict::Holds;
+    let mut curves = vec![
+        Curve { label: "left side (run 1)".into(), points: run.first_run.iter().map(|(t, a, _)| (*t as f64, *a)).collect(), intervals: None },
+        Curve { label: "right side (run 1)".into(), points: run.first_run.iter().map(|(t, _, b)| (*t as f64, *b)).collect(), intervals: None },
+    ];
+    if let Some(given) = control {
+        let factor = BigRational::new(CONTROL_FACTOR.0.into(), CONTROL_FACTOR.1.into());
+        let scaled = format!("`{given}` scaled by {}/{}", CONTROL_FACTOR.0, CONTROL_FACTOR.1);
+        match simulate(1, Some((given, factor))) {
+            Err(reason) => return layer(Verdict::NotApplicable, format!("control run: {reason}"), None),
+            Ok(control_run) => match control_run.mismatch {
+                Some((_, t, _, _)) => {
+                    detail.push_str(&format!("; control: with {scaled} they differ from {var} = {t} on"));
+                    curves.push(Curve {
+                        label: format!("left side, control ({given} wrong)"),
+                        points: control_run.first_run.iter().map(|(t, a, _)| (*t as f64, *a)).collect(),
+                        intervals: None,
+                    });
+                }
+                None => {
+                    verdict = Verdict::NotShown;
+                    detail.push_str(&format!("; but the control run with {scaled} does not differ either, so this check cannot tell"));
+                }
+            },
+        }
+    }
+    // The first run, step by step (at most 25 rows, evenly spread), and its picture.
+    let stride = run.first_run.len().div_ceil(25).max(1);
+    let rows = run.first_run.iter().step_by(stride).map(|(t, a, b)| vec![t.to_string(), format!("{a:.6}"), format!("{b:.6}")]).collect();
+    let norm = if model.kinds.of(&relation.lhs) == Kind::Scalar { "" } else { " (Euclidean norm)" };
+    LayerResult {
+        layer: Layer::Trajectory,
+        verdict,
+        detail,
+        counterexample: None,
+        table: Some(Table { columns: vec![var.to_string(), format!("left side{norm}"), format!("right side{norm}")], rows }),
+        plot: Some(Plot {
+            title: format!("Both sides along the trajectory{norm}"),
+            x_label: var.to_string(),
+            y_label: "value".into(),
+            log_x: false,
+            log_y: false,
+            curves,
+        }),
     }
 }
 
