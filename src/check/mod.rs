@@ -23,7 +23,7 @@ use crate::language::ast::{Binder, Check, Expr, ExprKind, Fact, Justification, K
 use crate::language::{Document, Item};
 pub use exact::Counterexample;
 use exact::Verdict as ExactVerdict;
-use model::{Definition, ModelSpec};
+use model::ModelSpec;
 use rewrite::{Context, RewriteRule};
 use symbolic::{Kinds, Outcome, Rule as SearchRule};
 
@@ -274,7 +274,7 @@ fn add_definition(model: &mut ModelSpec, rule: &Rule) {
             _ => false,
         };
     if definitional {
-        model.definitions.push(Definition {
+        model.definitions.push(RewriteRule {
             name: rule.name.clone(),
             lhs: rule.relation.lhs.clone(),
             rhs: rule.relation.rhs.clone(),
@@ -439,16 +439,11 @@ fn layer_result(layer: Layer, verdict: Verdict, detail: String) -> LayerResult {
 
 /// Expands both sides of the claim from the definitions at each concrete index and compares.
 fn unroll_layer(rule: &Rule, known: &Knowledge, kinds: &Kinds, var: &str, from: i64, to: i64) -> LayerResult {
-    let definitions: Vec<RewriteRule> = known
-        .model
-        .definitions
-        .iter()
-        .map(|d| RewriteRule { name: d.name.clone(), lhs: d.lhs.clone(), rhs: d.rhs.clone(), vars: d.vars.clone(), conditions: d.conditions.clone() })
-        .collect();
+    let definitions = &known.model.definitions;
     for t in from..=to {
         let at = HashMap::from([(var.to_string(), Expr::int(t, rule.span))]);
         let (lhs, rhs) = (rule.relation.lhs.substitute(&at), rule.relation.rhs.substitute(&at));
-        match symbolic::equal_after_expansion(&lhs, &rhs, &definitions, kinds) {
+        match symbolic::equal_after_expansion(&lhs, &rhs, definitions, kinds) {
             Err(e) => return layer_result(Layer::Unroll, Verdict::NotApplicable, e),
             Ok((true, _)) => {}
             Ok((false, residual)) => {

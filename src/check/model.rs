@@ -17,7 +17,7 @@ use num_traits::{One, Signed, ToPrimitive, Zero};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::rewrite::Affine;
+use super::rewrite::{Affine, RewriteRule};
 use super::symbolic::Kinds;
 use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, Fact, Kind, Rel};
 
@@ -164,20 +164,11 @@ fn na<T>(reason: impl Into<String>) -> Result<T, Stop> {
     Err(Stop::NotApplicable(reason.into()))
 }
 
-/// A `def` or `given` that defines a value: `x = …`, `v[t] = …`, `f(a, b) = …`.
-#[derive(Debug, Clone)]
-pub struct Definition {
-    pub name: String,
-    pub lhs: Expr,
-    pub rhs: Expr,
-    pub vars: Vec<String>,
-    pub conditions: Vec<Fact>,
-}
-
 /// Everything needed to build models of a file at one point of it.
 #[derive(Debug, Clone, Default)]
 pub struct ModelSpec {
-    pub definitions: Vec<Definition>,
+    /// The `def`s and `given`s that define a value: `x = …`, `v[t] = …`, `f(a, b) = …`.
+    pub definitions: Vec<RewriteRule>,
     pub assumptions: Vec<Fact>,
     pub kinds: Kinds,
     /// Declared dimensions of vectors and matrices (`matrix n x d` → `["n", "d"]`).

@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use super::model::{Definition, Model, ModelSpec, Stop, Value, int};
+use super::model::{Model, ModelSpec, Stop, Value, int};
+use super::rewrite::RewriteRule;
 use super::{Curve, Layer, LayerResult, Plot, Table, Verdict};
 use crate::language::ast::{Expr, MonteCarloSetup, Relation};
 
@@ -91,10 +92,10 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
         spec.distributions.insert(name.clone(), (mean.clone(), sd.clone()));
     }
     // Values fixed by the check come first, so they win over any other definition.
-    let fixed: Vec<Definition> = setup
+    let fixed: Vec<RewriteRule> = setup
         .values
         .iter()
-        .map(|(name, value)| Definition {
+        .map(|(name, value)| RewriteRule {
             name: format!("{name} (check)"),
             lhs: Expr::name(name, value.span),
             rhs: value.clone(),
