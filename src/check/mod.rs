@@ -194,7 +194,8 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
     let kinds = Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
     let mut known = Knowledge { model: ModelSpec { kinds: kinds.clone(), ..ModelSpec::default() }, ..Knowledge::default() };
     // Shapes as declared; each dimension name gets a default size of its own (2, 3, 4, …),
-    // so that a product of mismatched shapes fails instead of passing by coincidence.
+    // so that a product of mismatched shapes is noticed (the exact layer then does not apply)
+    // instead of passing by coincidence.
     let mut decls: Vec<&crate::language::ast::Decl> = doc.scope.decls.values().collect();
     decls.sort_by_key(|d| d.span.start);
     for d in decls {
@@ -623,7 +624,8 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> LayerResult {
                 (_, true) => "equal after normalization".to_string(),
                 (_, false) => format!("equal after rewriting with {}", used.join(", ")),
             };
-            let unused: Vec<&String> = cited.iter().filter(|c| !used.contains(c)).collect();
+            // `transpose` is applied by normalization, so it never shows up as used.
+            let unused: Vec<&String> = cited.iter().filter(|c| !used.contains(c) && *c != "transpose").collect();
             if !unused.is_empty() {
                 let list: Vec<String> = unused.iter().map(|u| format!("`{u}`")).collect();
                 detail.push_str(&format!("; warning: {} cited but not needed", list.join(", ")));

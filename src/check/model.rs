@@ -375,7 +375,11 @@ impl<'s, N: Number> Model<'s, N> {
             }),
             ExprKind::Expect { .. } if !self.sampling => na("expectations are checked by Monte Carlo, not at single points"),
             ExprKind::Expect { gaussian: None, body } => self.eval(body, env),
-            ExprKind::Expect { gaussian: Some((x, _, _)), body } => {
+            ExprKind::Expect { gaussian: Some((x, mean, cov)), body } => {
+                let standard = matches!(&mean.kind, ExprKind::Num(n) if n.is_zero()) && matches!(&cov.kind, ExprKind::Name(n) if n == "I");
+                if !standard {
+                    return na(format!("only the standard Gaussian `{x} ~ N(0, I)` is sampled"));
+                }
                 // The Gaussian vector has the length of what it is dotted with.
                 let partner = dot_partner(body, x)
                     .ok_or_else(|| Stop::NotApplicable(format!("cannot tell the dimension of `{x}`: use it in `dot({x}, w)`")))?;

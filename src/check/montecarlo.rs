@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::model::{Model, ModelSpec, Stop, Value, int};
 use super::rewrite::RewriteRule;
 use super::{Curve, Layer, LayerResult, Plot, Table, Verdict};
-use crate::language::ast::{Expr, MonteCarloSetup, Relation};
+use crate::language::ast::{Expr, MonteCarloSetup, Rel, Relation};
 
 /// The per-check level: what 4 standard errors leave out, two-sided.
 pub const LEVEL_SIGMAS: f64 = 4.0;
@@ -146,7 +146,12 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
         } else {
             f64::INFINITY
         };
-        if worst.is_none_or(|(_, w)| z.abs() > w.abs()) {
+        let badness = |z: f64| match relation.rel {
+            Rel::Eq => z.abs(),
+            Rel::Le | Rel::Lt => z,
+            Rel::Ge | Rel::Gt => -z,
+        };
+        if worst.is_none_or(|(_, w)| badness(z) > badness(w)) {
             worst = Some((k, z));
         }
         let label = points[k].map_or(String::new(), |t| t.to_string());
@@ -163,7 +168,13 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
         (Some(v), Some(t)) => format!(" at {v} = {t}"),
         _ => String::new(),
     };
-    let holds = z.abs() <= z_star;
+    // `=` is a two-sided test; `<=` and `>=` fail only when the estimate is significantly on
+    // the wrong side (strict relations are tested like their non-strict forms).
+    let holds = match relation.rel {
+        Rel::Eq => z.abs() <= z_star,
+        Rel::Le | Rel::Lt => z <= z_star,
+        Rel::Ge | Rel::Gt => z >= -z_star,
+    };
     let detail = format!(
         "{} samples (seed {seed}); the largest deviation is {:.2} standard errors{at}, {} the threshold {:.2} (4σ family level, Bonferroni over {} point(s))",
         setup.samples,

@@ -574,7 +574,7 @@ impl<'s> Parser<'s> {
     // ---- checks ----
 
     fn check(&mut self, start: Span) -> PResult<Check> {
-        let (word, span) = self.ident("a check (`exact`, `trajectory`, `unroll`, `montecarlo` or `cost`)")?;
+        let (word, span) = self.ident("a check (`exact`, `trajectory`, `unroll`, `montecarlo`, `cost` or `experiment`)")?;
         match word.as_str() {
             "exact" => {
                 let samples = self.small_int("the number of instantiations")?.max(1) as usize;
@@ -720,6 +720,9 @@ impl<'s> Parser<'s> {
                 self.pos -= 1;
                 setup.range = Some(self.range()?);
             } else if self.eat(&Tok::Eq) {
+                if self.lookup(&name).is_none() {
+                    return Err(InputError::new(name_span, format!("unknown name `{name}`")).help("give values to declared scalars"));
+                }
                 let value = self.expr()?;
                 setup.values.push((name, value));
             } else {
