@@ -41,6 +41,7 @@ pub trait Number:
 {
     fn from_rational(r: &BigRational) -> Self;
     fn from_f64(x: f64) -> Self;
+    fn key(&self) -> KeyPart;
     /// `exp`, `log`, `sqrt` and non-integer powers, where the value is a number of this type.
     fn exp(&self) -> Option<Self>;
     fn ln(&self) -> Option<Self>;
@@ -62,6 +63,9 @@ impl Number for BigRational {
     }
     fn from_f64(x: f64) -> Self {
         BigRational::from_float(x).unwrap_or_default()
+    }
+    fn key(&self) -> KeyPart {
+        KeyPart::Exact(self.clone())
     }
     fn exp(&self) -> Option<Self> {
         self.is_zero().then(BigRational::one)
@@ -99,6 +103,10 @@ impl Number for f64 {
     }
     fn from_f64(x: f64) -> Self {
         x
+    }
+    fn key(&self) -> KeyPart {
+        // -0.0 and 0.0 are one argument.
+        KeyPart::Bits(if *self == 0.0 { 0 } else { self.to_bits() })
     }
     fn exp(&self) -> Option<Self> {
         Some(f64::exp(*self))
@@ -183,7 +191,27 @@ pub struct ModelSpec {
     pub unusable: Option<String>,
 }
 
-type Key = (String, Vec<String>);
+/// What a remembered value is stored under: a name and its arguments, compared exactly
+/// (rationals as they are, floats by their bits).
+type Key = (String, Vec<KeyPart>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum KeyPart {
+    Exact(BigRational),
+    Bits(u64),
+    Shape(usize, usize),
+    Ones(bool),
+    Identity,
+}
+
+fn key_parts<N: Number>(v: &Value<N>) -> Vec<KeyPart> {
+    match v {
+        Value::S(x) => vec![x.key()],
+        Value::M(m) => std::iter::once(KeyPart::Shape(m.nrows(), m.ncols())).chain(m.iter().map(|x| x.key())).collect(),
+        Value::Ones(t) => vec![KeyPart::Ones(*t)],
+        Value::Identity => vec![KeyPart::Identity],
+    }
+}
 
 pub struct Model<'s, N: Number> {
     spec: &'s ModelSpec,
@@ -576,7 +604,7 @@ impl<'s, N: Number> Model<'s, N> {
         if !N::EXACT {
             return x.exp().ok_or(Stop::Undefined);
         }
-        let key = ("exp_elem".to_string(), vec![x.to_string()]);
+        let key = ("exp_elem".to_string(), vec![x.key()]);
         if let Some(Value::S(v)) = self.values.get(&key) {
             return Ok(v.clone());
         }
@@ -589,7 +617,7 @@ impl<'s, N: Number> Model<'s, N> {
     /// The value of a name, sequence element or function application: remembered, defined,
     /// or drawn.
     pub fn value(&mut self, name: &str, args: Vec<Value<N>>) -> Result<Value<N>, Stop> {
-        let key: Key = (name.to_string(), args.iter().map(|a| a.to_string()).collect());
+        let key: Key = (name.to_string(), args.iter().flat_map(key_parts).collect());
         if let Some(v) = self.fixed.get(&key).cloned() {
             return Ok(v);
         }
