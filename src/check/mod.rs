@@ -167,20 +167,11 @@ impl Results {
 
 /// Checks every claim and lemma of every document.
 pub fn check_documents(documents: &[Document], files: &SourceFiles, options: &Options) -> Results {
-    let claims = documents.iter().map(|d| claims_of(d).count() as u64).sum();
+    let claims = documents.iter().map(|d| d.rules().filter(|r| matches!(r.kind, RuleKind::Claim | RuleKind::Lemma)).count() as u64).sum();
     let bar = crate::progress::bar(claims, "checking");
     let documents = documents.iter().map(|d| check_document(d, files, options, &bar)).collect();
     bar.finish_and_clear();
     Results { seed: options.seed, documents }
-}
-
-fn claims_of(doc: &Document) -> impl Iterator<Item = &Rule> {
-    doc.items
-        .iter()
-        .filter_map(|i| if let Item::Block(b) = i { Some(b) } else { None })
-        .flat_map(|b| &b.statements)
-        .filter_map(|s| if let Statement::Rule(r) = s { Some(r) } else { None })
-        .filter(|r| matches!(r.kind, RuleKind::Claim | RuleKind::Lemma))
 }
 
 /// What is known at a point of a file: the rules, the definitions and facts stated so far.

@@ -26,6 +26,17 @@ pub struct Document {
     pub scope: Scope,
 }
 
+impl Document {
+    /// The file's `def`, `given`, `lemma` and `claim` statements, in order.
+    pub fn rules(&self) -> impl Iterator<Item = &ast::Rule> {
+        self.items
+            .iter()
+            .filter_map(|i| if let Item::Block(b) = i { Some(b) } else { None })
+            .flat_map(|b| &b.statements)
+            .filter_map(|s| if let ast::Statement::Rule(r) = s { Some(r) } else { None })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Item {
     Prose(String),

@@ -733,16 +733,7 @@ impl<'s> Parser<'s> {
                     let (_, _) = self.ident("an index variable")?;
                     self.expect(Tok::RBracket, "`]`")?;
                 }
-                self.expect(Tok::Tilde, "`~`")?;
-                let (dist, dist_span) = self.ident("a distribution")?;
-                if dist != "Normal" {
-                    return Err(InputError::new(dist_span, format!("unknown distribution `{dist}`")).help("use `Normal(mean, standard deviation)`"));
-                }
-                self.expect(Tok::LParen, "`(`")?;
-                let mean = self.expr()?;
-                self.expect(Tok::Comma, "`,`")?;
-                let sd = self.expr()?;
-                self.expect(Tok::RParen, "`)`")?;
+                let (mean, sd) = self.distribution("Normal", "use `Normal(mean, standard deviation)`")?;
                 setup.draws.push((name, mean, sd));
             }
             if !self.eat(&Tok::Comma) {
@@ -921,6 +912,21 @@ impl<'s> Parser<'s> {
         }
     }
 
+    /// `~ NAME(a, b)`: a distribution with its two parameters.
+    fn distribution(&mut self, name: &str, help: &str) -> PResult<(Expr, Expr)> {
+        self.expect(Tok::Tilde, "`~`")?;
+        let (dist, dist_span) = self.ident("a distribution")?;
+        if dist != name {
+            return Err(InputError::new(dist_span, format!("unknown distribution `{dist}`")).help(help));
+        }
+        self.expect(Tok::LParen, "`(`")?;
+        let a = self.expr()?;
+        self.expect(Tok::Comma, "`,`")?;
+        let b = self.expr()?;
+        self.expect(Tok::RParen, "`)`")?;
+        Ok((a, b))
+    }
+
     /// `E[body]`, or `E(x ~ N(mean, cov))[body]` with `x` a Gaussian vector bound in `body`.
     fn expectation(&mut self, span: Span) -> PResult<Expr> {
         let mut gaussian = None;
@@ -929,16 +935,7 @@ impl<'s> Parser<'s> {
             if self.lookup(&var).is_some() {
                 return Err(InputError::new(var_span, format!("`{var}` is already in use: pick a fresh name for the random variable")));
             }
-            self.expect(Tok::Tilde, "`~`")?;
-            let (dist, dist_span) = self.ident("a distribution, `N(mean, covariance)`")?;
-            if dist != "N" {
-                return Err(InputError::new(dist_span, format!("unknown distribution `{dist}`")).help("write `N(0, I)`"));
-            }
-            self.expect(Tok::LParen, "`(`")?;
-            let mean = self.expr()?;
-            self.expect(Tok::Comma, "`,`")?;
-            let cov = self.expr()?;
-            self.expect(Tok::RParen, "`)`")?;
+            let (mean, cov) = self.distribution("N", "write `N(0, I)`")?;
             self.expect(Tok::RParen, "`)`")?;
             gaussian = Some((var, Box::new(mean), Box::new(cov)));
         }

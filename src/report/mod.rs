@@ -490,15 +490,6 @@ fn anchor(path: &str, name: &str) -> String {
     format!("{stem}-{name}").chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
 }
 
-/// The rules of a document, in order.
-fn rules(doc: &Document) -> impl Iterator<Item = &Rule> {
-    doc.items
-        .iter()
-        .filter_map(|i| if let Item::Block(b) = i { Some(b) } else { None })
-        .flat_map(|b| &b.statements)
-        .filter_map(|s| if let Statement::Rule(r) = s { Some(r) } else { None })
-}
-
 /// The names a proof's steps cite.
 fn cited(rule: &Rule) -> Vec<&str> {
     let chains = match &rule.proof {
@@ -515,11 +506,12 @@ fn cited(rule: &Rule) -> Vec<&str> {
 
 fn lemma_contexts(doc: &Document, claims: &BTreeMap<&str, &ClaimResult>, columns: &[Layer]) -> Vec<LemmaContext> {
     let mut out = Vec::new();
-    for rule in rules(doc).filter(|r| r.kind == RuleKind::Lemma) {
+    for rule in doc.rules().filter(|r| r.kind == RuleKind::Lemma) {
         let Some(result) = claims.get(rule.name.as_str()) else {
             continue;
         };
-        let used_by = rules(doc)
+        let used_by = doc
+            .rules()
             .filter(|r| cited(r).contains(&rule.name.as_str()))
             .map(|r| NameAnchor { name: r.name.clone(), anchor: anchor(&doc.path, &r.name) })
             .collect();
