@@ -39,7 +39,7 @@ pub struct SourceFile {
 impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
+        let offset = char_floor(&self.text, offset);
         let before = &self.text[..offset];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -79,8 +79,19 @@ impl SourceFiles {
     /// The source text a span covers.
     pub fn snippet(&self, span: Span) -> &str {
         let text = &self.get(span.file).text;
-        &text[span.start.min(text.len())..span.end.min(text.len())]
+        let start = char_floor(text, span.start);
+        &text[start..char_floor(text, span.end).max(start)]
     }
+}
+
+/// The largest char boundary of `text` at or before `offset` (spans from other parsers may
+/// point inside a multi-byte character).
+fn char_floor(text: &str, offset: usize) -> usize {
+    let mut i = offset.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// An error in the user's input: a message, where it is, and optionally what to do.

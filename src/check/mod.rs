@@ -826,3 +826,45 @@ qed
         assert_eq!(result.claims[0].status, Status::Verified);
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use rand::{RngExt, SeedableRng};
+
+    use super::*;
+
+    /// Whatever parses is checked without panicking: random token edits of the worked
+    /// derivations (their long Monte Carlo checks removed) go through the whole checker.
+    #[test]
+    fn mutated_derivations_never_panic_the_checker() {
+        let sources = [
+            include_str!("../../derivations/q1_rnn.md"),
+            include_str!("../../derivations/q2_momentum.md"),
+            include_str!("../../derivations/q3_attention.md"),
+            include_str!("../../derivations/q4_weight_decay.md"),
+        ];
+        let edits = ["t-1", "t+1", "0", "1", "*", "+", "-", "^T", "^-1", "2", "x", "ones", "I", "h[t]", "sum(i, 1, t, g[i])"];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let options = Options { samples: 3, ..Options::default() };
+        let mut checked = 0;
+        for round in 0..120 {
+            let source: String = sources[round % sources.len()]
+                .lines()
+                .filter(|l| !l.contains("montecarlo") && !l.contains("experiment") && !l.contains("cost"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let mut text = source.clone();
+            let mut at = rng.random_range(0..text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            text.insert_str(at, edits[rng.random_range(0..edits.len())]);
+            let mut files = SourceFiles::default();
+            let id = files.add("mutated.md".into(), text);
+            let Ok(doc) = crate::source::split(id, &files).map_err(|e| vec![e]).and_then(|lit| crate::language::parse(&lit)) else { continue };
+            check_documents(&[doc], &files, &options);
+            checked += 1;
+        }
+        assert!(checked > 20, "only {checked} mutants parsed");
+    }
+}

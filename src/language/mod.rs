@@ -63,3 +63,63 @@ pub fn parse(file: &LiterateFile) -> Result<Document, Vec<InputError>> {
     }
     if errors.is_empty() { Ok(Document { file: file.file, path: file.path.clone(), front: file.front.clone(), items, scope }) } else { Err(errors) }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::{RngExt, SeedableRng};
+
+    use crate::diagnostic::SourceFiles;
+
+    /// The parser never panics: random edits of the worked derivations (deleted, duplicated
+    /// and inserted tokens) either parse or give errors with spans inside the file.
+    #[test]
+    fn mutated_derivations_never_panic_the_parser() {
+        let sources: Vec<&str> = vec![
+            include_str!("../../derivations/q1_rnn.md"),
+            include_str!("../../derivations/q2_momentum.md"),
+            include_str!("../../derivations/q3_attention.md"),
+            include_str!("../../derivations/q4_weight_decay.md"),
+        ];
+        let inserts = [
+            "(", ")", "[", "]", "=", "for", "by", "proof", "qed", "check", "^T", "-1", "E[", "sum(", ",", ":", "~", "\n", "..", "β", "0.5", "step:",
+            "base:",
+        ];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for round in 0..3000 {
+            let mut text = sources[round % sources.len()].to_string();
+            for _ in 0..rng.random_range(1..6) {
+                let mut at = rng.random_range(0..text.len());
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                match rng.random_range(0..3) {
+                    0 => {
+                        let mut end = (at + rng.random_range(1..12)).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end -= 1;
+                        }
+                        text.replace_range(at..end, "");
+                    }
+                    1 => text.insert_str(at, inserts[rng.random_range(0..inserts.len())]),
+                    _ => {
+                        let mut end = (at + rng.random_range(1..20)).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end -= 1;
+                        }
+                        let copy = text[at..end].to_string();
+                        text.insert_str(end, &copy);
+                    }
+                }
+            }
+            let mut files = SourceFiles::default();
+            let id = files.add("mutated.md".into(), text.clone());
+            let parsed = crate::source::split(id, &files).map_err(|e| vec![e]).and_then(|lit| super::parse(&lit));
+            if let Err(errors) = parsed {
+                for e in errors {
+                    assert!(e.span.end <= text.len() && e.span.start <= e.span.end, "span out of the file: {e:?}");
+                    let _ = e.render(&files);
+                }
+            }
+        }
+    }
+}
