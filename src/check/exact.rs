@@ -112,7 +112,7 @@ pub fn check<N: Number>(
                 return Ok(None);
             }
             let mut values: Vec<(String, String)> = binders.iter().filter_map(|b| env.get(&b.var).map(|v| (b.var.clone(), v.to_string()))).collect();
-            values.extend(m.touched.iter().cloned());
+            values.extend(m.touched.iter().map(|(label, v)| (label.clone(), v.to_string())));
             Ok(Some(Counterexample { values, lhs: a.to_string(), rhs: b.to_string() }))
         })();
         match outcome {

@@ -191,6 +191,27 @@ pub struct ModelSpec {
     pub unusable: Option<String>,
 }
 
+/// FNV-1a: the memo tables are hashed millions of times in Monte Carlo runs, and need no
+/// protection against adversarial keys.
+#[derive(Default, Clone, Copy)]
+pub struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf29ce484222325 } else { self.0 };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
+
 /// What a remembered value is stored under: a name and its arguments, compared exactly
 /// (rationals as they are, floats by their bits).
 type Key = (String, Vec<KeyPart>);
@@ -216,16 +237,16 @@ fn key_parts<N: Number>(v: &Value<N>) -> Vec<KeyPart> {
 pub struct Model<'s, N: Number> {
     spec: &'s ModelSpec,
     pub rng: ChaCha8Rng,
-    values: HashMap<Key, Value<N>>,
+    values: HashMap<Key, Value<N>, Fnv>,
     /// Labels of the free values drawn so far (`g[2]`, `beta`).
-    labels: HashMap<Key, String>,
+    labels: HashMap<Key, String, Fnv>,
     /// The free values an evaluation used, in order: what a counterexample shows.
-    pub touched: Vec<(String, String)>,
-    in_progress: HashSet<Key>,
+    pub touched: Vec<(String, Value<N>)>,
+    in_progress: HashSet<Key, Fnv>,
     /// A definition whose value is scaled by a factor: the negative control of trajectories.
     perturbed: Option<(String, BigRational)>,
     /// Values fixed from outside (Monte Carlo draws of random sequences).
-    pub fixed: HashMap<Key, Value<N>>,
+    pub fixed: HashMap<Key, Value<N>, Fnv>,
     /// Counts multiply-adds of matrix products when set.
     pub multiply_adds: Option<u64>,
     /// Monte Carlo: `E[X]` evaluates to one draw of `X` (and `E(x ~ N(0, I))` draws `x`).
@@ -237,12 +258,12 @@ impl<'s, N: Number> Model<'s, N> {
         Model {
             spec,
             rng: ChaCha8Rng::seed_from_u64(seed),
-            values: HashMap::new(),
-            labels: HashMap::new(),
+            values: HashMap::default(),
+            labels: HashMap::default(),
             touched: Vec::new(),
-            in_progress: HashSet::new(),
+            in_progress: HashSet::default(),
             perturbed: None,
-            fixed: HashMap::new(),
+            fixed: HashMap::default(),
             multiply_adds: None,
             sampling: false,
         }
@@ -337,9 +358,13 @@ impl<'s, N: Number> Model<'s, N> {
     }
 
     fn touch(&mut self, key: &Key, value: &Value<N>) {
+        // Monte Carlo never shows counterexamples: skip the bookkeeping on its hot path.
+        if self.sampling {
+            return;
+        }
         if let Some(label) = self.labels.get(key) {
             if !self.touched.iter().any(|(l, _)| l == label) {
-                self.touched.push((label.clone(), value.to_string()));
+                self.touched.push((label.clone(), value.clone()));
             }
         }
     }
