@@ -184,6 +184,8 @@ struct Summary {
     refuted: usize,
     not_shown: usize,
     unproved: usize,
+    /// Library lemmas without proofs whose every check holds.
+    supported: usize,
     all_verified: bool,
 }
 
@@ -457,7 +459,8 @@ fn build_context(loaded: &Loaded, results: &Results) -> Context {
         for c in &result.claims {
             summary.claims += 1;
             match c.status {
-                Status::Verified | Status::Supported => summary.verified += 1,
+                Status::Verified => summary.verified += 1,
+                Status::Supported => summary.supported += 1,
                 Status::Refuted => summary.refuted += 1,
                 Status::NotShown => summary.not_shown += 1,
                 Status::Unproved => summary.unproved += 1,
