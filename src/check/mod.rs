@@ -331,8 +331,15 @@ fn check_claim(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &Sourc
         evidence: Vec::new(),
         problems: Vec::new(),
     };
+    // In an induction, the facts about the induction variable are the base case's or the
+    // step's, never the claim's: a step shown only for t >= 5 cannot rest on a base at 0.
+    let induction_var = match &rule.proof {
+        Some(Proof::Induction { var, .. }) => Some(var.clone()),
+        _ => None,
+    };
     let scope = |hypothesis, extra: Vec<Fact>, fixed| {
-        let conditions: Vec<Fact> = rule.conditions.iter().cloned().chain(extra).collect();
+        let about_var = |c: &Fact| induction_var.as_ref().is_some_and(|v| !extra.is_empty() && (c.lhs.mentions(v) || c.rhs.mentions(v)));
+        let conditions: Vec<Fact> = rule.conditions.iter().filter(|c| !about_var(c)).cloned().chain(extra.iter().cloned()).collect();
         StepScope {
             known: &known,
             kinds: &kinds,
