@@ -14,8 +14,9 @@ use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
 
 use super::rewrite::{Affine, Context, canonical_index, canonical_indices};
+use super::symbolic::Kinds;
 use crate::diagnostic::Span;
-use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, Fact, Rel};
+use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, Fact, Kind, Rel};
 
 /// A built-in lemma.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +51,7 @@ impl Lemma {
             ctx,
             &mut |sub, ctx| match self {
                 Lemma::Sum => split_sum(sub, ctx),
-                Lemma::Geometric => geometric(sub).into_iter().collect(),
+                Lemma::Geometric => geometric(sub, &ctx.kinds).into_iter().collect(),
                 Lemma::Linearity => linearity(sub, random).into_iter().collect(),
                 Lemma::GaussianMgf => gaussian_mgf(sub).into_iter().collect(),
                 Lemma::Softmax => softmax(sub).into_iter().collect(),
@@ -71,12 +72,20 @@ pub fn everywhere(e: &Expr, ctx: &Context, f: &mut dyn FnMut(&Expr, &Context) ->
     for (i, child) in children.iter().enumerate() {
         let inner_ctx;
         let ctx = match &e.kind {
-            ExprKind::BigOp { var, lo, hi, .. } if i == 2 => {
-                let mut facts = ctx.facts.clone();
-                let v = Expr::name(var, e.span);
-                facts.push(Fact { lhs: v.clone(), rel: Rel::Ge, rhs: (**lo).clone() });
-                facts.push(Fact { lhs: v, rel: Rel::Le, rhs: (**hi).clone() });
-                inner_ctx = Context { facts };
+            // Entering a binder: facts about an outer variable of the same name no longer
+            // apply; a sum's index is known to lie between its bounds.
+            _ if i == children.len() - 1 && e.binds().is_some() => {
+                let var = e.binds().unwrap_or_default();
+                let mut facts: Vec<Fact> = ctx.facts.iter().filter(|f| !f.lhs.mentions(var) && !f.rhs.mentions(var)).cloned().collect();
+                if let ExprKind::BigOp { lo, hi, .. } = &e.kind {
+                    let v = Expr::name(var, e.span);
+                    facts.push(Fact { lhs: v.clone(), rel: Rel::Ge, rhs: (**lo).clone() });
+                    facts.push(Fact { lhs: v, rel: Rel::Le, rhs: (**hi).clone() });
+                }
+                let mut kinds = ctx.kinds.clone();
+                let bound_kind = if matches!(e.kind, ExprKind::Expect { .. }) { Kind::Vector } else { Kind::Integer };
+                kinds.0.insert(var.to_string(), bound_kind);
+                inner_ctx = Context { facts, kinds, random: ctx.random.clone() };
                 &inner_ctx
             }
             _ => ctx,
@@ -114,9 +123,10 @@ fn split_sum(e: &Expr, ctx: &Context) -> Vec<Expr> {
     vec![Expr::bin(BinOp::Add, sum((**lo).clone(), sub1(hi, -1)), at(hi)), Expr::bin(BinOp::Add, at(lo), sum(sub1(lo, 1), (**hi).clone()))]
 }
 
-/// A sum in normal form: index from 0, constant factors outside. Returns the outside
-/// factors and the remaining sum (or `None` when the body is not a product we can split).
-pub fn sum_parts(e: &Expr) -> Option<(Vec<Expr>, Expr)> {
+/// A sum in normal form: index from 0, constant scalar factors outside (vectors and matrices
+/// stay where they are: they do not commute). Returns the outside factors and the remaining
+/// sum (or `None` when `e` is not a sum).
+pub fn sum_parts(e: &Expr, kinds: &Kinds) -> Option<(Vec<Expr>, Expr)> {
     let ExprKind::BigOp { op: BigOp::Sum, var, lo, hi, body } = &e.kind else { return None };
     let span = e.span;
     // Shift: i ↦ i + lo, so the index runs over 0..hi-lo.
@@ -129,9 +139,11 @@ pub fn sum_parts(e: &Expr) -> Option<(Vec<Expr>, Expr)> {
     let length = canonical_index(&Expr::bin(BinOp::Sub, (**hi).clone(), (**lo).clone()));
     let mut inside = Vec::new();
     let mut outside = Vec::new();
+    let mut kinds = kinds.clone();
+    kinds.0.insert(var.clone(), Kind::Integer);
     for f in factors(&shifted) {
         for piece in split_power(&f, var) {
-            if piece.mentions(var) { inside.push(piece) } else { outside.push(piece) }
+            if piece.mentions(var) || kinds.of(&piece) != Kind::Scalar { inside.push(piece) } else { outside.push(piece) }
         }
     }
     let body = inside.into_iter().reduce(|a, b| Expr::bin(BinOp::Mul, a, b)).unwrap_or_else(|| int(1, span));
@@ -169,8 +181,8 @@ fn split_power(e: &Expr, var: &str) -> Vec<Expr> {
 }
 
 /// `c · sum(j, 0, n, x^(±j))` → `c · (1 - x^(±(n+1))) / (1 - x^(±1))`.
-fn geometric(e: &Expr) -> Option<Expr> {
-    let (outside, sum) = sum_parts(e)?;
+fn geometric(e: &Expr, kinds: &Kinds) -> Option<Expr> {
+    let (outside, sum) = sum_parts(e, kinds)?;
     let ExprKind::BigOp { var, hi, body, .. } = &sum.kind else { return None };
     let ExprKind::Bin(BinOp::Pow, base, exponent) = &body.kind else { return None };
     let a = Affine::of(exponent)?;
@@ -285,8 +297,8 @@ fn softmax(e: &Expr) -> Option<Expr> {
 
 /// Writes sums in normal form throughout: concrete-length sums expanded (empty ones are 0),
 /// the others shifted to start at 0 with constant factors outside and split over `+`.
-pub fn normalize_sums(e: &Expr) -> Expr {
-    let e = e.with_children(e.children().into_iter().map(normalize_sums).collect());
+pub fn normalize_sums(e: &Expr, kinds: &Kinds) -> Expr {
+    let e = e.with_children(e.children().into_iter().map(|c| normalize_sums(c, kinds)).collect());
     let ExprKind::BigOp { op, var, lo, hi, body } = &e.kind else { return e };
     let span = e.span;
     let length = Affine::of(hi).zip(Affine::of(lo)).map(|(h, l)| h.plus(&l.scale(&-BigInt::one())));
@@ -298,7 +310,7 @@ pub fn normalize_sums(e: &Expr) -> Expr {
             let count: i64 = n.try_into().unwrap_or(0);
             let terms = (0..=count).map(|k| {
                 let at = Expr::bin(BinOp::Add, (**lo).clone(), int(k, span));
-                normalize_sums(&canonical_indices(&body.substitute(&HashMap::from([(var.clone(), at)]))))
+                normalize_sums(&canonical_indices(&body.substitute(&HashMap::from([(var.clone(), at)]))), kinds)
             });
             let bin = if *op == BigOp::Sum { BinOp::Add } else { BinOp::Mul };
             return terms.reduce(|a, b| Expr::bin(bin, a, b)).unwrap_or_else(|| int(0, span));
@@ -309,14 +321,14 @@ pub fn normalize_sums(e: &Expr) -> Expr {
     }
     if let ExprKind::Bin(op2 @ (BinOp::Add | BinOp::Sub), a, b) = &body.kind {
         let part = |x: &Expr| {
-            normalize_sums(&Expr::new(
-                ExprKind::BigOp { op: BigOp::Sum, var: var.clone(), lo: lo.clone(), hi: hi.clone(), body: Box::new(x.clone()) },
-                span,
-            ))
+            normalize_sums(
+                &Expr::new(ExprKind::BigOp { op: BigOp::Sum, var: var.clone(), lo: lo.clone(), hi: hi.clone(), body: Box::new(x.clone()) }, span),
+                kinds,
+            )
         };
         return Expr::bin(*op2, part(a), part(b));
     }
-    match sum_parts(&e) {
+    match sum_parts(&e, kinds) {
         Some((outside, sum)) => outside.into_iter().fold(sum, |acc, f| Expr::bin(BinOp::Mul, f, acc)),
         None => e,
     }

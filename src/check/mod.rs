@@ -179,6 +179,8 @@ pub fn check_documents(documents: &[Document], files: &SourceFiles, options: &Op
 struct Knowledge {
     rules: Vec<RewriteRule>,
     model: ModelSpec,
+    /// Names that may be random under `E` (see `rewrite::Context::random`).
+    random: Vec<String>,
 }
 
 fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &crate::progress::ProgressBar) -> DocumentResult {
@@ -200,6 +202,7 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
             }
         }
     }
+    known.random = random_names(doc);
     let mut claims = Vec::new();
     // A library of lemmas stated with evidence but no proofs (`evidence_only = true`).
     let evidence_only = doc.front.extra.get("evidence_only").and_then(|v| v.as_bool()).unwrap_or(false);
@@ -279,6 +282,24 @@ fn add_definition(model: &mut ModelSpec, rule: &Rule) {
     }
 }
 
+/// Names that `linearity` must not treat as constants: defined by a `def` or `given`
+/// (`m = g[1]` is as random as `g[1]`), or drawn by a Monte Carlo check of the file.
+fn random_names(doc: &Document) -> Vec<String> {
+    let mut names: Vec<String> = doc
+        .rules()
+        .filter(|r| matches!(r.kind, RuleKind::Def | RuleKind::Given))
+        .filter_map(|r| if let ExprKind::Name(n) = &r.relation.lhs.kind { Some(n.clone()) } else { None })
+        .collect();
+    for rule in doc.rules() {
+        for check in &rule.checks {
+            if let Check::MonteCarlo { setup, .. } = check {
+                names.extend(setup.draws.iter().map(|(n, ..)| n.clone()));
+            }
+        }
+    }
+    names
+}
+
 fn mentions_expectation(e: &Expr) -> bool {
     matches!(e.kind, ExprKind::Expect { .. }) || e.children().into_iter().any(mentions_expectation)
 }
@@ -319,7 +340,7 @@ fn check_claim(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &Sourc
             apply_with(&mut model, with);
         }
     }
-    let known = Knowledge { rules: known.rules.clone(), model };
+    let known = Knowledge { rules: known.rules.clone(), model, random: known.random.clone() };
     let mut result = ClaimResult {
         name: rule.name.clone(),
         kind: rule.kind,
@@ -344,7 +365,7 @@ fn check_claim(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &Sourc
             known: &known,
             kinds: &kinds,
             hypothesis,
-            context: Context { facts: conditions.clone() },
+            context: Context { facts: conditions.clone(), kinds: kinds.clone(), random: known.random.clone() },
             binders: &rule.binders,
             conditions,
             fixed,
@@ -366,7 +387,11 @@ fn check_claim(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &Sourc
             let span = rule.span;
             let at = |k: i64| Expr::int(k, span);
             let var_expr = Expr::name(var, span);
-            let covered = Context { facts: rule.conditions.clone() }.proves(&Fact { lhs: var_expr.clone(), rel: Rel::Ge, rhs: at(*from) });
+            let covered = Context { facts: rule.conditions.clone(), ..Context::default() }.proves(&Fact {
+                lhs: var_expr.clone(),
+                rel: Rel::Ge,
+                rhs: at(*from),
+            });
             if !covered {
                 result.problems.push(format!("the induction starts at {var} = {from}, but the claim's conditions do not give {var} >= {from}"));
             }
@@ -388,8 +413,15 @@ fn check_claim(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &Sourc
                 vars: rule.binders.iter().filter(|b| b.var != *var).map(|b| b.var.clone()).collect(),
                 conditions: rule.conditions.iter().filter(|c| !c.lhs.mentions(var) && !c.rhs.mentions(var)).cloned().collect(),
             };
-            let step_fact = Fact { lhs: var_expr, rel: Rel::Ge, rhs: at(from + 1) };
-            let s = scope(Some(hypothesis), vec![step_fact], HashMap::new());
+            let Some(next) = from.checked_add(1) else {
+                result.problems.push(format!("the induction cannot start at {from}"));
+                result.status = Status::NotShown;
+                return result;
+            };
+            let step_fact = Fact { lhs: var_expr, rel: Rel::Ge, rhs: at(next) };
+            // Only an equation can be used as a rewrite.
+            let hypothesis = (rule.relation.rel == Rel::Eq).then_some(hypothesis);
+            let s = scope(hypothesis, vec![step_fact], HashMap::new());
             let (steps, problems) =
                 check_chain(&step.first, &step.steps, &rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, &s, files, seed ^ 2);
             result.chains.push(ChainResult { label: Some("step".into()), steps });

@@ -74,8 +74,11 @@ impl Number for BigRational {
         self.is_one().then(BigRational::zero)
     }
     fn sqrt(&self) -> Option<Self> {
+        if self.is_negative() {
+            return None;
+        }
         let (n, d) = (self.numer().sqrt(), self.denom().sqrt());
-        (!self.is_negative() && &n * &n == *self.numer() && &d * &d == *self.denom()).then(|| BigRational::new(n, d))
+        (&n * &n == *self.numer() && &d * &d == *self.denom()).then(|| BigRational::new(n, d))
     }
     fn pow(&self, exponent: &Self) -> Option<Self> {
         let k = exponent.as_index().filter(|k| k.abs() <= 4096)?;
@@ -404,8 +407,8 @@ impl<'s, N: Number> Model<'s, N> {
                 let (Some(lo), Some(hi)) = (lo.as_index(), hi.as_index()) else {
                     return na("a sum bound is not a whole number");
                 };
-                if hi - lo > 100_000 {
-                    return na("a sum with more than 100000 terms");
+                if hi.checked_sub(lo).is_none_or(|n| n > 10_000) {
+                    return na("a sum with more than 10000 terms");
                 }
                 let mut acc: Option<Value<N>> = None;
                 let mut inner = env.clone();
@@ -482,9 +485,13 @@ impl<'s, N: Number> Model<'s, N> {
                 if b.is_zero() && x < N::zero() {
                     return Err(Stop::Undefined);
                 }
-                b.pow(&x)
-                    .map(Value::S)
-                    .ok_or_else(|| Stop::NotApplicable(format!("{b}^{x} is not a {} number", if N::EXACT { "rational" } else { "finite" })))
+                match b.pow(&x) {
+                    Some(v) => Ok(Value::S(v)),
+                    // A float power undefined at this point (negative base, fractional
+                    // exponent): draw another point.
+                    None if !N::EXACT => Err(Stop::Undefined),
+                    None => na(format!("{b}^{x} is not a rational number")),
+                }
             }
             Value::M(m) => match x.as_index() {
                 Some(-1) => inverse(&m).map(Value::M),

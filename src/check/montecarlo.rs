@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::model::{Model, ModelSpec, Stop, Value, int};
 use super::rewrite::RewriteRule;
 use super::{Curve, Layer, LayerResult, Plot, Table, Verdict};
-use crate::language::ast::{Expr, MonteCarloSetup, Rel, Relation};
+use crate::language::ast::{BinOp, Expr, ExprKind, MonteCarloSetup, Rel, Relation};
 
 /// The per-check level: what 4 standard errors leave out, two-sided.
 pub const LEVEL_SIGMAS: f64 = 4.0;
@@ -87,6 +87,13 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
         table: None,
         plot: None,
     };
+    // One draw per path estimates E[X] + c·E[Y] without bias, but not E[X]·E[Y].
+    if !linear_in_expectations(&relation.lhs) || !linear_in_expectations(&relation.rhs) {
+        return fail(
+            "an expectation appears inside a product or a function: one draw per sample path cannot estimate it; check each expectation on its own"
+                .into(),
+        );
+    }
     let mut spec = spec.clone();
     for (name, mean, sd) in &setup.draws {
         spec.distributions.insert(name.clone(), (mean.clone(), sd.clone()));
@@ -232,6 +239,28 @@ mod tests {
         assert!((z_for_tail(0.05) - 1.95996).abs() < 1e-3);
         assert!((bonferroni_z(1) - 4.0).abs() < 1e-3);
         assert!(bonferroni_z(30) > 4.5 && bonferroni_z(30) < 5.0);
+    }
+}
+
+fn has_expectation(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Expect { .. }) || e.children().into_iter().any(has_expectation)
+}
+
+/// Whether every `E[…]` of `e` enters it linearly: through sums, differences, negation and
+/// products or quotients with expectation-free factors.
+fn linear_in_expectations(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Expect { .. } => true,
+        ExprKind::Bin(BinOp::Add | BinOp::Sub, a, b) => linear_in_expectations(a) && linear_in_expectations(b),
+        ExprKind::Neg(a) => linear_in_expectations(a),
+        ExprKind::Bin(BinOp::Mul, a, b) => match (has_expectation(a), has_expectation(b)) {
+            (true, true) => false,
+            (true, false) => linear_in_expectations(a),
+            (false, true) => linear_in_expectations(b),
+            (false, false) => true,
+        },
+        ExprKind::Bin(BinOp::Div, a, b) => !has_expectation(b) && linear_in_expectations(a),
+        _ => !has_expectation(e),
     }
 }
 

@@ -25,10 +25,15 @@ pub struct RewriteRule {
     pub conditions: Vec<Fact>,
 }
 
-/// Facts about the variables of the step being checked (`t >= 2`).
+/// What is known where a rewrite happens: facts about the variables (`t >= 2`) and the
+/// kinds of names (a pattern variable of a rule stands for scalars only).
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     pub facts: Vec<Fact>,
+    pub kinds: super::symbolic::Kinds,
+    /// Scalar names that may be random under `E` (defined from other quantities, or drawn
+    /// by a Monte Carlo check); other scalar names are constants.
+    pub random: Vec<String>,
 }
 
 /// `c + Σ k·v` with integer coefficients.
@@ -175,7 +180,7 @@ impl Context {
         // d = f + (a non-negative remainder) for one fact f.
         facts.iter().any(|f| {
             let rest = d.plus(&f.scale(&-BigInt::one()));
-            Context { facts: Vec::new() }.nonnegative_with(&rest, &facts)
+            Context::default().nonnegative_with(&rest, &facts)
         })
     }
 
@@ -318,6 +323,10 @@ fn rewrite_root(e: &Expr, from: &Expr, to: &Expr, rule: &RewriteRule, ctx: &Cont
     if !matches(from, e, &rule.vars, &mut bindings) {
         return None;
     }
+    // `for` variables are scalars: `c*A = A*c for c` must not match a matrix `c`.
+    if bindings.values().any(|b| ctx.kinds.of(b) != crate::language::ast::Kind::Scalar) {
+        return None;
+    }
     let conditions_hold = rule.conditions.iter().all(|c| {
         let fact = Fact { lhs: c.lhs.substitute(&bindings), rel: c.rel, rhs: c.rhs.substitute(&bindings) };
         ctx.proves(&fact)
@@ -356,7 +365,7 @@ mod tests {
         }
         let last = last.unwrap();
         assert!(last.binders.iter().all(|b| b.kind == Kind::Integer));
-        (rules, last.relation.lhs.clone(), Context { facts: last.conditions })
+        (rules, last.relation.lhs.clone(), Context { facts: last.conditions, ..Context::default() })
     }
 
     #[test]
@@ -367,7 +376,7 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(format!("{:?}", out[0]).matches("Index").count(), 2);
         // With only t >= 1 known, v[t-1] is outside the definition's range.
-        let weak = Context { facts: vec![Fact { lhs: ctx.facts[0].lhs.clone(), rel: Rel::Ge, rhs: Expr::int(1, lhs.span) }] };
+        let weak = Context { facts: vec![Fact { lhs: ctx.facts[0].lhs.clone(), rel: Rel::Ge, rhs: Expr::int(1, lhs.span) }], ..Context::default() };
         assert!(rewrites(&lhs, &rules[0], Direction::Forward, &weak).is_empty());
     }
 
@@ -381,6 +390,7 @@ mod tests {
                 Fact { lhs: t.clone(), rel: Rel::Ge, rhs: Expr::int(2, span) },
                 Fact { lhs: i.clone(), rel: Rel::Le, rhs: Expr::bin(BinOp::Sub, t.clone(), Expr::int(1, span)) },
             ],
+            ..Context::default()
         };
         assert!(ctx.proves(&Fact { lhs: Expr::bin(BinOp::Sub, t.clone(), Expr::int(1, span)), rel: Rel::Ge, rhs: Expr::int(1, span) }));
         assert!(!ctx.proves(&Fact { lhs: Expr::bin(BinOp::Sub, t.clone(), Expr::int(2, span)), rel: Rel::Ge, rhs: Expr::int(1, span) }));

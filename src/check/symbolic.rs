@@ -56,7 +56,7 @@ impl Kinds {
             }
             ExprKind::BigOp { body, .. } | ExprKind::Expect { body, .. } => self.of(body),
             ExprKind::Neg(a) | ExprKind::Transpose(a) => self.of(a),
-            ExprKind::Bin(BinOp::Pow | BinOp::Div, a, _) => self.of(a),
+            ExprKind::Bin(BinOp::Pow, a, _) => self.of(a),
             ExprKind::Bin(_, a, b) => join(self.of(a), self.of(b)),
         }
     }
@@ -69,16 +69,18 @@ fn num(n: i64) -> Term {
 /// Our expression as an engine term. Scalars map one to one; non-scalar products become
 /// ordered `mm(…)` words with their scalar coefficients pulled out.
 pub fn to_term(e: &Expr, kinds: &Kinds) -> Result<Term, String> {
-    Translator { kinds, bound: Vec::new() }.term(&lemmas::normalize_sums(e))
+    Translator { kinds: kinds.clone(), bound: Vec::new() }.term(&lemmas::normalize_sums(e, kinds))
 }
 
-struct Translator<'k> {
-    kinds: &'k Kinds,
+/// Internal function and symbol names start with `#`, which no user name can contain.
+struct Translator {
+    /// The names' kinds, plus the bound variables of the expression being translated.
+    kinds: Kinds,
     /// Summation variables, innermost last; renamed by depth so `sum(i, …)` equals `sum(j, …)`.
     bound: Vec<String>,
 }
 
-impl Translator<'_> {
+impl Translator {
     fn term(&mut self, e: &Expr) -> Result<Term, String> {
         if self.kinds.of(e) == Kind::Scalar {
             self.scalar(e)
@@ -90,7 +92,7 @@ impl Translator<'_> {
 
     fn name(&self, n: &str) -> Term {
         match self.bound.iter().rposition(|b| b == n) {
-            Some(depth) => Term::Sym(format!("bound_{depth}")),
+            Some(depth) => Term::Sym(format!("#bound{depth}")),
             None => Term::Sym(n.to_string()),
         }
     }
@@ -103,6 +105,9 @@ impl Translator<'_> {
             ExprKind::Call(f, args) if f == "norm" => {
                 Term::Pow(Box::new(self.dot(&args[0], &args[0])?), Box::new(Term::Num(BigRational::new(1.into(), 2.into()))))
             }
+            ExprKind::Call(f, args) if matches!(f.as_str(), "exp" | "log" | "sqrt") && self.kinds.of(&args[0]) != Kind::Scalar => {
+                return Err(format!("`{f}` of a vector or matrix is not defined; `exp_elem` applies exp entry by entry"));
+            }
             ExprKind::Index(n, args) | ExprKind::Call(n, args) => {
                 let args = args.iter().map(|a| self.term(a)).collect::<Result<_, _>>()?;
                 Term::Fn(n.clone(), args)
@@ -112,6 +117,9 @@ impl Translator<'_> {
             ExprKind::Neg(a) => Term::Mul(vec![num(-1), self.scalar(a)?]),
             ExprKind::Transpose(a) => self.scalar(a)?,
             ExprKind::Bin(op, a, b) => {
+                if self.kinds.of(a) != Kind::Scalar || self.kinds.of(b) != Kind::Scalar {
+                    return Err("a vector or matrix where a scalar is needed (a division or power by one?)".into());
+                }
                 let (x, y) = (self.scalar(a)?, self.scalar(b)?);
                 match op {
                     BinOp::Add => Term::Add(vec![x, y]),
@@ -142,14 +150,19 @@ impl Translator<'_> {
     fn expectation(&mut self, e: &Expr) -> Result<Term, String> {
         let ExprKind::Expect { gaussian, body } = &e.kind else { unreachable!("called on expectations") };
         match gaussian {
-            None => Ok(Term::Fn("E".into(), vec![self.term(body)?])),
+            None => Ok(Term::Fn("#E".into(), vec![self.term(body)?])),
             Some((var, mean, cov)) => {
                 let (mean, cov) = (self.term(mean)?, self.term(cov)?);
                 self.bound.push(var.clone());
+                let shadowed = self.kinds.0.insert(var.clone(), Kind::Vector);
                 let body = self.term(body);
+                match shadowed {
+                    Some(k) => self.kinds.0.insert(var.clone(), k),
+                    None => self.kinds.0.remove(var),
+                };
                 let depth = self.bound.len() - 1;
                 self.bound.pop();
-                Ok(Term::Fn("E_normal".into(), vec![Term::Sym(format!("bound_{depth}")), mean, cov, body?]))
+                Ok(Term::Fn("#E_normal".into(), vec![Term::Sym(format!("#bound{depth}")), mean, cov, body?]))
             }
         }
     }
@@ -162,7 +175,7 @@ impl Translator<'_> {
         let depth = self.bound.len() - 1;
         self.bound.pop();
         let name = if *op == BigOp::Sum { "sum" } else { "prod" };
-        Ok(Term::Fn(name.into(), vec![Term::Sym(format!("bound_{depth}")), lo, hi, body?]))
+        Ok(Term::Fn(name.into(), vec![Term::Sym(format!("#bound{depth}")), lo, hi, body?]))
     }
 
     /// A non-scalar expression as a sum of `coefficient × ordered word of factors`.
@@ -209,7 +222,7 @@ impl Translator<'_> {
                     _ => None,
                 };
                 match power {
-                    Some(-1) => vec![(num(1), vec![Term::Fn("inv".into(), vec![self.term(a)?])])],
+                    Some(-1) => vec![(num(1), vec![Term::Fn("#inv".into(), vec![self.term(a)?])])],
                     Some(k) if (1..=8).contains(&k) => {
                         let base = self.words(a)?;
                         let mut acc = base.clone();
@@ -243,14 +256,14 @@ fn word_term(w: Vec<Term>) -> Term {
     match w.len() {
         0 => num(1),
         1 => w.into_iter().next().expect("one factor"),
-        _ => Term::Fn("mm".into(), w),
+        _ => Term::Fn("#mm".into(), w),
     }
 }
 
 fn transpose(t: Term) -> Term {
     match t {
-        Term::Fn(f, mut args) if f == "tr" && args.len() == 1 => args.pop().expect("one argument"),
-        other => Term::Fn("tr".into(), vec![other]),
+        Term::Fn(f, mut args) if f == "#tr" && args.len() == 1 => args.pop().expect("one argument"),
+        other => Term::Fn("#tr".into(), vec![other]),
     }
 }
 
@@ -275,18 +288,20 @@ impl Rule {
                 .into_iter()
                 .flat_map(|d| rewrites(e, r, d, ctx).into_iter().map(move |x| (x, d == Direction::Forward)))
                 .collect(),
-            Rule::Lemma(l) => l.rewrites(e, ctx, &random).into_iter().map(|x| (x, true)).collect(),
+            Rule::Lemma(l) => l.rewrites(e, ctx, &|x: &Expr| random(x, &ctx.random)).into_iter().map(|x| (x, true)).collect(),
         }
     }
 }
 
-/// Whether an expression may be random: it mentions a sequence element or an application of
-/// a declared function. Scalars and numbers are constants for `linearity`.
-fn random(e: &Expr) -> bool {
+/// Whether an expression may be random: it mentions a sequence element, an application of a
+/// declared function, or a name the file defines or a Monte Carlo check draws. Other scalar
+/// names and numbers are constants for `linearity`.
+fn random(e: &Expr, random_names: &[String]) -> bool {
     match &e.kind {
         ExprKind::Index(..) => true,
         ExprKind::Call(f, _) if !crate::language::BUILTIN_FUNCTIONS.contains(&f.as_str()) => true,
-        _ => e.children().iter().any(|c| random(c)),
+        ExprKind::Name(n) => random_names.contains(n),
+        _ => e.children().iter().any(|c| random(c, random_names)),
     }
 }
 

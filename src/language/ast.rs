@@ -146,23 +146,51 @@ impl Expr {
         Expr::new(kind, self.span)
     }
 
-    /// Replaces free occurrences of names by expressions (bound variables of `sum` are kept).
+    /// Replaces free occurrences of names by expressions, without capture: a bound variable
+    /// (of `sum`, or of `E(x ~ …)`) that a replacement mentions is renamed first.
     pub fn substitute(&self, map: &std::collections::HashMap<String, Expr>) -> Expr {
         match &self.kind {
             ExprKind::Name(n) => match map.get(n) {
                 Some(e) => e.clone(),
                 None => self.clone(),
             },
-            _ if self.binds().is_some_and(|v| map.contains_key(v)) => {
-                let mut inner = map.clone();
-                inner.remove(self.binds().unwrap_or_default());
-                let children = self.children();
-                let last = children.len() - 1;
-                let new = children.into_iter().enumerate().map(|(i, c)| c.substitute(if i == last { &inner } else { map })).collect();
-                self.with_children(new)
-            }
-            _ => self.with_children(self.children().into_iter().map(|c| c.substitute(map)).collect()),
+            _ => match self.binds() {
+                None => self.with_children(self.children().into_iter().map(|c| c.substitute(map)).collect()),
+                Some(var) => {
+                    let mut inner = map.clone();
+                    inner.remove(var);
+                    let (renamed, inner) = if inner.values().any(|e| e.mentions(var)) {
+                        let fresh = (1..)
+                            .map(|k| format!("{var}{k}"))
+                            .find(|f| !self.mentions(f) && !inner.values().any(|e| e.mentions(f)) && !inner.contains_key(f))
+                            .unwrap_or_default();
+                        let mut with_fresh = inner;
+                        with_fresh.insert(var.to_string(), Expr::name(&fresh, self.span));
+                        (Some(fresh), with_fresh)
+                    } else {
+                        (None, inner)
+                    };
+                    let children = self.children();
+                    let last = children.len() - 1;
+                    let new = children.into_iter().enumerate().map(|(i, c)| c.substitute(if i == last { &inner } else { map })).collect();
+                    let out = self.with_children(new);
+                    match renamed {
+                        None => out,
+                        Some(fresh) => out.rename_binder(&fresh),
+                    }
+                }
+            },
         }
+    }
+
+    /// This binder node with its bound variable called `name` (the body already uses it).
+    fn rename_binder(mut self, name: &str) -> Expr {
+        match &mut self.kind {
+            ExprKind::BigOp { var, .. } => *var = name.to_string(),
+            ExprKind::Expect { gaussian: Some((var, ..)), .. } => *var = name.to_string(),
+            _ => {}
+        }
+        self
     }
 
     /// Whether a name occurs free in this expression.

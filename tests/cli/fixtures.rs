@@ -12,6 +12,8 @@ struct Expect {
     /// Verdicts of a claim's own checks: `montecarlo: refuted`.
     claim_checks: Vec<String>,
     unproved: Vec<String>,
+    /// Claims that must end in any status but verified.
+    not_verified: Vec<String>,
     errors: Vec<(String, String)>,
     symbolic: Vec<(usize, String)>,
 }
@@ -28,6 +30,7 @@ fn expectations(source: &str) -> Expect {
             "not shown" => e.not_shown.push(value.parse().expect("a line number")),
             "montecarlo" | "trajectory" | "unroll" => e.claim_checks.push(format!("{}: {value}", key.trim())),
             "unproved" => e.unproved.push(value.to_string()),
+            "not verified" => e.not_verified.push(value.to_string()),
             "error" => {
                 let (at, message) = value.split_once(' ').expect("error: LINE:COL message");
                 e.errors.push((at.to_string(), message.to_string()));
@@ -73,6 +76,10 @@ fn check_fixture(path: &str) {
     }
     for name in &expect.unproved {
         assert!(stdout.lines().any(|l| l.ends_with(&format!(" {name}: UNPROVED"))), "{name} not unproved: {context}");
+    }
+    for name in &expect.not_verified {
+        let line = stdout.lines().find(|l| l.contains(&format!(" {name}: "))).unwrap_or_else(|| panic!("no claim {name}: {context}"));
+        assert!(!line.ends_with(": ok"), "{name} must not be verified: {context}");
     }
     for (at, message) in &expect.errors {
         assert!(stderr.contains(&format!("--> {path}:{at}")), "no error at {at}: {context}");
