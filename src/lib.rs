@@ -72,15 +72,5 @@ pub const LIBRARY: &str = include_str!("check/library.md");
 pub const LIBRARY_PATH: &str = "built-in lemma library";
 
 fn cites_builtin_lemma(doc: &Document) -> bool {
-    use language::ast::{Justification, Proof};
-    let chains = doc.rules().flat_map(|r| match &r.proof {
-        Some(Proof::Chain(c)) => vec![c],
-        Some(Proof::Induction { base, step, .. }) => vec![base, step],
-        None => vec![],
-    });
-    chains.flat_map(|c| &c.steps).any(|s| match &s.by {
-        Justification::Rules(names) => names.iter().any(|(n, _)| language::BUILTIN_LEMMAS.contains(&n.as_str())),
-        Justification::Search => true,
-        Justification::Algebra => false,
-    })
+    doc.rules().any(|r| r.searches() || r.cited().iter().any(|n| language::BUILTIN_LEMMAS.contains(n)))
 }

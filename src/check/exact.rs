@@ -37,17 +37,24 @@ fn draw_binders<N: Number>(m: &mut Model<N>, binders: &[Binder], conditions: &[F
     for _ in 0..200 {
         for b in binders {
             let v = if b.kind == Kind::Integer {
+                // A lower bound from a constant, or from variables drawn before this one
+                // (`for t >= 0, s >= t + 6`).
+                let mut bound = |e: &Expr, env: &HashMap<String, Value<N>>| match m.eval(e, env) {
+                    Ok(Value::S(v)) => Some(v.to_f64()),
+                    _ => constant(e).map(|c| c.to_f64()),
+                };
                 let lower = conditions
                     .iter()
                     .filter_map(|f| match (&f.lhs.kind, &f.rhs.kind, f.rel) {
-                        (ExprKind::Name(n), _, Rel::Ge) if *n == b.var => constant(&f.rhs).and_then(|c| c.ceil().as_index()),
-                        (ExprKind::Name(n), _, Rel::Gt) if *n == b.var => constant(&f.rhs).and_then(|c| c.floor().as_index()).map(|c| c + 1),
-                        (_, ExprKind::Name(n), Rel::Le) if *n == b.var => constant(&f.lhs).and_then(|c| c.ceil().as_index()),
-                        (_, ExprKind::Name(n), Rel::Lt) if *n == b.var => constant(&f.lhs).and_then(|c| c.floor().as_index()).map(|c| c + 1),
+                        (ExprKind::Name(n), _, Rel::Ge) if *n == b.var => bound(&f.rhs, env).map(|c| c.ceil()),
+                        (ExprKind::Name(n), _, Rel::Gt) if *n == b.var => bound(&f.rhs, env).map(|c| c.floor() + 1.0),
+                        (_, ExprKind::Name(n), Rel::Le) if *n == b.var => bound(&f.lhs, env).map(|c| c.ceil()),
+                        (_, ExprKind::Name(n), Rel::Lt) if *n == b.var => bound(&f.lhs, env).map(|c| c.floor() + 1.0),
                         _ => None,
                     })
-                    .max()
-                    .unwrap_or(0);
+                    .filter(|c| c.is_finite() && c.abs() < 1e12)
+                    .reduce(f64::max)
+                    .unwrap_or(0.0) as i64;
                 int(lower + rand::RngExt::random_range(&mut m.rng, 0..=5i64))
             } else {
                 let q: i64 = rand::RngExt::random_range(&mut m.rng, 1..=12);

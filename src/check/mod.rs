@@ -225,6 +225,25 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
                             claim.status = Status::Supported;
                             claim.problems.clear();
                         }
+                        // A proof is only as good as the claims and lemmas it cites.
+                        for name in rule.cited() {
+                            let weak = claims
+                                .iter()
+                                .find(|c: &&ClaimResult| c.name == name)
+                                .filter(|c| !matches!(c.status, Status::Verified | Status::Supported));
+                            if let Some(c) = weak {
+                                let problem = format!(
+                                    "it cites `{name}`, which is not verified ({})",
+                                    serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+                                );
+                                if !claim.problems.contains(&problem) {
+                                    claim.problems.push(problem);
+                                }
+                                if claim.status == Status::Verified {
+                                    claim.status = Status::NotShown;
+                                }
+                            }
+                        }
                         claims.push(claim);
                     } else {
                         add_definition(&mut known.model, rule);
@@ -276,6 +295,9 @@ fn add_definition(model: &mut ModelSpec, rule: &Rule) {
             vars,
             conditions: rule.conditions.clone(),
         });
+    } else if rule.binders.is_empty() && rule.relation.rel != Rel::Eq {
+        // A fact such as `given x >= 0` restricts the points drawn, like an `assume`.
+        model.assumptions.push(rule.relation.clone());
     } else if model.unusable.is_none() {
         model.unusable =
             Some(format!("`{}` does not define a name, sequence element or function value (`x = …`), so random models cannot satisfy it", rule.name));

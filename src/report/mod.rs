@@ -493,20 +493,6 @@ fn anchor(path: &str, name: &str) -> String {
     format!("{stem}-{name}").chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
 }
 
-/// The names a proof's steps cite.
-fn cited(rule: &Rule) -> Vec<&str> {
-    let chains = match &rule.proof {
-        None => vec![],
-        Some(Proof::Chain(c)) => vec![c],
-        Some(Proof::Induction { base, step, .. }) => vec![base, step],
-    };
-    chains
-        .into_iter()
-        .flat_map(|c| &c.steps)
-        .flat_map(|s| if let Justification::Rules(names) = &s.by { names.iter().map(|(n, _)| n.as_str()).collect() } else { vec![] })
-        .collect()
-}
-
 fn lemma_contexts(doc: &Document, claims: &BTreeMap<&str, &ClaimResult>, columns: &[Layer]) -> Vec<LemmaContext> {
     let mut out = Vec::new();
     for rule in doc.rules().filter(|r| r.kind == RuleKind::Lemma) {
@@ -515,7 +501,7 @@ fn lemma_contexts(doc: &Document, claims: &BTreeMap<&str, &ClaimResult>, columns
         };
         let used_by = doc
             .rules()
-            .filter(|r| cited(r).contains(&rule.name.as_str()))
+            .filter(|r| r.cited().contains(&rule.name.as_str()))
             .map(|r| NameAnchor { name: r.name.clone(), anchor: anchor(&doc.path, &r.name) })
             .collect();
         out.push(LemmaContext {
