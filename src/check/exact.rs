@@ -127,6 +127,14 @@ pub fn check<N: Number>(
             Ok(Some(cx)) => return Verdict::Refuted(cx),
             Err(Stop::Undefined) => continue,
             Err(Stop::NotApplicable(reason)) => return Verdict::NotApplicable(reason),
+            // With every shape declared, sizes that do not fit are an error of the derivation.
+            Err(Stop::Shapes(what)) if !m.guessed_shapes => {
+                let values = m.touched.iter().map(|(label, v)| (label.clone(), v.to_string())).collect();
+                return Verdict::Refuted(Counterexample { values, lhs: format!("undefined: {what}"), rhs: "—".into() });
+            }
+            Err(Stop::Shapes(what)) => {
+                return Verdict::NotApplicable(format!("{what}, with sizes guessed for names declared without a shape"));
+            }
         }
     }
     Verdict::Holds { samples: done }
@@ -189,6 +197,7 @@ pub fn stop_text(s: Stop) -> String {
     match s {
         Stop::Undefined => "a value is undefined (division by zero) on this trajectory".into(),
         Stop::NotApplicable(r) => r,
+        Stop::Shapes(what) => format!("the shapes do not fit: {what}"),
     }
 }
 

@@ -169,6 +169,8 @@ pub enum Stop {
     Undefined,
     /// This layer cannot evaluate the expression at all (with the reason).
     NotApplicable(String),
+    /// Vectors or matrices whose sizes do not fit (a product, sum or `dot`).
+    Shapes(String),
 }
 
 fn na<T>(reason: impl Into<String>) -> Result<T, Stop> {
@@ -254,6 +256,9 @@ pub struct Model<'s, N: Number> {
     pub multiply_adds: Option<u64>,
     /// Monte Carlo: `E[X]` evaluates to one draw of `X` (and `E(x ~ N(0, I))` draws `x`).
     pub sampling: bool,
+    /// Whether a vector or matrix without a declared shape was given a default size: then
+    /// a size mismatch may be ours, not the derivation's.
+    pub guessed_shapes: bool,
 }
 
 impl<'s, N: Number> Model<'s, N> {
@@ -269,6 +274,7 @@ impl<'s, N: Number> Model<'s, N> {
             fixed: HashMap::default(),
             multiply_adds: None,
             sampling: false,
+            guessed_shapes: false,
         }
     }
 
@@ -510,7 +516,7 @@ impl<'s, N: Number> Model<'s, N> {
 
     fn matmul(&mut self, a: &DMatrix<N>, b: &DMatrix<N>) -> Result<DMatrix<N>, Stop> {
         if a.ncols() != b.nrows() {
-            return na(format!("shapes do not match in a product: {}×{} times {}×{}", a.nrows(), a.ncols(), b.nrows(), b.ncols()));
+            return Err(Stop::Shapes(format!("a product of a {}×{} by a {}×{} matrix", a.nrows(), a.ncols(), b.nrows(), b.ncols())));
         }
         if let Some(count) = self.multiply_adds.as_mut() {
             *count += (a.nrows() * a.ncols() * b.ncols()) as u64;
@@ -722,6 +728,10 @@ impl<'s, N: Number> Model<'s, N> {
             Kind::Scalar | Kind::Integer => Ok(Value::S(N::from_rational(&self.small_rational(9, 9)))),
             Kind::Vector | Kind::Matrix => {
                 let dims = self.spec.shapes.get(name).cloned().unwrap_or_default();
+                let declared = if element == Kind::Vector { 1 } else { 2 };
+                if dims.len() < declared {
+                    self.guessed_shapes = true;
+                }
                 let size = |d: Option<&String>| -> usize { d.map_or(3, |d| d.parse().ok().or_else(|| self.spec.sizes.get(d).copied()).unwrap_or(3)) };
                 let (rows, cols) = if element == Kind::Vector { (size(dims.first()), 1) } else { (size(dims.first()), size(dims.get(1))) };
                 let mut m = DMatrix::from_element(rows, cols, N::zero());
@@ -801,7 +811,7 @@ fn add<N: Number>(x: Value<N>, y: Value<N>) -> Result<Value<N>, Stop> {
     match (x, y) {
         (Value::S(a), Value::S(b)) => Ok(Value::S(a + b)),
         (Value::M(a), Value::M(b)) if a.shape() == b.shape() => Ok(Value::M(a + b)),
-        (Value::M(a), Value::M(b)) => na(format!("shapes do not match in a sum: {}×{} plus {}×{}", a.nrows(), a.ncols(), b.nrows(), b.ncols())),
+        (Value::M(a), Value::M(b)) => Err(Stop::Shapes(format!("a sum of a {}×{} and a {}×{} matrix", a.nrows(), a.ncols(), b.nrows(), b.ncols()))),
         (Value::M(a), Value::Identity) | (Value::Identity, Value::M(a)) if a.is_square() => {
             Ok(Value::M(a.clone() + DMatrix::identity(a.nrows(), a.ncols())))
         }
@@ -822,7 +832,8 @@ fn dot<N: Number>(x: &Value<N>, y: &Value<N>) -> Result<Value<N>, Stop> {
         (Value::M(a), Value::M(b)) if a.len() == b.len() && (a.ncols() == 1 || a.nrows() == 1) => {
             Ok(Value::S(a.iter().zip(b.iter()).fold(N::zero(), |acc, (p, q)| acc + p.clone() * q.clone())))
         }
-        _ => na("`dot` takes two vectors of the same length"),
+        (Value::M(a), Value::M(b)) => Err(Stop::Shapes(format!("`dot` of a {}×{} and a {}×{} matrix", a.nrows(), a.ncols(), b.nrows(), b.ncols()))),
+        _ => na("`dot` takes two vectors"),
     }
 }
 

@@ -138,6 +138,7 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
                 }
                 Err(Stop::NotApplicable(reason)) => return fail(reason),
                 Err(Stop::Undefined) => return fail("a side is undefined (division by zero) on a sample path".into()),
+                Err(Stop::Shapes(what)) => return fail(format!("the shapes do not fit: {what}")),
             }
         }
     }

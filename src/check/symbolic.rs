@@ -408,19 +408,34 @@ pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[Rule], ctx: &Context, kinds:
     Ok(Outcome::Different { residual: readable(&residual, kinds) })
 }
 
-/// Engine text in the language's spelling: sequence elements `v(t-1)` read `v[t-1]`.
+/// Engine text in the language's spelling: sequence elements `v(t-1)` read `v[t-1]`, and the
+/// internal forms read as written: `#mm(A,B)` as `(A*B)`, `#tr(A)` as `(A)^T`, `#inv(A)` as
+/// `(A)^-1`, `#E(X)` as `E[X]`.
 fn readable(text: &str, kinds: &Kinds) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut closers: Vec<char> = Vec::new();
+    // Per open parenthesis: what closes it, and whether its commas are products.
+    let mut open: Vec<(&str, bool)> = Vec::new();
     let mut word = String::new();
     for c in text.chars() {
         match c {
             '(' => {
-                let sequence = matches!(kinds.0.get(&word), Some(Kind::Sequence(_)));
-                closers.push(if sequence { ']' } else { ')' });
-                out.push(if sequence { '[' } else { '(' });
+                let internal = ["#mm", "#tr", "#inv", "#E"].into_iter().find(|w| out.ends_with(w));
+                if let Some(w) = internal {
+                    out.truncate(out.len() - w.len());
+                }
+                let (opener, closer, product) = match internal {
+                    Some("#mm") => ("(", ")", true),
+                    Some("#tr") => ("(", ")^T", false),
+                    Some("#inv") => ("(", ")^-1", false),
+                    Some(_) => ("E[", "]", false),
+                    None if matches!(kinds.0.get(&word), Some(Kind::Sequence(_))) => ("[", "]", false),
+                    None => ("(", ")", false),
+                };
+                out.push_str(opener);
+                open.push((closer, product));
             }
-            ')' => out.push(closers.pop().unwrap_or(')')),
+            ')' => out.push_str(open.pop().map_or(")", |(closer, _)| closer)),
+            ',' if open.last().is_some_and(|(_, product)| *product) => out.push('*'),
             _ => out.push(c),
         }
         if c.is_alphanumeric() || c == '_' {
