@@ -128,22 +128,12 @@ fn run(args: &CheckArgs, report_to: Option<ReportTo>) -> u8 {
     if results.all_verified() { 0 } else { 1 }
 }
 
-fn mark(status: Status) -> &'static str {
+/// A status as the check output shows it: failures in capitals, to stand out in a log.
+fn mark(status: Status) -> String {
     match status {
-        Status::Verified => "ok",
-        Status::Refuted => "REFUTED",
-        Status::NotShown => "NOT SHOWN",
-        Status::Unproved => "UNPROVED",
-        Status::Supported => "supported by evidence",
-    }
-}
-
-fn verdict(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Holds => "holds",
-        Verdict::Refuted => "refuted",
-        Verdict::NotShown => "not shown",
-        Verdict::NotApplicable => "n/a",
+        Status::Verified => "ok".into(),
+        Status::Supported => status.name().into(),
+        _ => status.name().to_uppercase(),
     }
 }
 
@@ -157,11 +147,7 @@ fn print_results(loaded: &Loaded, results: &Results) {
             counts[claim.status as usize] += 1;
             for chain in &claim.chains {
                 for step in &chain.steps {
-                    let layers: Vec<String> = step
-                        .layers
-                        .iter()
-                        .map(|l| format!("{}: {}", serde_json::to_value(l.layer).unwrap_or_default().as_str().unwrap_or(""), verdict(l.verdict)))
-                        .collect();
+                    let layers: Vec<String> = step.layers.iter().map(|l| format!("{}: {}", l.layer.name(), l.verdict.name())).collect();
                     let label = chain.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
                     let _ = writeln!(out, "{}:{}: step of {}{label}: {} [{}]", doc.path, step.line, claim.name, mark(step.status), layers.join(", "));
                     for warning in step.layers.iter().filter_map(|l| l.detail.split_once("; warning: ").map(|w| w.1)) {
@@ -170,8 +156,7 @@ fn print_results(loaded: &Loaded, results: &Results) {
                     if step.status != Status::Verified {
                         for l in &step.layers {
                             if matches!(l.verdict, Verdict::Refuted | Verdict::NotShown | Verdict::NotApplicable) {
-                                let _ =
-                                    writeln!(out, "    {}: {}", serde_json::to_value(l.layer).unwrap_or_default().as_str().unwrap_or(""), l.detail);
+                                let _ = writeln!(out, "    {}: {}", l.layer.name(), l.detail);
                             }
                             if let Some(cx) = &l.counterexample {
                                 let values: Vec<String> = cx.values.iter().map(|(n, v)| format!("{n} = {v}")).collect();
@@ -181,26 +166,12 @@ fn print_results(loaded: &Loaded, results: &Results) {
                     }
                 }
             }
-            let _ = writeln!(
-                out,
-                "{}:{}: {} {}: {}",
-                doc.path,
-                claim.line,
-                serde_json::to_value(claim.kind).unwrap_or_default().as_str().unwrap_or(""),
-                claim.name,
-                mark(claim.status)
-            );
+            let _ = writeln!(out, "{}:{}: {} {}: {}", doc.path, claim.line, claim.kind.keyword(), claim.name, mark(claim.status));
             for p in &claim.problems {
                 let _ = writeln!(out, "    {p}");
             }
             for e in &claim.evidence {
-                let _ = writeln!(
-                    out,
-                    "    {}: {}: {}",
-                    serde_json::to_value(e.layer).unwrap_or_default().as_str().unwrap_or(""),
-                    verdict(e.verdict),
-                    e.detail
-                );
+                let _ = writeln!(out, "    {}: {}: {}", e.layer.name(), e.verdict.name(), e.detail);
                 if let Some(cx) = &e.counterexample {
                     let values: Vec<String> = cx.values.iter().map(|(n, v)| format!("{n} = {v}")).collect();
                     let _ = writeln!(out, "    counterexample: {}; left = {}, right = {}", values.join(", "), cx.lhs, cx.rhs);

@@ -59,6 +59,44 @@ pub enum Layer {
     Cost,
 }
 
+impl Layer {
+    /// The name in messages and JSON (`symbolic`, `montecarlo`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Symbolic => "symbolic",
+            Layer::Exact => "exact",
+            Layer::Trajectory => "trajectory",
+            Layer::Unroll => "unroll",
+            Layer::MonteCarlo => "montecarlo",
+            Layer::Float => "float",
+            Layer::Cost => "cost",
+        }
+    }
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Refuted => "refuted",
+            Verdict::NotShown => "not shown",
+            Verdict::NotApplicable => "n/a",
+        }
+    }
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Verified => "verified",
+            Status::Refuted => "refuted",
+            Status::NotShown => "not shown",
+            Status::Unproved => "unproved",
+            Status::Supported => "supported by evidence",
+        }
+    }
+}
+
 /// A figure for the report: curves over a common x axis (Monte Carlo estimates with their
 /// intervals against the claimed values, error against sample size on log-log axes, …).
 #[derive(Debug, Clone, Serialize)]
@@ -233,10 +271,7 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
                                 .find(|c: &&ClaimResult| c.name == name)
                                 .filter(|c| !matches!(c.status, Status::Verified | Status::Supported));
                             if let Some(c) = weak {
-                                let problem = format!(
-                                    "it cites `{name}`, which is not verified ({})",
-                                    serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-                                );
+                                let problem = format!("it cites `{name}`, which is not verified ({})", c.status.name());
                                 if !claim.problems.contains(&problem) {
                                     claim.problems.push(problem);
                                 }

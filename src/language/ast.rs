@@ -344,14 +344,18 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// The names its proof's steps cite (`by a, b`), in order, with repeats.
-    pub fn cited(&self) -> Vec<&str> {
-        let chains = match &self.proof {
+    /// The chains of its proof: none, one, or an induction's base and step.
+    pub fn chains(&self) -> Vec<&Chain> {
+        match &self.proof {
             None => vec![],
             Some(Proof::Chain(c)) => vec![c],
             Some(Proof::Induction { base, step, .. }) => vec![base, step],
-        };
-        chains
+        }
+    }
+
+    /// The names its proof's steps cite (`by a, b`), in order, with repeats.
+    pub fn cited(&self) -> Vec<&str> {
+        self.chains()
             .into_iter()
             .flat_map(|c| &c.steps)
             .flat_map(|s| if let Justification::Rules(names) = &s.by { names.iter().map(|(n, _)| n.as_str()).collect() } else { vec![] })
@@ -360,12 +364,7 @@ impl Rule {
 
     /// Whether a step asks the checker to search (`by ?`).
     pub fn searches(&self) -> bool {
-        let chains = match &self.proof {
-            None => vec![],
-            Some(Proof::Chain(c)) => vec![c],
-            Some(Proof::Induction { base, step, .. }) => vec![base, step],
-        };
-        chains.into_iter().flat_map(|c| &c.steps).any(|s| s.by == Justification::Search)
+        self.chains().into_iter().flat_map(|c| &c.steps).any(|s| s.by == Justification::Search)
     }
 }
 

@@ -349,11 +349,6 @@ struct NameAnchor {
 /// The layers in the order the report shows them.
 const LAYERS: [Layer; 7] = [Layer::Symbolic, Layer::Exact, Layer::Trajectory, Layer::Unroll, Layer::MonteCarlo, Layer::Float, Layer::Cost];
 
-/// The layer's name as in JSON (`symbolic`, `montecarlo`, …).
-fn layer_key(layer: Layer) -> String {
-    serde_json::to_value(layer).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-}
-
 fn layer_title(layer: Layer) -> &'static str {
     match layer {
         Layer::Symbolic => "symbolic",
@@ -363,25 +358,6 @@ fn layer_title(layer: Layer) -> &'static str {
         Layer::MonteCarlo => "Monte Carlo",
         Layer::Float => "float",
         Layer::Cost => "cost",
-    }
-}
-
-fn status_text(s: Status) -> &'static str {
-    match s {
-        Status::Verified => "verified",
-        Status::Refuted => "refuted",
-        Status::NotShown => "not shown",
-        Status::Unproved => "unproved",
-        Status::Supported => "supported by evidence",
-    }
-}
-
-fn verdict_text(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Holds => "holds",
-        Verdict::Refuted => "refuted",
-        Verdict::NotShown => "not shown",
-        Verdict::NotApplicable => "n/a",
     }
 }
 
@@ -395,10 +371,10 @@ fn layer_context(l: &LayerResult, anchor: &str, figures: &mut Vec<(String, Strin
         PlotContext { title: p.title.clone(), file, svg, pgf: plot::pgfplots(p) }
     });
     LayerContext {
-        layer: layer_key(l.layer),
+        layer: l.layer.name().to_string(),
         title: layer_title(l.layer),
         verdict: l.verdict,
-        verdict_text: verdict_text(l.verdict),
+        verdict_text: l.verdict.name(),
         detail: l.detail.clone(),
         counterexample: l.counterexample.as_ref().map(|c| CounterexampleContext {
             values: c.values.iter().map(|(n, v)| NameValue { name: n.clone(), value: v.clone() }).collect(),
@@ -439,7 +415,7 @@ fn layer_cells(claim: &ClaimResult, columns: &[Layer]) -> Vec<LayerCell> {
         .iter()
         .map(|&layer| {
             let verdict = worst(all().filter(|l| l.layer == layer).map(|l| l.verdict));
-            LayerCell { layer: layer_key(layer), title: layer_title(layer), verdict, verdict_text: verdict.map_or("—", verdict_text) }
+            LayerCell { layer: layer.name().to_string(), title: layer_title(layer), verdict, verdict_text: verdict.map_or("—", Verdict::name) }
         })
         .collect()
 }
@@ -472,7 +448,7 @@ fn build_context(loaded: &Loaded, results: &Results) -> Context {
                 anchor: anchor(&doc.path, &c.name),
                 line: c.line,
                 status: c.status,
-                status_text: status_text(c.status),
+                status_text: c.status.name(),
                 layers: layer_cells(c, &columns),
             });
         }
@@ -484,7 +460,7 @@ fn build_context(loaded: &Loaded, results: &Results) -> Context {
         [one] => one.front.title.clone().unwrap_or_else(|| one.path.clone()),
         _ => "Checked derivations".to_string(),
     };
-    let layers = columns.iter().map(|&l| LayerColumn { layer: layer_key(l), title: layer_title(l) }).collect();
+    let layers = columns.iter().map(|&l| LayerColumn { layer: l.name().to_string(), title: layer_title(l) }).collect();
     Context { title, seed: results.seed, version: env!("CARGO_PKG_VERSION"), summary, layers, rows, documents, lemmas, katex: None, figures }
 }
 
@@ -511,7 +487,7 @@ fn lemma_contexts(doc: &Document, claims: &BTreeMap<&str, &ClaimResult>, columns
             line: result.line,
             statement_tex: rule_tex(rule, &doc.scope),
             status: result.status,
-            status_text: status_text(result.status),
+            status_text: result.status.name(),
             layers: layer_cells(result, columns),
             used_by,
         });
@@ -618,13 +594,8 @@ fn claim_context(doc: &Document, rule: &Rule, result: &ClaimResult, loaded: &Loa
     let scope = &doc.scope;
     let anchor = anchor(&doc.path, &rule.name);
     let mut chains = Vec::new();
-    let proof_chains: Vec<(Option<&str>, &crate::language::ast::Chain)> = match &rule.proof {
-        None => vec![],
-        Some(Proof::Chain(c)) => vec![(None, c)],
-        Some(Proof::Induction { base, step, .. }) => {
-            vec![(Some("base"), base), (Some("step"), step)]
-        }
-    };
+    let labels: &[Option<&str>] = if matches!(rule.proof, Some(Proof::Induction { .. })) { &[Some("base"), Some("step")] } else { &[None] };
+    let proof_chains: Vec<(Option<&str>, &crate::language::ast::Chain)> = labels.iter().copied().zip(rule.chains()).collect();
     let mut failures = Vec::new();
     for ((label, chain), checked) in proof_chains.into_iter().zip(&result.chains) {
         let mut rows = Vec::new();
@@ -644,7 +615,7 @@ fn claim_context(doc: &Document, rule: &Rule, result: &ClaimResult, loaded: &Loa
                 },
                 line: res.line,
                 status: res.status,
-                status_text: status_text(res.status),
+                status_text: res.status.name(),
                 source,
                 layers,
             });
@@ -660,7 +631,7 @@ fn claim_context(doc: &Document, rule: &Rule, result: &ClaimResult, loaded: &Loa
         kind: rule.kind.keyword(),
         line: result.line,
         status: result.status,
-        status_text: status_text(result.status),
+        status_text: result.status.name(),
         statement_tex: rule_tex(rule, scope),
         source,
         seed: result.seed,
@@ -725,7 +696,7 @@ pub fn json(results: &Results) -> String {
                             claim: &c.name,
                             step: Some(i + 1),
                             chain: chain.label.as_deref(),
-                            layer: layer_key(l.layer),
+                            layer: l.layer.name().to_string(),
                             verdict: l.verdict,
                             detail: &l.detail,
                             counterexample: l.counterexample.as_ref(),
@@ -740,7 +711,7 @@ pub fn json(results: &Results) -> String {
                     claim: &c.name,
                     step: None,
                     chain: None,
-                    layer: layer_key(l.layer),
+                    layer: l.layer.name().to_string(),
                     verdict: l.verdict,
                     detail: &l.detail,
                     counterexample: l.counterexample.as_ref(),
