@@ -150,6 +150,23 @@ impl InputError {
     }
 }
 
+/// Where an input error is, resolved: for JSON and other machine-readable output.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Located {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl InputError {
+    pub fn locate(&self, files: &SourceFiles) -> Located {
+        let file = files.get(self.span.file);
+        let (line, column) = file.line_col(self.span.start);
+        Located { file: file.path.clone(), line, column, message: self.message.clone() }
+    }
+}
+
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)

@@ -1,20 +1,54 @@
-//! derivcheck: checks hand-written derivations symbolically and by exact rational
+//! derivcheck checks hand-written derivations symbolically and by exact rational
 //! instantiation, and renders a literate report. See ARCHITECTURE.md for the code map.
 //!
-//! The pipeline is `source` (read Markdown) → `language` (parse blocks) → `check` (verdicts)
-//! → `report` (render and write); [`load`] runs the first two, the CLI runs the rest.
+//! The pipeline is `source` (read Markdown) → `language` (parse blocks) → `check` (verdicts
+//! from `prove`, the symbolic layer, and `evidence`, the numeric layers on `model`s) →
+//! `report` (render and write). [`load`] runs the first two, the CLI the rest.
+//!
+//! # Use from Rust
+//!
+//! Check a derivation given as text, as `derivcheck check` would:
+//!
+//! ~~~
+//! let text = "```derivation
+//! let a, b: scalar
+//! claim square: (a + b)^2 = a^2 + 2*a*b + b^2
+//! proof
+//!   (a + b)^2 = a^2 + 2*a*b + b^2
+//! qed
+//! ```
+//! ";
+//! let checked = derivcheck::check_markdown("square.md", text, &derivcheck::Options::default()).unwrap();
+//! assert!(checked.results.all_verified());
+//! assert_eq!(checked.results.claim("square").unwrap().status, derivcheck::Status::Verified);
+//! ~~~
+//!
+//! Or assert an identity at random rational points, in your own tests (no proof needed; the
+//! panic message carries the counterexample):
+//!
+//! ```
+//! derivcheck::assert_identity!("let x, y: scalar", "(x - y)*(x + y)", "x^2 - y^2");
+//! ```
 
 pub mod check;
 pub mod diagnostic;
+pub mod evidence;
+mod identity;
 pub mod language;
+pub mod model;
 pub mod progress;
+pub mod prove;
 pub mod report;
 pub mod source;
+pub mod verdict;
 
 use std::path::PathBuf;
 
-use diagnostic::SourceFiles;
+pub use check::{Options, Results};
+use diagnostic::{Located, SourceFiles};
+pub use identity::{Identity, IdentityError, identity};
 use language::Document;
+pub use verdict::{Status, Verdict};
 
 /// The parsed input of a run.
 pub struct Loaded {
@@ -28,49 +62,73 @@ pub enum LoadError {
     /// A missing file or folder, or one that cannot be read.
     #[error("{0}")]
     Io(String),
-    /// Errors in the input, already rendered with file:line:column and a caret.
+    /// Errors in the input, rendered with file:line:column and a caret, and located.
     #[error("{}", .rendered.join("\n"))]
-    Input { rendered: Vec<String>, count: usize },
+    Input { rendered: Vec<String>, errors: Vec<Located> },
 }
 
 /// Reads and parses every `.md` file named by `paths` (folders are searched). All input errors
 /// of all files are collected before giving up.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
-    let mut files = SourceFiles::default();
-    let mut documents = Vec::new();
-    let mut rendered = Vec::new();
-    let mut count = 0;
+    let mut sources = Vec::new();
     for path in source::collect_paths(paths).map_err(LoadError::Io)? {
         let text = std::fs::read_to_string(&path).map_err(|e| LoadError::Io(format!("{}: {e}", path.display())))?;
-        let id = files.add(path.display().to_string(), text);
-        let parsed = source::split(id, &files).map_err(|e| vec![e]).and_then(|lit| language::parse(&lit));
-        match parsed {
-            Ok(doc) => documents.push(doc),
-            Err(errors) => {
-                count += errors.len();
-                rendered.extend(errors.iter().map(|e| e.render(&files)));
-            }
-        }
+        sources.push((path.display().to_string(), text));
     }
-    if !rendered.is_empty() {
-        return Err(LoadError::Input { rendered, count });
+    load_sources(sources)
+}
+
+/// Parses files given as `(path, text)`; adds the built-in lemma library when one cites a lemma.
+pub fn load_sources(sources: Vec<(String, String)>) -> Result<Loaded, LoadError> {
+    let mut files = SourceFiles::default();
+    let mut documents = Vec::new();
+    let mut errors = Vec::new();
+    for (path, text) in sources {
+        let id = files.add(path, text);
+        match parse(id, &files) {
+            Ok(doc) => documents.push(doc),
+            Err(mut e) => errors.append(&mut e),
+        }
     }
     // The built-in lemmas carry their own evidence: check them too when a file cites one.
-    if documents.iter().any(cites_builtin_lemma) {
+    if errors.is_empty() && documents.iter().any(cites_builtin_lemma) {
         let id = files.add(LIBRARY_PATH.into(), LIBRARY.into());
-        let library = source::split(id, &files).map_err(|e| vec![e]).and_then(|lit| language::parse(&lit));
-        match library {
-            Ok(doc) => documents.push(doc),
-            Err(errors) => return Err(LoadError::Input { count: errors.len(), rendered: errors.iter().map(|e| e.render(&files)).collect() }),
+        match parse(id, &files) {
+            Ok(doc) => documents.push(Document { is_library: true, ..doc }),
+            Err(mut e) => errors.append(&mut e),
         }
+    }
+    if !errors.is_empty() {
+        return Err(LoadError::Input {
+            rendered: errors.iter().map(|e| e.render(&files)).collect(),
+            errors: errors.iter().map(|e| e.locate(&files)).collect(),
+        });
     }
     Ok(Loaded { files, documents })
 }
 
+fn parse(id: diagnostic::FileId, files: &SourceFiles) -> Result<Document, Vec<diagnostic::InputError>> {
+    source::split(id, files).map_err(|e| vec![e]).and_then(|lit| language::parse(&lit))
+}
+
+/// A derivation file checked: the parsed input and every verdict.
+pub struct Checked {
+    pub loaded: Loaded,
+    pub results: Results,
+}
+
+/// Checks one literate Markdown file given as text, named `path` in messages. Input errors
+/// come back as `Err`; a wrong derivation is a result (`results.all_verified()` is false).
+pub fn check_markdown(path: &str, text: &str, options: &Options) -> Result<Checked, LoadError> {
+    let loaded = load_sources(vec![(path.to_string(), text.to_string())])?;
+    let results = check::check_documents(&loaded.documents, &loaded.files, options);
+    Ok(Checked { loaded, results })
+}
+
 /// The built-in lemma library, a literate file of lemmas with their evidence.
-pub const LIBRARY: &str = include_str!("check/library.md");
+pub const LIBRARY: &str = include_str!("prove/library.md");
 pub const LIBRARY_PATH: &str = "built-in lemma library";
 
 fn cites_builtin_lemma(doc: &Document) -> bool {
-    doc.rules().any(|r| r.searches() || r.cited().iter().any(|n| language::BUILTIN_LEMMAS.contains(n)))
+    doc.rules().any(|r| r.searches() || r.cited().iter().any(|n| language::builtins::is_lemma(n)))
 }

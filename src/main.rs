@@ -2,15 +2,14 @@
 //! diagnostics, and returns an exit code (0 all verified, 1 a step refuted or a claim not
 //! proved, 2 usage, input or output errors).
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use derivcheck::check::{self, Results, Status, Verdict};
+use derivcheck::LoadError;
+use derivcheck::check;
 use derivcheck::report::{self, Format};
-use derivcheck::{LoadError, Loaded};
 
 #[derive(Parser)]
 #[command(name = "derivcheck", version, about = "Checks hand-written math derivations symbolically and by exact rational instantiation, and writes a literate report.", long_about = None)]
@@ -94,17 +93,17 @@ fn run(args: &CheckArgs, report_to: Option<ReportTo>) -> u8 {
             eprintln!("error: {msg}");
             return 2;
         }
-        Err(LoadError::Input { rendered, count }) => {
+        Err(LoadError::Input { rendered, errors }) => {
             for r in &rendered {
                 eprintln!("{r}");
             }
-            eprintln!("derivcheck: {count} error(s) in the input; nothing was checked or written");
+            eprintln!("derivcheck: {} error(s) in the input; nothing was checked or written", errors.len());
             return 2;
         }
     };
     let options = check::Options { seed: args.seed, samples: args.samples.max(1) };
     let results = check::check_documents(&loaded.documents, &loaded.files, &options);
-    print_results(&loaded, &results);
+    let _ = report::print(&results, &mut std::io::stdout().lock());
     if let Some(path) = &args.json {
         if let Err(e) = report::write_file(path, &report::json(&results)) {
             eprintln!("error: {e}");
@@ -126,69 +125,4 @@ fn run(args: &CheckArgs, report_to: Option<ReportTo>) -> u8 {
         }
     }
     if results.all_verified() { 0 } else { 1 }
-}
-
-/// A status as the check output shows it: failures in capitals, to stand out in a log.
-fn mark(status: Status) -> String {
-    match status {
-        Status::Verified => "ok".into(),
-        Status::Supported => status.name().into(),
-        _ => status.name().to_uppercase(),
-    }
-}
-
-/// One line per step and per claim; details and counterexamples under failing ones.
-fn print_results(loaded: &Loaded, results: &Results) {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut counts = [0usize; 5];
-    for doc in &results.documents {
-        for claim in &doc.claims {
-            counts[claim.status as usize] += 1;
-            for chain in &claim.chains {
-                for step in &chain.steps {
-                    let layers: Vec<String> = step.layers.iter().map(|l| format!("{}: {}", l.layer.name(), l.verdict.name())).collect();
-                    let label = chain.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
-                    let _ = writeln!(out, "{}:{}: step of {}{label}: {} [{}]", doc.path, step.line, claim.name, mark(step.status), layers.join(", "));
-                    for warning in step.layers.iter().filter_map(|l| l.detail.split_once("; warning: ").map(|w| w.1)) {
-                        let _ = writeln!(out, "    warning: {warning}");
-                    }
-                    if step.status != Status::Verified {
-                        for l in &step.layers {
-                            if matches!(l.verdict, Verdict::Refuted | Verdict::NotShown | Verdict::NotApplicable) {
-                                let _ = writeln!(out, "    {}: {}", l.layer.name(), l.detail);
-                            }
-                            if let Some(cx) = &l.counterexample {
-                                let values: Vec<String> = cx.values.iter().map(|(n, v)| format!("{n} = {v}")).collect();
-                                let _ = writeln!(out, "    counterexample: {}; left = {}, right = {}", values.join(", "), cx.lhs, cx.rhs);
-                            }
-                        }
-                    }
-                }
-            }
-            let _ = writeln!(out, "{}:{}: {} {}: {}", doc.path, claim.line, claim.kind.keyword(), claim.name, mark(claim.status));
-            for p in &claim.problems {
-                let _ = writeln!(out, "    {p}");
-            }
-            for e in &claim.evidence {
-                let _ = writeln!(out, "    {}: {}: {}", e.layer.name(), e.verdict.name(), e.detail);
-                if let Some(cx) = &e.counterexample {
-                    let values: Vec<String> = cx.values.iter().map(|(n, v)| format!("{n} = {v}")).collect();
-                    let _ = writeln!(out, "    counterexample: {}; left = {}, right = {}", values.join(", "), cx.lhs, cx.rhs);
-                }
-            }
-        }
-    }
-    let total: usize = counts.iter().sum();
-    let _ = writeln!(
-        out,
-        "{} file(s), {total} claim(s): {} verified, {} refuted, {} not shown, {} unproved, {} library lemma(s) supported by evidence (root seed {})",
-        loaded.documents.len(),
-        counts[Status::Verified as usize],
-        counts[Status::Refuted as usize],
-        counts[Status::NotShown as usize],
-        counts[Status::Unproved as usize],
-        counts[Status::Supported as usize],
-        results.seed
-    );
 }

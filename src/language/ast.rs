@@ -5,6 +5,7 @@
 
 use num_rational::BigRational;
 
+use super::builtins::Func;
 use crate::diagnostic::Span;
 
 #[derive(Debug, Clone)]
@@ -34,8 +35,10 @@ pub enum ExprKind {
     Name(String),
     /// `v[t]`: an element of a sequence.
     Index(String, Vec<Expr>),
-    /// `sigma(x)`, `exp(x)`: a declared function or a built-in one.
+    /// `sigma(x)`: an application of a declared function.
     Call(String, Vec<Expr>),
+    /// `exp(x)`, `dot(x, y)`: a built-in function (see `builtins`).
+    Builtin(Func, Vec<Expr>),
     /// `sum(i, lo, hi, body)` and `prod(i, lo, hi, body)`; `var` is bound in `body`.
     BigOp {
         op: BigOp,
@@ -96,7 +99,7 @@ impl Expr {
     pub fn children(&self) -> Vec<&Expr> {
         match &self.kind {
             ExprKind::Num(_) | ExprKind::Name(_) => vec![],
-            ExprKind::Index(_, args) | ExprKind::Call(_, args) => args.iter().collect(),
+            ExprKind::Index(_, args) | ExprKind::Call(_, args) | ExprKind::Builtin(_, args) => args.iter().collect(),
             ExprKind::BigOp { lo, hi, body, .. } => vec![lo, hi, body],
             ExprKind::Neg(a) | ExprKind::Transpose(a) => vec![a],
             ExprKind::Bin(_, a, b) => vec![a, b],
@@ -120,6 +123,7 @@ impl Expr {
             ExprKind::Num(_) | ExprKind::Name(_) => self.kind.clone(),
             ExprKind::Index(n, _) => ExprKind::Index(n.clone(), new),
             ExprKind::Call(n, _) => ExprKind::Call(n.clone(), new),
+            ExprKind::Builtin(f, _) => ExprKind::Builtin(*f, new),
             ExprKind::BigOp { op, var, .. } => {
                 let body = Box::new(new.pop().expect("body"));
                 let hi = Box::new(new.pop().expect("hi"));
@@ -416,6 +420,20 @@ pub enum Check {
     Cost { var: String, from: i64, to: i64, with: With, span: Span },
     /// `check experiment NAME(key = value, …)`: a named experiment of the library.
     Experiment { name: String, args: Vec<(String, Expr)>, span: Span },
+}
+
+impl Check {
+    /// The whole `check` line.
+    pub fn span(&self) -> Span {
+        match self {
+            Check::Exact { span, .. }
+            | Check::Trajectory { span, .. }
+            | Check::Unroll { span, .. }
+            | Check::MonteCarlo { span, .. }
+            | Check::Cost { span, .. }
+            | Check::Experiment { span, .. } => *span,
+        }
+    }
 }
 
 /// Sizes of dimensions and concrete functions for float models (`n = 16, sigma = tanh`).

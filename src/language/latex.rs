@@ -5,6 +5,7 @@ use num_traits::Signed;
 
 use super::Scope;
 use super::ast::{BigOp, BinOp, Expr, ExprKind, Rel};
+use super::builtins::{IDENTITY, ONES};
 
 const GREEK: &[&str] = &[
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
@@ -66,8 +67,8 @@ fn render(e: &Expr, scope: &Scope) -> (String, u8) {
                 (format!("{sign}\\frac{{{}}}{{{}}}", n.numer().abs(), n.denom()), if n.is_negative() { ADD } else { ATOM })
             }
         }
-        ExprKind::Name(n) if n == "ones" && !scope.decls.contains_key(n) => ("\\mathbf{1}".into(), ATOM),
-        ExprKind::Name(n) if n == "I" && !scope.decls.contains_key(n) => ("I".into(), ATOM),
+        ExprKind::Name(n) if n == ONES && !scope.decls.contains_key(n) => ("\\mathbf{1}".into(), ATOM),
+        ExprKind::Name(n) if n == IDENTITY && !scope.decls.contains_key(n) => ("I".into(), ATOM),
         ExprKind::Name(n) => (name(n, scope), ATOM),
         ExprKind::Expect { gaussian, body } => {
             let under = gaussian
@@ -79,23 +80,16 @@ fn render(e: &Expr, scope: &Scope) -> (String, u8) {
             let idx: Vec<String> = args.iter().map(|a| expr(a, scope)).collect();
             (format!("{{{}}}_{{{}}}", name(n, scope), idx.join(",")), ATOM)
         }
+        ExprKind::Builtin(f, args) => {
+            let info = f.info();
+            // `dot(x, y)` reads `x^T y`: a product, with atoms on both sides.
+            let product = info.latex.starts_with("$0");
+            let args: Vec<String> = args.iter().map(|a| if product { wrap(render(a, scope), ATOM) } else { expr(a, scope) }).collect();
+            (fill(info.latex, &args), if product { MUL } else { ATOM })
+        }
         ExprKind::Call(f, args) => {
             let inner: Vec<String> = args.iter().map(|a| expr(a, scope)).collect();
-            let inner = inner.join(", ");
-            match f.as_str() {
-                "sqrt" => (format!("\\sqrt{{{inner}}}"), ATOM),
-                "exp" | "log" => (format!("\\{f}\\left({inner}\\right)"), ATOM),
-                "dot" => {
-                    let (a, b) = (wrap(render(&args[0], scope), ATOM), wrap(render(&args[1], scope), ATOM));
-                    (format!("{a}^\\top {b}"), MUL)
-                }
-                "norm" => (format!("\\left\\lVert {inner}\\right\\rVert"), ATOM),
-                "diag" => (format!("\\operatorname{{diag}}\\left({inner}\\right)"), ATOM),
-                "exp_elem" => (format!("\\exp\\left({inner}\\right)"), ATOM),
-                "softmax_row" => (format!("\\operatorname{{softmax}}_{{\\mathrm{{row}}}}\\left({inner}\\right)"), ATOM),
-                "softmax_col" => (format!("\\operatorname{{softmax}}_{{\\mathrm{{col}}}}\\left({inner}\\right)"), ATOM),
-                _ => (format!("{}\\left({inner}\\right)", name(f, scope)), ATOM),
-            }
+            (format!("{}\\left({}\\right)", name(f, scope), inner.join(", ")), ATOM)
         }
         ExprKind::BigOp { op, var, lo, hi, body } => {
             let sym = if *op == BigOp::Sum { "\\sum" } else { "\\prod" };
@@ -129,6 +123,29 @@ fn render(e: &Expr, scope: &Scope) -> (String, u8) {
             }
         },
     }
+}
+
+/// A template with `$0`, `$1` replaced by the arguments, in one pass (an argument's own text
+/// is never read as a placeholder).
+fn fill(template: &str, args: &[String]) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let digit = rest[at + 1..].chars().next().and_then(|c| c.to_digit(10));
+        match digit.and_then(|d| args.get(d as usize)) {
+            Some(arg) => {
+                out.push_str(arg);
+                rest = &rest[at + 2..];
+            }
+            None => {
+                out.push('$');
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]

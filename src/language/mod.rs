@@ -4,12 +4,16 @@
 //! Architecture invariant: this module knows nothing of checking; it produces syntax and
 //! reports input errors, never verdicts.
 
+pub mod affine;
 pub mod ast;
+pub mod builtins;
+pub mod kinds;
 pub mod latex;
 mod lexer;
 mod parser;
 
-pub use parser::{BUILTIN_FUNCTIONS, BUILTIN_LEMMAS, BUILTIN_NAMES, Scope};
+pub use kinds::Kinds;
+pub use parser::Scope;
 
 use crate::diagnostic::InputError;
 use crate::source::{FrontMatter, LiterateFile, Part};
@@ -24,6 +28,8 @@ pub struct Document {
     pub items: Vec<Item>,
     /// Every name of the file, for rendering.
     pub scope: Scope,
+    /// The built-in lemma library (`prove/library.md`), not a user's file.
+    pub is_library: bool,
 }
 
 impl Document {
@@ -61,7 +67,11 @@ pub fn parse(file: &LiterateFile) -> Result<Document, Vec<InputError>> {
             }
         }
     }
-    if errors.is_empty() { Ok(Document { file: file.file, path: file.path.clone(), front: file.front.clone(), items, scope }) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(Document { file: file.file, path: file.path.clone(), front: file.front.clone(), items, scope, is_library: false })
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use crate::check::{Curve, Plot};
+use crate::verdict::{Curve, Plot};
 
 /// Curve colours, distinguishable in colour and in grey.
 const COLORS: [&str; 6] = ["#1f5fa8", "#c0392b", "#2a8a3e", "#d4800b", "#7a4fa0", "#6b4c3b"];

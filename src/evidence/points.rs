@@ -1,23 +1,18 @@
-//! The exact layer: statements evaluated at random rational points of a model of the file
-//! (see `model`), independently of the engine; and exact trajectories of two sequences.
+//! The exact layer: a relation evaluated at random rational points of a model of the file
+//! (see `model`), independently of the engine; where exact arithmetic cannot apply, the
+//! float layer evaluates the same points in double precision.
 
 use std::collections::HashMap;
 
 use num_rational::BigRational;
 
-use super::model::{Model, ModelSpec, Number, Stop, Value, compare, constant, int};
 use crate::language::ast::{Binder, Expr, ExprKind, Fact, Kind, Rel};
+use crate::model::{Model, ModelSpec, Number, Stop, Value, compare, constant, int};
+use crate::verdict::{Counterexample, Layer, LayerResult, Verdict};
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Counterexample {
-    /// The claim's variables, then the free values the two sides used, in order.
-    pub values: Vec<(String, String)>,
-    pub lhs: String,
-    pub rhs: String,
-}
-
+/// What the points say.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
+pub enum Outcome {
     Holds { samples: usize },
     Refuted(Counterexample),
     NotApplicable(String),
@@ -90,21 +85,21 @@ pub fn check<N: Number>(
     given: &HashMap<String, BigRational>,
     samples: usize,
     seed: u64,
-) -> Verdict {
+) -> Outcome {
     if let Some(reason) = &spec.unusable {
-        return Verdict::NotApplicable(reason.clone());
+        return Outcome::NotApplicable(reason.clone());
     }
     #[cfg(test)]
     if WEAKENED.get() {
         // A deliberately broken exact layer, to show the symbolic layer alone.
-        return Verdict::Holds { samples };
+        return Outcome::Holds { samples };
     }
     let mut m: Model<N> = Model::new(spec, seed);
     let (mut done, mut attempts) = (0, 0);
     while done < samples {
         attempts += 1;
         if attempts > samples * REDRAWS {
-            return Verdict::NotApplicable(format!("both sides are defined at only {done} of {attempts} random points"));
+            return Outcome::NotApplicable(format!("both sides are defined at only {done} of {attempts} random points"));
         }
         let outcome = (|| -> Result<Option<Counterexample>, Stop> {
             m.draw_assumptions()?;
@@ -124,88 +119,56 @@ pub fn check<N: Number>(
         })();
         match outcome {
             Ok(None) => done += 1,
-            Ok(Some(cx)) => return Verdict::Refuted(cx),
+            Ok(Some(cx)) => return Outcome::Refuted(cx),
             Err(Stop::Undefined) => continue,
-            Err(Stop::NotApplicable(reason)) => return Verdict::NotApplicable(reason),
+            Err(Stop::NotApplicable(reason)) => return Outcome::NotApplicable(reason),
             // With every shape declared, sizes that do not fit are an error of the derivation.
             Err(Stop::Shapes(what)) if !m.guessed_shapes => {
                 let values = m.touched.iter().map(|(label, v)| (label.clone(), v.to_string())).collect();
-                return Verdict::Refuted(Counterexample { values, lhs: format!("undefined: {what}"), rhs: "—".into() });
+                return Outcome::Refuted(Counterexample { values, lhs: format!("undefined: {what}"), rhs: "—".into() });
             }
             Err(Stop::Shapes(what)) => {
-                return Verdict::NotApplicable(format!("{what}, with sizes guessed for names declared without a shape"));
+                return Outcome::NotApplicable(format!("{what}, with sizes guessed for names declared without a shape"));
             }
         }
     }
-    Verdict::Holds { samples: done }
+    Outcome::Holds { samples: done }
 }
 
-/// Two sequences run side by side for steps `from..=to`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Trajectory {
-    pub runs: usize,
-    /// First step where they differ: (run, step, lhs, rhs).
-    pub mismatch: Option<(usize, i64, String, String)>,
-    /// Both sides at every step of the first run, as floats, for the report.
-    pub first_run: Vec<(i64, f64, f64)>,
-}
-
-/// Evaluates `lhs` and `rhs` at every step of the range, in `runs` independent models.
+/// The exact layer's verdict on `lhs REL rhs`; where it cannot apply (transcendental
+/// functions), the float layer checks the same statement in double precision instead.
 #[allow(clippy::too_many_arguments)]
-pub fn trajectory<N: Number>(
+pub fn layer(
     spec: &ModelSpec,
     lhs: &Expr,
+    rel: Rel,
     rhs: &Expr,
-    var: &str,
-    from: i64,
-    to: i64,
-    runs: usize,
-    perturb: Option<(&str, BigRational)>,
+    binders: &[Binder],
+    conditions: &[Fact],
+    fixed: &HashMap<String, BigRational>,
+    samples: usize,
     seed: u64,
-) -> Result<Trajectory, String> {
-    if let Some(reason) = &spec.unusable {
-        return Err(reason.clone());
-    }
-    let mut m: Model<N> = Model::new(spec, seed);
-    if let Some((name, factor)) = perturb {
-        m.perturb(name, factor);
-    }
-    let mut out = Trajectory { runs, mismatch: None, first_run: Vec::new() };
-    let scalar = |v: &Value<N>| match v {
-        Value::S(x) => x.to_f64(),
-        Value::M(x) => x.iter().map(|e| e.to_f64()).fold(0.0, |a, b| a + b * b).sqrt(),
-        _ => f64::NAN,
-    };
-    for run in 0..runs {
-        m.draw_assumptions().map_err(stop_text)?;
-        for t in from..=to {
-            let env = HashMap::from([(var.to_string(), int(t))]);
-            let a = m.eval(lhs, &env).map_err(stop_text)?;
-            let b = m.eval(rhs, &env).map_err(stop_text)?;
-            if run == 0 {
-                out.first_run.push((t, scalar(&a), scalar(&b)));
-            }
-            if !compare(&a, Rel::Eq, &b).map_err(stop_text)? && out.mismatch.is_none() {
-                out.mismatch = Some((run, t, a.to_string(), b.to_string()));
-            }
+) -> LayerResult {
+    let binders: Vec<Binder> = binders.iter().filter(|b| !fixed.contains_key(&b.var)).cloned().collect();
+    let with_counterexample = |layer, verdict, detail: String, cx| LayerResult { counterexample: cx, ..LayerResult::new(layer, verdict, detail) };
+    match check::<BigRational>(spec, lhs, rel, rhs, &binders, conditions, fixed, samples, seed) {
+        Outcome::Holds { samples } => LayerResult::new(Layer::Exact, Verdict::Holds, format!("at {samples} random rational points (seed {seed})")),
+        Outcome::Refuted(cx) => {
+            with_counterexample(Layer::Exact, Verdict::Refuted, format!("fails at a random rational point (seed {seed})"), Some(cx))
         }
+        Outcome::NotApplicable(reason) => match check::<f64>(spec, lhs, rel, rhs, &binders, conditions, fixed, samples, seed) {
+            Outcome::Holds { samples } => LayerResult::new(
+                Layer::Float,
+                Verdict::Holds,
+                format!("exact does not apply ({reason}); in double precision both sides agree to 1e-9 at {samples} random points (seed {seed})"),
+            ),
+            Outcome::Refuted(cx) => with_counterexample(
+                Layer::Float,
+                Verdict::Refuted,
+                format!("exact does not apply ({reason}); in double precision the sides differ at a random point (seed {seed})"),
+                Some(cx),
+            ),
+            Outcome::NotApplicable(_) => LayerResult::new(Layer::Exact, Verdict::NotApplicable, reason),
+        },
     }
-    Ok(out)
-}
-
-pub fn stop_text(s: Stop) -> String {
-    match s {
-        Stop::Undefined => "a value is undefined (division by zero) on this trajectory".into(),
-        Stop::NotApplicable(r) => r,
-        Stop::Shapes(what) => format!("the shapes do not fit: {what}"),
-    }
-}
-
-/// Multiply-adds of the matrix products in evaluating `e` once, as written.
-pub fn multiply_adds(spec: &ModelSpec, e: &Expr) -> Result<u64, String> {
-    let mut m: Model<f64> = Model::new(spec, 0);
-    m.multiply_adds = Some(0);
-    m.draw_assumptions().map_err(stop_text)?;
-    m.eval(e, &HashMap::new()).map_err(stop_text)?;
-    Ok(m.multiply_adds.unwrap_or(0))
 }

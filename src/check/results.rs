@@ -1,0 +1,108 @@
+//! What checking produces: a verdict per layer per step, a status per claim, the findings
+//! behind them, and the counts every printer shows.
+
+use serde::Serialize;
+
+use crate::diagnostic::Span;
+use crate::language::ast::RuleKind;
+use crate::verdict::{Finding, LayerResult, Status};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    /// The step's line in the source (the whole step).
+    #[serde(skip)]
+    pub span: Span,
+    pub line: usize,
+    pub status: Status,
+    pub layers: Vec<LayerResult>,
+    /// Warnings about the step (a cited rule it does not need).
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainResult {
+    /// `base` or `step` in an induction.
+    pub label: Option<String>,
+    pub steps: Vec<StepResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimResult {
+    pub name: String,
+    pub kind: RuleKind,
+    pub line: usize,
+    pub status: Status,
+    pub seed: u64,
+    pub samples: usize,
+    pub chains: Vec<ChainResult>,
+    /// Evidence about the claim itself: its exact check, trajectories, Monte Carlo, ….
+    pub evidence: Vec<LayerResult>,
+    /// Why a proof does not prove the claim even if its steps hold.
+    pub problems: Vec<Finding>,
+}
+
+impl ClaimResult {
+    pub fn steps(&self) -> impl Iterator<Item = &StepResult> {
+        self.chains.iter().flat_map(|c| &c.steps)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentResult {
+    pub path: String,
+    /// The built-in lemma library, checked because some file cites a lemma.
+    pub library: bool,
+    pub claims: Vec<ClaimResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    pub seed: u64,
+    pub documents: Vec<DocumentResult>,
+}
+
+/// Counts of a run, as every printer shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Input files, the lemma library not counted.
+    pub files: usize,
+    pub claims: usize,
+    pub verified: usize,
+    pub refuted: usize,
+    pub not_shown: usize,
+    pub unproved: usize,
+    /// Library lemmas without proofs whose every check holds.
+    pub supported: usize,
+    pub all_verified: bool,
+}
+
+impl Results {
+    pub fn claims(&self) -> impl Iterator<Item = &ClaimResult> {
+        self.documents.iter().flat_map(|d| &d.claims)
+    }
+
+    /// Every claim and lemma verified (or, in the library, supported): exit code 0.
+    pub fn all_verified(&self) -> bool {
+        self.claims().all(|c| c.status.is_accepted())
+    }
+
+    /// The claim or lemma of this name, in the first file that has one.
+    pub fn claim(&self, name: &str) -> Option<&ClaimResult> {
+        self.claims().find(|c| c.name == name)
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary { files: self.documents.iter().filter(|d| !d.library).count(), all_verified: self.all_verified(), ..Summary::default() };
+        for c in self.claims() {
+            s.claims += 1;
+            *match c.status {
+                Status::Verified => &mut s.verified,
+                Status::Refuted => &mut s.refuted,
+                Status::NotShown => &mut s.not_shown,
+                Status::Unproved => &mut s.unproved,
+                Status::Supported => &mut s.supported,
+            } += 1;
+        }
+        s
+    }
+}

@@ -1,0 +1,168 @@
+//! One chain of a proof: every step judged by the symbolic layer and by the exact (or float)
+//! layer, and whether the chain as a whole proves `lhs REL rhs`.
+
+use std::collections::HashMap;
+
+use num_rational::BigRational;
+
+use super::Knowledge;
+use super::results::StepResult;
+use crate::diagnostic::SourceFiles;
+use crate::evidence::points;
+use crate::language::Kinds;
+use crate::language::ast::{Binder, Chain, Expr, Fact, Justification, Rel, Step};
+use crate::prove::{self, Context, Equation, Outcome, Rewrite};
+use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Verdict};
+
+/// Everything a step check needs besides the step.
+pub(super) struct StepScope<'a> {
+    pub known: &'a Knowledge,
+    pub kinds: &'a Kinds,
+    pub hypothesis: Option<Equation>,
+    pub context: Context,
+    pub binders: &'a [Binder],
+    pub conditions: Vec<Fact>,
+    pub fixed: HashMap<String, BigRational>,
+    pub samples: usize,
+}
+
+/// Checks the steps of a chain and whether it proves `lhs REL rhs`; returns the steps'
+/// results and the reasons the chain does not prove it.
+pub(super) fn check_chain(
+    chain: &Chain,
+    lhs: &Expr,
+    rel: Rel,
+    rhs: &Expr,
+    s: &StepScope,
+    files: &SourceFiles,
+    seed: u64,
+) -> (Vec<StepResult>, Vec<String>) {
+    let mut results = Vec::new();
+    let mut problems = Vec::new();
+    let mut previous = &chain.first;
+    for (i, step) in chain.steps.iter().enumerate() {
+        results.push(check_step(previous, step, s, files, seed.wrapping_add(i as u64 * 7919)));
+        previous = &step.rhs;
+    }
+    let composed = chain.steps.iter().try_fold(Rel::Eq, |acc, st| compose(acc, st.rel));
+    match composed {
+        None => problems.push("the chain mixes `<` and `>` relations, so it proves no single relation".into()),
+        Some(c) if !implies(c, rel) => problems.push(format!("the chain shows `{}`, but the claim states `{}`", c.symbol(), rel.symbol())),
+        _ => {}
+    }
+    for (what, chain_end, claim_side) in [("starts", &chain.first, lhs), ("ends", previous, rhs)] {
+        let same = prove::prove_equal(chain_end, claim_side, &[], &s.context, s.kinds, 0);
+        if !matches!(same, Ok(Outcome::Equal { .. })) {
+            let side = if what == "starts" { "left" } else { "right" };
+            problems.push(format!("the chain {what} at a different expression than the claim's {side}-hand side"));
+        }
+    }
+    (results, problems)
+}
+
+fn compose(a: Rel, b: Rel) -> Option<Rel> {
+    use Rel::*;
+    Some(match (a, b) {
+        (Eq, x) | (x, Eq) => x,
+        (Le, Le) => Le,
+        (Le | Lt, Le | Lt) => Lt,
+        (Ge, Ge) => Ge,
+        (Ge | Gt, Ge | Gt) => Gt,
+        _ => return None,
+    })
+}
+
+fn implies(shown: Rel, claimed: Rel) -> bool {
+    use Rel::*;
+    shown == claimed || matches!((shown, claimed), (Eq, Le | Ge) | (Lt, Le) | (Gt, Ge))
+}
+
+fn check_step(lhs: &Expr, step: &Step, s: &StepScope, files: &SourceFiles, seed: u64) -> StepResult {
+    let (mut symbolic, warning) = symbolic_layer(lhs, step, s);
+    let exact = points::layer(&s.known.model, lhs, step.rel, &step.rhs, s.binders, &s.conditions, &s.fixed, s.samples, seed);
+    let status = match (symbolic.verdict, exact.verdict) {
+        (_, Verdict::Refuted) => Status::Refuted,
+        (Verdict::Holds, _) => Status::Verified,
+        _ => Status::NotShown,
+    };
+    if symbolic.verdict == Verdict::Holds && exact.verdict == Verdict::Refuted {
+        symbolic.detail.push_str(" — but the exact layer refutes it: the layers disagree, so the step is not accepted");
+    }
+    let line = files.line(step.span);
+    let findings = warning.map(|message| Finding { span: step.span, line, kind: FindingKind::Warning, message }).into_iter().collect();
+    StepResult { span: step.span, line, status, layers: vec![symbolic, exact], findings }
+}
+
+/// The symbolic layer's verdict, and a warning when the step holds without a rule it cites.
+fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> (LayerResult, Option<String>) {
+    let layer = |verdict, detail: String| LayerResult::new(Layer::Symbolic, verdict, detail);
+    if step.rel != Rel::Eq {
+        return (layer(Verdict::NotShown, "inequality steps are checked by the exact layer only in this version".into()), None);
+    }
+    let all: Vec<&dyn Rewrite> = s
+        .known
+        .rules
+        .iter()
+        .map(|r| r as &dyn Rewrite)
+        .chain(s.hypothesis.iter().map(|r| r as &dyn Rewrite))
+        .chain(prove::LEMMAS.iter().map(|l| l as &dyn Rewrite))
+        .collect();
+    let (rules, depth, cited): (Vec<&dyn Rewrite>, usize, Vec<String>) = match &step.by {
+        Justification::Algebra => (vec![], 0, vec![]),
+        Justification::Search => (all.clone(), 3, vec![]),
+        Justification::Rules(names) => {
+            let names: Vec<String> = names.iter().map(|(n, _)| n.clone()).collect();
+            (all.iter().filter(|r| names.iter().any(|n| n == r.name())).copied().collect(), prove::MAX_DEPTH, names)
+        }
+    };
+    match prove::prove_equal(lhs, &step.rhs, &rules, &s.context, s.kinds, depth) {
+        Err(e) => (layer(Verdict::NotApplicable, e), None),
+        Ok(Outcome::Equal { used }) => {
+            let detail = match (&step.by, used.is_empty()) {
+                (Justification::Search, true) => "closes by algebra".to_string(),
+                (Justification::Search, false) => format!("closes by {}", used.join(", ")),
+                (_, true) => "equal after normalization".to_string(),
+                (_, false) => format!("equal after rewriting with {}", used.join(", ")),
+            };
+            // `transpose` is applied by normalization, so it never shows up as used.
+            let unused: Vec<String> = cited.iter().filter(|c| !used.contains(c) && *c != "transpose").map(|u| format!("`{u}`")).collect();
+            let warning = (!unused.is_empty()).then(|| format!("{} cited but not needed", unused.join(", ")));
+            (layer(Verdict::Holds, detail), warning)
+        }
+        Ok(Outcome::Different { residual }) => {
+            (layer(Verdict::NotShown, not_shown(lhs, step, s, &all, &rules, &cited, format!("not equal after {}", with(&cited)), &residual)), None)
+        }
+        Ok(Outcome::GaveUp { residual, forms }) => {
+            let what = format!("gave up: {forms} forms per side after {} did not meet", with(&cited));
+            (layer(Verdict::NotShown, not_shown(lhs, step, s, &all, &rules, &cited, what, &residual)), None)
+        }
+    }
+}
+
+fn with(cited: &[String]) -> String {
+    if cited.is_empty() { "normalization".to_string() } else { format!("rewriting with {}", cited.join(", ")) }
+}
+
+/// Why a step is not shown: what is left of it, or, when other rules in scope would close
+/// it, that it is true but not for the reason given.
+#[allow(clippy::too_many_arguments)]
+fn not_shown(
+    lhs: &Expr,
+    step: &Step,
+    s: &StepScope,
+    all: &[&dyn Rewrite],
+    rules: &[&dyn Rewrite],
+    cited: &[String],
+    what: String,
+    residual: &str,
+) -> String {
+    if !matches!(step.by, Justification::Search) && rules.len() < all.len() {
+        if let Ok(Outcome::Equal { used }) = prove::prove_equal(lhs, &step.rhs, all, &s.context, s.kinds, 3) {
+            let missing: Vec<String> = used.iter().filter(|u| !cited.contains(u)).map(|u| format!("`{u}`")).collect();
+            if !missing.is_empty() {
+                return format!("true, but not for the reason given: it needs {}, which is not cited", missing.join(", "));
+            }
+        }
+    }
+    format!("{what}; remaining difference (left − right): {residual}")
+}

@@ -1,0 +1,27 @@
+//! Stage 3b: the numeric layers. The exact (or float) layer evaluates a relation at random
+//! points of a model of the file; the evidence checks run trajectories, unroll recursions,
+//! estimate expectations by Monte Carlo, count operations and run named experiments. Each
+//! returns one `LayerResult`, with a table and a plot where the numbers say more than a
+//! sentence.
+//!
+//! Architecture invariant: this stage never calls the engine except through `prove`'s
+//! public functions (`unroll` compares normal forms); the exact layer of a step shares
+//! nothing with the symbolic layer but the syntax tree.
+
+pub mod cost;
+pub mod experiments;
+pub mod montecarlo;
+pub mod points;
+pub mod trajectory;
+pub mod unroll;
+
+use crate::model::Stop;
+
+/// Why an evaluation that needs every point stopped, for a message.
+pub fn stop_text(s: Stop) -> String {
+    match s {
+        Stop::Undefined => "a value is undefined (division by zero) on this trajectory".into(),
+        Stop::NotApplicable(r) => r,
+        Stop::Shapes(what) => format!("the shapes do not fit: {what}"),
+    }
+}

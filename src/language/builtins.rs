@@ -1,0 +1,146 @@
+//! The one table of what the language has built in: functions (with their number of
+//! arguments, the kind of their value, their LaTeX and their meaning in the algebra engine),
+//! the constants `ones` and `I`, the citable lemmas, the named experiments and the keywords.
+//! Every stage reads these tables instead of spelling the names again.
+
+use super::ast::Kind;
+
+/// A built-in function of expressions. User functions (`let f: function`) are never one of
+/// these: the names are reserved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Func {
+    Exp,
+    Log,
+    Sqrt,
+    Dot,
+    Norm,
+    Diag,
+    ExpElem,
+    SoftmaxRow,
+    SoftmaxCol,
+}
+
+/// What a built-in function is, for every stage.
+#[derive(Debug)]
+pub struct FuncInfo {
+    pub func: Func,
+    pub name: &'static str,
+    pub arity: usize,
+    /// The kind of its value: `Scalar`, or `Matrix` for the vector and matrix functions.
+    pub value: Kind,
+    /// The LaTeX form; `$0` and `$1` stand for the arguments.
+    pub latex: &'static str,
+    /// The engine's function of the same meaning (scalar arguments only); the others are
+    /// translated by the symbolic layer itself or stay opaque.
+    pub engine: Option<&'static str>,
+}
+
+pub const FUNCTIONS: &[FuncInfo] = &[
+    FuncInfo { func: Func::Exp, name: "exp", arity: 1, value: Kind::Scalar, latex: "\\exp\\left($0\\right)", engine: Some("exp") },
+    FuncInfo { func: Func::Log, name: "log", arity: 1, value: Kind::Scalar, latex: "\\log\\left($0\\right)", engine: Some("log") },
+    FuncInfo { func: Func::Sqrt, name: "sqrt", arity: 1, value: Kind::Scalar, latex: "\\sqrt{$0}", engine: Some("sqrt") },
+    FuncInfo { func: Func::Dot, name: "dot", arity: 2, value: Kind::Scalar, latex: "$0^\\top $1", engine: None },
+    FuncInfo { func: Func::Norm, name: "norm", arity: 1, value: Kind::Scalar, latex: "\\left\\lVert $0\\right\\rVert", engine: None },
+    FuncInfo { func: Func::Diag, name: "diag", arity: 1, value: Kind::Matrix, latex: "\\operatorname{diag}\\left($0\\right)", engine: None },
+    FuncInfo { func: Func::ExpElem, name: "exp_elem", arity: 1, value: Kind::Matrix, latex: "\\exp\\left($0\\right)", engine: None },
+    FuncInfo {
+        func: Func::SoftmaxRow,
+        name: "softmax_row",
+        arity: 1,
+        value: Kind::Matrix,
+        latex: "\\operatorname{softmax}_{\\mathrm{row}}\\left($0\\right)",
+        engine: None,
+    },
+    FuncInfo {
+        func: Func::SoftmaxCol,
+        name: "softmax_col",
+        arity: 1,
+        value: Kind::Matrix,
+        latex: "\\operatorname{softmax}_{\\mathrm{col}}\\left($0\\right)",
+        engine: None,
+    },
+];
+
+impl Func {
+    pub fn info(self) -> &'static FuncInfo {
+        FUNCTIONS.iter().find(|f| f.func == self).expect("every function is in the table")
+    }
+
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    pub fn from_name(name: &str) -> Option<Func> {
+        FUNCTIONS.iter().find(|f| f.name == name).map(|f| f.func)
+    }
+}
+
+/// Built-in names: the all-ones vector and the identity matrix, sized by where they are used.
+pub const ONES: &str = "ones";
+pub const IDENTITY: &str = "I";
+pub const CONSTANTS: &[&str] = &[ONES, IDENTITY];
+
+/// The lemmas of the built-in library (`check/library.md` states each with its evidence);
+/// `statements` names the lemmas of the library that state it.
+#[derive(Debug)]
+pub struct LemmaInfo {
+    pub name: &'static str,
+    pub statements: &'static [&'static str],
+}
+
+pub const LEMMAS: &[LemmaInfo] = &[
+    LemmaInfo { name: "sum", statements: &["sum_split_last", "sum_shift_and_scale"] },
+    LemmaInfo { name: "geometric", statements: &["geometric_series"] },
+    LemmaInfo { name: "linearity", statements: &["linearity_of_expectation", "linearity_over_sums"] },
+    LemmaInfo { name: "gaussian_mgf", statements: &["gaussian_mgf_formula"] },
+    LemmaInfo { name: "softmax", statements: &["softmax_rows"] },
+    LemmaInfo { name: "transpose", statements: &["transpose_of_product"] },
+];
+
+pub fn is_lemma(name: &str) -> bool {
+    LEMMAS.iter().any(|l| l.name == name)
+}
+
+/// Named experiments of the library (`check experiment NAME(…)`).
+pub const EXPERIMENTS: &[&str] = &["positive_features", "gaussian_integral"];
+
+/// `sum(i, lo, hi, body)` and `prod(…)`.
+pub const BIG_OPS: &[&str] = &["sum", "prod"];
+
+pub const KEYWORDS: &[&str] =
+    &["E", "let", "assume", "def", "given", "lemma", "claim", "proof", "qed", "check", "for", "by", "hypothesis", "algebra"];
+
+/// Whether a name is taken by the language: it cannot be declared or name a rule.
+pub fn reserved(name: &str) -> bool {
+    KEYWORDS.contains(&name) || Func::from_name(name).is_some() || CONSTANTS.contains(&name) || is_lemma(name) || BIG_OPS.contains(&name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_function_has_one_entry_and_a_latex_form_for_each_argument() {
+        for (i, f) in FUNCTIONS.iter().enumerate() {
+            assert_eq!(f.func.info().name, f.name);
+            assert!(FUNCTIONS[i + 1..].iter().all(|g| g.name != f.name && g.func != f.func), "{} twice", f.name);
+            for k in 0..f.arity {
+                assert!(f.latex.contains(&format!("${k}")), "{}: no ${k} in its LaTeX", f.name);
+            }
+            assert!(reserved(f.name));
+        }
+    }
+
+    /// Each built-in lemma is stated in the library file, under the names the table gives.
+    #[test]
+    fn every_lemma_is_stated_in_the_library() {
+        let library = include_str!("../prove/library.md");
+        for lemma in LEMMAS {
+            assert!(!lemma.statements.is_empty(), "{} has no statement", lemma.name);
+            for statement in lemma.statements {
+                assert!(library.contains(&format!("lemma {statement}:")), "`{}`: no `lemma {statement}` in library.md", lemma.name);
+            }
+            assert!(library.contains(&format!("**`{}`**", lemma.name)), "`{}` has no section in library.md", lemma.name);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! `check` lines: the evidence requested for the claim just before.
+
+use num_traits::ToPrimitive;
+
+use super::{PResult, Parser};
+use crate::diagnostic::{InputError, Span};
+use crate::language::ast::*;
+use crate::language::builtins::EXPERIMENTS;
+use crate::language::lexer::Tok;
+
+impl Parser<'_> {
+    pub(super) fn check(&mut self, start: Span) -> PResult<Check> {
+        let (word, span) = self.ident("a check (`exact`, `trajectory`, `unroll`, `montecarlo`, `cost` or `experiment`)")?;
+        match word.as_str() {
+            "exact" => {
+                let samples = self.small_int("the number of instantiations")?.max(1) as usize;
+                let with = self.with_clause()?;
+                self.end_of_line()?;
+                Ok(Check::Exact { samples, with, span: start.to(self.prev_span()) })
+            }
+            "trajectory" => {
+                // `for t in A..B` scopes over the relation, as in rules.
+                let rel_start = self.pos;
+                let for_pos = self.find_on_line("for").ok_or_else(|| self.unexpected("`for t in A..B` on this line"))?;
+                self.pos = for_pos + 1;
+                let (var, from, to) = self.range()?;
+                let control = if self.eat_word("control") { Some(self.ident("the name of a `given` to perturb")?) } else { None };
+                if let Some((name, span)) = &control {
+                    if !matches!(self.scope.rules.get(name), Some((RuleKind::Given, _))) {
+                        return Err(InputError::new(*span, format!("`{name}` is not a `given` of this file"))
+                            .help("the control run perturbs the coefficient a `given` fixes"));
+                    }
+                }
+                let float = self.eat_word("float");
+                let with = self.with_clause()?;
+                self.end_of_line()?;
+                let after = self.pos;
+                self.pos = rel_start;
+                let relation = self.with_local(&var, |p| p.relation())?;
+                if self.pos != for_pos {
+                    return Err(self.unexpected("`for`"));
+                }
+                if relation.rel != Rel::Eq {
+                    return Err(InputError::new(relation.lhs.span, "a trajectory check compares two sequences with `=`"));
+                }
+                self.pos = after;
+                Ok(Check::Trajectory { relation, var, from, to, control, float, with, span: start.to(span) })
+            }
+            "unroll" => {
+                let (var, from, to) = self.range()?;
+                self.end_of_line()?;
+                Ok(Check::Unroll { var, from, to, span: start.to(self.prev_span()) })
+            }
+            "cost" => {
+                let (var, from, to) = self.range()?;
+                let with = self.with_clause()?;
+                self.end_of_line()?;
+                Ok(Check::Cost { var, from, to, with, span: start.to(self.prev_span()) })
+            }
+            "montecarlo" => self.montecarlo(start),
+            "experiment" => {
+                let (name, name_span) = self.ident("the experiment's name")?;
+                if !EXPERIMENTS.contains(&name.as_str()) {
+                    return Err(
+                        InputError::new(name_span, format!("unknown experiment `{name}`")).help(format!("experiments: {}", EXPERIMENTS.join(", ")))
+                    );
+                }
+                self.expect(Tok::LParen, "`(`")?;
+                let mut args = Vec::new();
+                while !self.eat(&Tok::RParen) {
+                    let (key, _) = self.ident("a parameter name")?;
+                    self.expect(Tok::Eq, "`=`")?;
+                    args.push((key, self.expr()?));
+                    if !self.eat(&Tok::Comma) {
+                        self.expect(Tok::RParen, "`)`")?;
+                        break;
+                    }
+                }
+                self.end_of_line()?;
+                Ok(Check::Experiment { name, args, span: start.to(self.prev_span()) })
+            }
+            other => Err(InputError::new(span, format!("unknown check `{other}`"))
+                .help("checks are `exact N`, `trajectory`, `unroll`, `montecarlo`, `cost` and `experiment`")),
+        }
+    }
+
+    pub(super) fn find_on_line(&self, word: &str) -> Option<usize> {
+        (self.pos..self.toks.len())
+            .take_while(|&i| !matches!(self.toks[i].tok, Tok::Newline | Tok::Eof))
+            .find(|&i| matches!(&self.toks[i].tok, Tok::Ident(s) if s == word))
+    }
+
+    pub(super) fn with_local<T>(&mut self, var: &str, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        self.locals.push((var.to_string(), Kind::Integer));
+        let out = f(self);
+        self.locals.pop();
+        out
+    }
+
+    /// `t in A..B`
+    pub(super) fn range(&mut self) -> PResult<(String, i64, i64)> {
+        let (var, _) = self.ident("a variable")?;
+        self.expect_word("in")?;
+        let from_span = self.span();
+        let from = self.small_int("the first value")?;
+        self.expect(Tok::DotDot, "`..`")?;
+        let to = self.small_int("the last value")?;
+        if to < from {
+            return Err(InputError::new(from_span.to(self.prev_span()), "this range is empty"));
+        }
+        Ok((var, from, to))
+    }
+
+    /// `[with n = 5, d = 3, sigma = tanh]`
+    pub(super) fn with_clause(&mut self) -> PResult<With> {
+        let mut with = With::default();
+        if !self.eat_word("with") {
+            return Ok(with);
+        }
+        loop {
+            let (name, _) = self.ident("a dimension or function name")?;
+            self.expect(Tok::Eq, "`=`")?;
+            match self.peek().clone() {
+                Tok::Ident(f) => {
+                    if self.lookup(&name) != Some(Kind::Function) {
+                        return Err(InputError::new(self.span(), format!("`{name}` is not a declared function")));
+                    }
+                    self.bump();
+                    with.functions.push((name, f));
+                }
+                _ => {
+                    let size = self.small_int("a size")?;
+                    if size < 1 {
+                        return Err(InputError::new(self.prev_span(), "a size is at least 1"));
+                    }
+                    with.sizes.push((name, size as usize));
+                }
+            }
+            if !self.eat(&Tok::Comma) {
+                return Ok(with);
+            }
+        }
+    }
+
+    pub(super) fn montecarlo(&mut self, start: Span) -> PResult<Check> {
+        let where_pos = self.find_on_line("where").ok_or_else(|| self.unexpected("`where …` with the distributions on this line"))?;
+        let rel_start = self.pos;
+        self.pos = where_pos + 1;
+        let mut setup = MonteCarloSetup { draws: Vec::new(), values: Vec::new(), range: None, samples: 10_000 };
+        loop {
+            let (name, name_span) =
+                self.ident("a distribution (`g[i] ~ Normal(m, s)`), a value (`beta = 9/10`), a range (`t in 1..30`) or `samples N`")?;
+            if name == "samples" {
+                setup.samples = self.small_int("the number of samples")?.max(2) as usize;
+            } else if self.at_word("in") {
+                self.pos -= 1;
+                setup.range = Some(self.range()?);
+            } else if self.eat(&Tok::Eq) {
+                if self.lookup(&name).is_none() {
+                    return Err(InputError::new(name_span, format!("unknown name `{name}`")).help("give values to declared scalars"));
+                }
+                let value = self.expr()?;
+                setup.values.push((name, value));
+            } else {
+                if self.lookup(&name).is_none() {
+                    return Err(InputError::new(name_span, format!("unknown name `{name}`")));
+                }
+                if self.eat(&Tok::LBracket) {
+                    let (_, _) = self.ident("an index variable")?;
+                    self.expect(Tok::RBracket, "`]`")?;
+                }
+                let (mean, sd) = self.distribution("Normal", "use `Normal(mean, standard deviation)`")?;
+                setup.draws.push((name, mean, sd));
+            }
+            if !self.eat(&Tok::Comma) {
+                break;
+            }
+        }
+        self.end_of_line()?;
+        let after = self.pos;
+        self.pos = rel_start;
+        let relation = match &setup.range {
+            Some((var, ..)) => {
+                let var = var.clone();
+                self.with_local(&var, |p| p.relation())?
+            }
+            None => self.relation()?,
+        };
+        if self.pos != where_pos {
+            return Err(self.unexpected("`where`"));
+        }
+        if setup.draws.is_empty() {
+            return Err(InputError::new(start, "a Monte Carlo check needs at least one distribution, e.g. `g[i] ~ Normal(0, 1)`"));
+        }
+        self.pos = after;
+        Ok(Check::MonteCarlo { relation, setup, span: start.to(self.toks[after.saturating_sub(2)].span) })
+    }
+
+    pub(super) fn small_int(&mut self, what: &str) -> PResult<i64> {
+        let t = self.bump();
+        match &t.tok {
+            Tok::Num(n) if n.is_integer() => n.to_integer().to_i64().filter(|v| v.abs() <= 1_000_000),
+            _ => None,
+        }
+        .ok_or_else(|| InputError::new(t.span, format!("expected {what} (a whole number)")))
+    }
+}

@@ -1,0 +1,219 @@
+//! Expressions, with names resolved as they are read: declared names, bound variables and
+//! the built-ins.
+
+use super::{PResult, Parser};
+use crate::diagnostic::{InputError, Span};
+use crate::language::ast::*;
+use crate::language::builtins::{self, BIG_OPS, Func};
+use crate::language::lexer::Tok;
+
+impl Parser<'_> {
+    pub(super) fn lookup(&self, name: &str) -> Option<Kind> {
+        self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, k)| k.clone()).or_else(|| self.scope.decls.get(name).map(|d| d.kind.clone()))
+    }
+
+    pub fn expr(&mut self) -> PResult<Expr> {
+        let mut left = self.term()?;
+        loop {
+            let op = match self.peek() {
+                Tok::Plus => BinOp::Add,
+                Tok::Minus => BinOp::Sub,
+                _ => return Ok(left),
+            };
+            self.bump();
+            let right = self.term()?;
+            left = Expr::bin(op, left, right);
+        }
+    }
+
+    pub(super) fn term(&mut self) -> PResult<Expr> {
+        let mut left = self.unary()?;
+        loop {
+            let op = match self.peek() {
+                Tok::Star => BinOp::Mul,
+                Tok::Slash => BinOp::Div,
+                _ => return Ok(left),
+            };
+            self.bump();
+            let right = self.unary()?;
+            left = Expr::bin(op, left, right);
+        }
+    }
+
+    pub(super) fn unary(&mut self) -> PResult<Expr> {
+        if self.at(&Tok::Minus) {
+            let start = self.bump().span;
+            let inner = self.unary()?;
+            let span = start.to(inner.span);
+            return Ok(Expr::new(ExprKind::Neg(Box::new(inner)), span));
+        }
+        self.power()
+    }
+
+    pub(super) fn power(&mut self) -> PResult<Expr> {
+        let base = self.postfix()?;
+        if !self.eat(&Tok::Caret) {
+            return Ok(base);
+        }
+        // `A^T` is a transpose unless `T` is a declared name.
+        if self.at_word("T") && self.lookup("T").is_none() {
+            let end = self.bump().span;
+            let span = base.span.to(end);
+            return Ok(Expr::new(ExprKind::Transpose(Box::new(base)), span));
+        }
+        let exponent = if self.at(&Tok::Minus) {
+            let start = self.bump().span;
+            let inner = self.power()?;
+            let span = start.to(inner.span);
+            Expr::new(ExprKind::Neg(Box::new(inner)), span)
+        } else {
+            self.power()?
+        };
+        Ok(Expr::bin(BinOp::Pow, base, exponent))
+    }
+
+    pub(super) fn postfix(&mut self) -> PResult<Expr> {
+        let t = self.bump();
+        match t.tok {
+            Tok::Num(n) => Ok(Expr::num(n, t.span)),
+            Tok::LParen => {
+                let inner = self.expr()?;
+                let end = self.expect(Tok::RParen, "`)`")?;
+                Ok(Expr::new(inner.kind, t.span.to(end)))
+            }
+            Tok::Ident(name) => self.named(name, t.span),
+            _ => Err(InputError::new(t.span, format!("expected an expression, found {}", t.tok.describe()))),
+        }
+    }
+
+    pub(super) fn named(&mut self, name: String, span: Span) -> PResult<Expr> {
+        if self.at(&Tok::LParen) && BIG_OPS.contains(&name.as_str()) {
+            return self.big_op(&name, span);
+        }
+        if name == "E" && self.lookup("E").is_none() {
+            return self.expectation(span);
+        }
+        let kind = self.lookup(&name);
+        if kind.is_none() && builtins::CONSTANTS.contains(&name.as_str()) && !self.at(&Tok::LParen) && !self.at(&Tok::LBracket) {
+            return Ok(Expr::name(&name, span));
+        }
+        if self.at(&Tok::LParen) {
+            let builtin = Func::from_name(&name);
+            if builtin.is_none() && kind != Some(Kind::Function) {
+                let what = kind.map_or("not declared".to_string(), |k| format!("{}, not a function", k.describe()));
+                return Err(InputError::new(span, format!("`{name}` is {what}")).help(format!("declare it with `let {name}: function`")));
+            }
+            self.bump();
+            let args = self.args(Tok::RParen)?;
+            let end = self.prev_span();
+            return Ok(match builtin {
+                Some(f) => {
+                    let want = f.info().arity;
+                    if args.len() != want {
+                        return Err(InputError::new(span.to(end), format!("`{name}` takes {want} argument(s), found {}", args.len())));
+                    }
+                    Expr::new(ExprKind::Builtin(f, args), span.to(end))
+                }
+                None => Expr::new(ExprKind::Call(name, args), span.to(end)),
+            });
+        }
+        if self.at(&Tok::LBracket) {
+            if !matches!(kind, Some(Kind::Sequence(_))) {
+                let what = kind.map_or("not declared".to_string(), |k| format!("{}, not a sequence", k.describe()));
+                return Err(InputError::new(span, format!("`{name}` is {what}")).help(format!("declare it with `let {name}: sequence` to index it")));
+            }
+            self.bump();
+            let args = self.args(Tok::RBracket)?;
+            if args.len() != 1 {
+                return Err(InputError::new(span.to(self.prev_span()), "a sequence takes exactly one index"));
+            }
+            let end = self.prev_span();
+            return Ok(Expr::new(ExprKind::Index(name, args), span.to(end)));
+        }
+        match kind {
+            None => Err(InputError::new(span, format!("unknown name `{name}`"))
+                .label("not declared")
+                .help(format!("declare it first, e.g. `let {name}: scalar`, or bind it with `for`"))),
+            Some(Kind::Sequence(_)) => Err(InputError::new(span, format!("`{name}` is a sequence: use it with an index, `{name}[t]`"))),
+            Some(Kind::Function) => Err(InputError::new(span, format!("`{name}` is a function: apply it, `{name}(x)`"))),
+            Some(_) => Ok(Expr::name(&name, span)),
+        }
+    }
+
+    pub(super) fn args(&mut self, close: Tok) -> PResult<Vec<Expr>> {
+        let mut args = Vec::new();
+        if self.eat(&close) {
+            return Ok(args);
+        }
+        loop {
+            args.push(self.expr()?);
+            if self.eat(&close) {
+                return Ok(args);
+            }
+            self.expect(Tok::Comma, &format!("`,` or {}", close.describe()))?;
+        }
+    }
+
+    /// `~ NAME(a, b)`: a distribution with its two parameters.
+    pub(super) fn distribution(&mut self, name: &str, help: &str) -> PResult<(Expr, Expr)> {
+        self.expect(Tok::Tilde, "`~`")?;
+        let (dist, dist_span) = self.ident("a distribution")?;
+        if dist != name {
+            return Err(InputError::new(dist_span, format!("unknown distribution `{dist}`")).help(help));
+        }
+        self.expect(Tok::LParen, "`(`")?;
+        let a = self.expr()?;
+        self.expect(Tok::Comma, "`,`")?;
+        let b = self.expr()?;
+        self.expect(Tok::RParen, "`)`")?;
+        Ok((a, b))
+    }
+
+    /// `E[body]`, or `E(x ~ N(mean, cov))[body]` with `x` a Gaussian vector bound in `body`.
+    pub(super) fn expectation(&mut self, span: Span) -> PResult<Expr> {
+        let mut gaussian = None;
+        if self.eat(&Tok::LParen) {
+            let (var, var_span) = self.ident("the random variable")?;
+            if self.lookup(&var).is_some() {
+                return Err(InputError::new(var_span, format!("`{var}` is already in use: pick a fresh name for the random variable")));
+            }
+            let (mean, cov) = self.distribution("N", "write `N(0, I)`")?;
+            self.expect(Tok::RParen, "`)`")?;
+            gaussian = Some((var, Box::new(mean), Box::new(cov)));
+        }
+        if !self.eat(&Tok::LBracket) {
+            return Err(self.unexpected("`[` opening the expectation, as in `E[x]`"));
+        }
+        if let Some((var, ..)) = &gaussian {
+            self.locals.push((var.clone(), Kind::Vector));
+        }
+        let body = self.expr();
+        if gaussian.is_some() {
+            self.locals.pop();
+        }
+        let body = body?;
+        let end = self.expect(Tok::RBracket, "`]` closing the expectation")?;
+        Ok(Expr::new(ExprKind::Expect { gaussian, body: Box::new(body) }, span.to(end)))
+    }
+
+    /// `sum(i, lo, hi, body)`: `i` is bound in `body` only.
+    pub(super) fn big_op(&mut self, name: &str, span: Span) -> PResult<Expr> {
+        self.bump();
+        let (var, var_span) = self.ident("the summation variable")?;
+        if self.lookup(&var).is_some() {
+            return Err(InputError::new(var_span, format!("`{var}` is already in use: pick a fresh summation variable")));
+        }
+        self.expect(Tok::Comma, "`,`")?;
+        let lo = self.expr()?;
+        self.expect(Tok::Comma, "`,`")?;
+        let hi = self.expr()?;
+        self.expect(Tok::Comma, "`,`")?;
+        self.locals.push((var.clone(), Kind::Integer));
+        let body = self.expr();
+        self.locals.pop();
+        let body = body?;
+        let end = self.expect(Tok::RParen, "`)` closing the sum")?;
+        let op = if name == "sum" { BigOp::Sum } else { BigOp::Prod };
+        Ok(Expr::new(ExprKind::BigOp { op, var, lo: Box::new(lo), hi: Box::new(hi), body: Box::new(body) }, span.to(end)))
+    }
+}

@@ -1,0 +1,129 @@
+//! Proofs: chains of steps with their justifications, and induction.
+
+use num_traits::ToPrimitive;
+
+use super::{PResult, Parser};
+use crate::diagnostic::{InputError, Span};
+use crate::language::ast::*;
+use crate::language::builtins;
+use crate::language::lexer::Tok;
+
+impl Parser<'_> {
+    pub(super) fn proof(&mut self, claim: &Rule, start: Span) -> PResult<Proof> {
+        if self.eat_word("induction") {
+            return self.induction(claim, start);
+        }
+        self.end_of_line()?;
+        let depth = self.locals.len();
+        self.locals.extend(claim.binders.iter().map(|b| (b.var.clone(), b.kind.clone())));
+        let chain = self.chain(&["qed"]);
+        self.locals.truncate(depth);
+        let chain = chain?;
+        self.expect_word("qed")?;
+        self.end_of_line()?;
+        Ok(Proof::Chain(chain))
+    }
+
+    pub(super) fn induction(&mut self, claim: &Rule, start: Span) -> PResult<Proof> {
+        self.expect_word("on")?;
+        let (var, var_span) = self.ident("the induction variable")?;
+        if !claim.binders.iter().any(|b| b.var == var && b.kind == Kind::Integer) {
+            return Err(InputError::new(var_span, format!("`{var}` is not an integer variable of `{}`", claim.name))
+                .help(format!("the claim needs `for {var} >= …`")));
+        }
+        self.expect_word("from")?;
+        let from_tok = self.bump();
+        let from = match &from_tok.tok {
+            Tok::Num(n) if n.is_integer() => n.to_integer().to_i64(),
+            Tok::Minus => match self.bump().tok {
+                Tok::Num(n) if n.is_integer() => n.to_integer().to_i64().map(|v| -v),
+                _ => None,
+            },
+            _ => None,
+        }
+        .ok_or_else(|| InputError::new(from_tok.span, "expected an integer where the induction starts"))?;
+        self.end_of_line()?;
+        self.skip_newlines();
+        let depth = self.locals.len();
+        self.locals.extend(claim.binders.iter().map(|b| (b.var.clone(), b.kind.clone())));
+        let result = (|| {
+            self.expect_word("base")?;
+            self.expect(Tok::Colon, "`:` after `base`")?;
+            self.skip_newlines();
+            let base = self.chain(&["step"])?;
+            self.expect_word("step")?;
+            self.expect(Tok::Colon, "`:` after `step`")?;
+            self.skip_newlines();
+            self.hypothesis_allowed = true;
+            let step = self.chain(&["qed"]);
+            self.hypothesis_allowed = false;
+            Ok((base, step?))
+        })();
+        self.locals.truncate(depth);
+        let (base, step) = result?;
+        self.expect_word("qed")?;
+        self.end_of_line()?;
+        Ok(Proof::Induction { var, from, base, step, span: start })
+    }
+
+    /// Lines until one that starts with a word of `until`.
+    pub(super) fn chain(&mut self, until: &[&str]) -> PResult<Chain> {
+        let start = self.span();
+        let first = self.expr()?;
+        let mut steps = vec![self.step_rest(start)?];
+        loop {
+            self.skip_newlines();
+            if until.iter().any(|w| self.at_word(w)) {
+                break;
+            }
+            if self.at(&Tok::Eof) {
+                return Err(InputError::new(start, "this proof is never closed").label("proof starts here").help("end it with `qed`"));
+            }
+            let line_start = self.span();
+            if !matches!(self.peek(), Tok::Eq | Tok::Le | Tok::Lt | Tok::Ge | Tok::Gt) {
+                return Err(self.unexpected("a relation starting the next step (`=`, `<=`, …) or `qed`"));
+            }
+            steps.push(self.step_rest(line_start)?);
+        }
+        let span = start.to(steps.last().map_or(start, |s| s.span));
+        Ok(Chain { first, steps, span })
+    }
+
+    pub(super) fn step_rest(&mut self, line_start: Span) -> PResult<Step> {
+        let rel = self.relation_op().ok_or_else(|| self.unexpected("a relation (`=`, `<=`, …)"))?;
+        let rhs = self.expr()?;
+        let by = if self.eat_word("by") { self.justification()? } else { Justification::Algebra };
+        let span = line_start.to(self.prev_span());
+        self.end_of_line()?;
+        Ok(Step { rel, rhs, by, span })
+    }
+
+    pub(super) fn justification(&mut self) -> PResult<Justification> {
+        if self.eat(&Tok::Question) {
+            return Ok(Justification::Search);
+        }
+        if self.eat_word("algebra") {
+            return Ok(Justification::Algebra);
+        }
+        let mut names = Vec::new();
+        loop {
+            let (name, span) = self.ident("the name of a definition, hypothesis or lemma")?;
+            let known = self.scope.rules.contains_key(&name) || builtins::is_lemma(&name) || (name == "hypothesis" && self.hypothesis_allowed);
+            if !known {
+                let help = if name == "hypothesis" {
+                    "`hypothesis` can be cited only in the `step:` part of an induction".to_string()
+                } else {
+                    format!(
+                        "cite a `def`, `given`, `lemma` or earlier `claim` of this file, or a built-in lemma ({})",
+                        builtins::LEMMAS.iter().map(|l| l.name).collect::<Vec<_>>().join(", ")
+                    )
+                };
+                return Err(InputError::new(span, format!("unknown justification `{name}`")).help(help));
+            }
+            names.push((name, span));
+            if !self.eat(&Tok::Comma) {
+                return Ok(Justification::Rules(names));
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Drawing the free values of a model: scalars inside their `assume` ranges, random
+//! entries for vectors and matrices of their declared shapes, Gaussian draws for Monte Carlo.
+
+use std::collections::HashMap;
+
+use nalgebra::DMatrix;
+use num_rational::BigRational;
+use num_traits::Zero;
+use rand::RngExt;
+
+use super::number::Number;
+use super::value::{Stop, Value, na};
+use super::{Model, collect_names, constant};
+use crate::language::ast::{Expr, ExprKind, Kind, Rel};
+
+impl<N: Number> Model<'_, N> {
+    pub(super) fn small_rational(&mut self, max_den: i64, span: i64) -> BigRational {
+        let q = self.rng.random_range(1..=max_den);
+        let p = self.rng.random_range(-span * q..=span * q);
+        BigRational::new(p.into(), q.into())
+    }
+
+    /// Draws a scalar inside the bounds that `assume` gives it; strictly inside, so a
+    /// strict bound is never hit.
+    pub(super) fn draw_scalar(&mut self, name: &str) -> BigRational {
+        let (mut lo, mut hi): (Option<BigRational>, Option<BigRational>) = (None, None);
+        for f in &self.spec.assumptions {
+            let (is_lhs, other, rel) = match (&f.lhs.kind, &f.rhs.kind) {
+                (ExprKind::Name(n), _) if n == name => (true, &f.rhs, f.rel),
+                (_, ExprKind::Name(n)) if n == name => (false, &f.lhs, f.rel),
+                _ => continue,
+            };
+            let Some(b) = constant(other) else { continue };
+            if rel == Rel::Eq {
+                return b;
+            }
+            let upper = matches!((is_lhs, rel), (true, Rel::Lt | Rel::Le) | (false, Rel::Gt | Rel::Ge));
+            if upper {
+                hi = Some(hi.map_or(b.clone(), |h| h.min(b.clone())));
+            } else {
+                lo = Some(lo.map_or(b.clone(), |l| l.max(b.clone())));
+            }
+        }
+        let q = self.rng.random_range(2..=12i64);
+        match (lo, hi) {
+            (Some(l), Some(h)) => {
+                let p = self.rng.random_range(1..q);
+                &l + (h - &l) * BigRational::new(p.into(), q.into())
+            }
+            (Some(l), None) => l + BigRational::new(self.rng.random_range(1..=4 * q).into(), q.into()),
+            (None, Some(h)) => h - BigRational::new(self.rng.random_range(1..=4 * q).into(), q.into()),
+            (None, None) => loop {
+                let r = self.small_rational(12, 4);
+                if !r.is_zero() {
+                    break r;
+                }
+            },
+        }
+    }
+
+    /// Draws every assumed scalar and redraws until all `assume` facts hold.
+    pub fn draw_assumptions(&mut self) -> Result<(), Stop> {
+        let mut names: Vec<String> = Vec::new();
+        for f in &self.spec.assumptions {
+            for e in [&f.lhs, &f.rhs] {
+                collect_names(e, &mut names);
+            }
+        }
+        for _ in 0..200 {
+            self.reset();
+            let mut ok = true;
+            for n in &names {
+                self.eval(&Expr::name(n, Default::default()), &HashMap::new())?;
+            }
+            for f in &self.spec.assumptions {
+                if !self.holds(f, &HashMap::new())? {
+                    ok = false;
+                    break;
+                }
+            }
+            if ok {
+                return Ok(());
+            }
+        }
+        na("no point satisfies the `assume` facts after 200 draws")
+    }
+
+    /// One draw of a standard normal (Box–Muller on the model's stream).
+    pub fn standard_normal(&mut self) -> f64 {
+        let u: f64 = self.rng.random_range(f64::EPSILON..1.0);
+        let v: f64 = self.rng.random_range(0.0..1.0);
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+
+    /// A random value of the name's kind and shape.
+    pub(super) fn draw(&mut self, name: &str) -> Result<Value<N>, Stop> {
+        if let Some((mean, sd)) = self.spec.distributions.get(name).filter(|_| !N::EXACT) {
+            let (mean, sd) = (mean.clone(), sd.clone());
+            let (Value::S(m), Value::S(s)) = (self.eval(&mean, &HashMap::new())?, self.eval(&sd, &HashMap::new())?) else {
+                return na("a distribution's parameters are not scalars");
+            };
+            // Vectors and matrices get independent entries with this distribution.
+            return Ok(match self.draw_uniform(name)? {
+                Value::M(shape) => Value::M(shape.map(|_| m.clone() + s.clone() * N::from_f64(self.standard_normal()))),
+                _ => Value::S(m + s * N::from_f64(self.standard_normal())),
+            });
+        }
+        self.draw_uniform(name)
+    }
+
+    pub(super) fn draw_uniform(&mut self, name: &str) -> Result<Value<N>, Stop> {
+        let kind = self.spec.kinds.0.get(name).cloned().unwrap_or(Kind::Scalar);
+        let element = match &kind {
+            Kind::Sequence(of) => (**of).clone(),
+            Kind::Function => {
+                if let Some(concrete) = self.spec.float_functions.get(name).filter(|_| !N::EXACT) {
+                    return na(format!("`{name}` = {concrete} is applied where it is called"));
+                }
+                Kind::Scalar
+            }
+            k => k.clone(),
+        };
+        match element {
+            Kind::Scalar | Kind::Integer if kind == element => Ok(Value::S(N::from_rational(&self.draw_scalar(name)))),
+            Kind::Scalar | Kind::Integer => Ok(Value::S(N::from_rational(&self.small_rational(9, 9)))),
+            Kind::Vector | Kind::Matrix => {
+                let dims = self.spec.shapes.get(name).cloned().unwrap_or_default();
+                let declared = if element == Kind::Vector { 1 } else { 2 };
+                if dims.len() < declared {
+                    self.guessed_shapes = true;
+                }
+                let size = |d: Option<&String>| -> usize { d.map_or(3, |d| d.parse().ok().or_else(|| self.spec.sizes.get(d).copied()).unwrap_or(3)) };
+                let (rows, cols) = if element == Kind::Vector { (size(dims.first()), 1) } else { (size(dims.first()), size(dims.get(1))) };
+                let mut m = DMatrix::from_element(rows, cols, N::zero());
+                for i in 0..rows {
+                    for j in 0..cols {
+                        m[(i, j)] = N::from_rational(&self.small_rational(6, 3));
+                    }
+                }
+                Ok(Value::M(m))
+            }
+            _ => na(format!("`{name}` has no values of its own")),
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! Random models of a file, shared by the exact, float and Monte Carlo layers, generic over
+//! the number type: exact rationals (`BigRational`) or `f64`.
+//!
+//! A model draws free scalars inside their `assume` ranges, gives every free sequence
+//! element, vector and matrix random entries of its declared shape, gives every application
+//! of an uninterpreted function its own random value (the same each time it is asked: a
+//! consistent "oracle", applied entry by entry to vectors and matrices), and computes
+//! everything a `def` or `given` defines from its definition.
+//!
+//! Architecture invariant: nothing here uses the symbolic layer; index arithmetic comes from
+//! `language::affine`, which both layers read.
+
+mod draw;
+mod eval;
+mod number;
+mod value;
+
+use std::collections::{HashMap, HashSet};
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::One;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+pub use number::Number;
+pub use value::{Stop, Value, compare};
+use value::{na, scale};
+
+use crate::language::Kinds;
+use crate::language::affine::Affine;
+use crate::language::ast::{Expr, ExprKind, Fact, Kind};
+
+/// A `def` or `given` that defines a value: `x = …`, `v[t] = …`, `f(a, b) = …` for the
+/// pattern variables `vars` where `conditions` hold.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub name: String,
+    pub lhs: Expr,
+    pub rhs: Expr,
+    pub vars: Vec<String>,
+    pub conditions: Vec<Fact>,
+}
+
+/// Everything needed to build models of a file at one point of it.
+#[derive(Debug, Clone, Default)]
+pub struct ModelSpec {
+    /// The `def`s and `given`s that define a value: `x = …`, `v[t] = …`, `f(a, b) = …`.
+    pub definitions: Vec<Definition>,
+    pub assumptions: Vec<Fact>,
+    pub kinds: Kinds,
+    /// Declared dimensions of vectors and matrices (`matrix n x d` → `["n", "d"]`).
+    pub shapes: HashMap<String, Vec<String>>,
+    /// Sizes of dimension names (`check exact 20 with n = 5`), with defaults for the rest.
+    pub sizes: HashMap<String, usize>,
+    /// Functions given a concrete meaning in float models (`sigma = tanh`).
+    pub float_functions: HashMap<String, String>,
+    /// Monte Carlo: names drawn from `Normal(mean, sd)` instead of uniformly (floats only).
+    pub distributions: HashMap<String, (Expr, Expr)>,
+    /// Why no model can be built (a given the model cannot satisfy by construction).
+    pub unusable: Option<String>,
+}
+
+/// FNV-1a: the memo tables are hashed millions of times in Monte Carlo runs, and need no
+/// protection against adversarial keys.
+#[derive(Default, Clone, Copy)]
+pub struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf29ce484222325 } else { self.0 };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
+
+/// What a remembered value is stored under: a name and its arguments, compared exactly
+/// (rationals as they are, floats by their bits).
+type Key = (String, Vec<KeyPart>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum KeyPart {
+    Exact(BigRational),
+    Bits(u64),
+    Shape(usize, usize),
+    Ones(bool),
+    Identity,
+}
+
+fn key_parts<N: Number>(v: &Value<N>) -> Vec<KeyPart> {
+    match v {
+        Value::S(x) => vec![x.key()],
+        Value::M(m) => std::iter::once(KeyPart::Shape(m.nrows(), m.ncols())).chain(m.iter().map(|x| x.key())).collect(),
+        Value::Ones(t) => vec![KeyPart::Ones(*t)],
+        Value::Identity => vec![KeyPart::Identity],
+    }
+}
+
+pub struct Model<'s, N: Number> {
+    spec: &'s ModelSpec,
+    pub rng: ChaCha8Rng,
+    values: HashMap<Key, Value<N>, Fnv>,
+    /// Labels of the free values drawn so far (`g[2]`, `beta`).
+    labels: HashMap<Key, String, Fnv>,
+    /// The free values an evaluation used, in order: what a counterexample shows.
+    pub touched: Vec<(String, Value<N>)>,
+    in_progress: HashSet<Key, Fnv>,
+    /// A definition whose value is scaled by a factor: the negative control of trajectories.
+    perturbed: Option<(String, BigRational)>,
+    /// Values fixed from outside (Monte Carlo draws of random sequences).
+    pub fixed: HashMap<Key, Value<N>, Fnv>,
+    /// Counts multiply-adds of matrix products when set.
+    pub multiply_adds: Option<u64>,
+    /// Monte Carlo: `E[X]` evaluates to one draw of `X` (and `E(x ~ N(0, I))` draws `x`).
+    pub sampling: bool,
+    /// Whether a vector or matrix without a declared shape was given a default size: then
+    /// a size mismatch may be ours, not the derivation's.
+    pub guessed_shapes: bool,
+}
+
+impl<'s, N: Number> Model<'s, N> {
+    pub fn new(spec: &'s ModelSpec, seed: u64) -> Model<'s, N> {
+        Model {
+            spec,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            values: HashMap::default(),
+            labels: HashMap::default(),
+            touched: Vec::new(),
+            in_progress: HashSet::default(),
+            perturbed: None,
+            fixed: HashMap::default(),
+            multiply_adds: None,
+            sampling: false,
+            guessed_shapes: false,
+        }
+    }
+
+    pub fn perturb(&mut self, definition: &str, factor: BigRational) {
+        self.perturbed = Some((definition.to_string(), factor));
+    }
+
+    /// A fresh point: forget every value, keep the random stream.
+    pub fn reset(&mut self) {
+        self.values.clear();
+        self.labels.clear();
+        self.touched.clear();
+        self.in_progress.clear();
+    }
+
+    pub fn holds(&mut self, f: &Fact, env: &HashMap<String, Value<N>>) -> Result<bool, Stop> {
+        let (a, b) = (self.eval(&f.lhs, env)?, self.eval(&f.rhs, env)?);
+        compare(&a, f.rel, &b)
+    }
+
+    fn touch(&mut self, key: &Key, value: &Value<N>) {
+        // Monte Carlo never shows counterexamples: skip the bookkeeping on its hot path.
+        if self.sampling {
+            return;
+        }
+        if let Some(label) = self.labels.get(key) {
+            if !self.touched.iter().any(|(l, _)| l == label) {
+                self.touched.push((label.clone(), value.clone()));
+            }
+        }
+    }
+
+    /// The value of a name, sequence element or function application: remembered, defined,
+    /// or drawn.
+    pub fn value(&mut self, name: &str, args: Vec<Value<N>>) -> Result<Value<N>, Stop> {
+        let key: Key = (name.to_string(), args.iter().flat_map(key_parts).collect());
+        if let Some(v) = self.fixed.get(&key).cloned() {
+            return Ok(v);
+        }
+        if let Some(v) = self.values.get(&key).cloned() {
+            self.touch(&key, &v);
+            return Ok(v);
+        }
+        if !self.in_progress.insert(key.clone()) {
+            return na(format!("the definitions of `{name}` refer to each other in a cycle"));
+        }
+        let defined = self.defined(name, &args);
+        self.in_progress.remove(&key);
+        let value = match defined? {
+            Some(v) => v,
+            None => {
+                let v = self.draw(name)?;
+                let label = match (self.spec.kinds.0.get(name), args.as_slice()) {
+                    (Some(Kind::Sequence(_)), [i]) => format!("{name}[{i}]"),
+                    (Some(Kind::Function), args) => {
+                        format!("{name}({})", args.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "))
+                    }
+                    _ => name.to_string(),
+                };
+                self.labels.insert(key.clone(), label);
+                self.touch(&key, &v);
+                v
+            }
+        };
+        self.values.insert(key, value.clone());
+        Ok(value)
+    }
+
+    /// The value a definition gives, if one applies here.
+    fn defined(&mut self, name: &str, args: &[Value<N>]) -> Result<Option<Value<N>>, Stop> {
+        if let (Some(concrete), [Value::S(x)]) = (self.spec.float_functions.get(name).filter(|_| !N::EXACT), args) {
+            let x = x.to_f64();
+            let v = match concrete.as_str() {
+                "tanh" => x.tanh(),
+                "sigmoid" => 1.0 / (1.0 + (-x).exp()),
+                "relu" => x.max(0.0),
+                "exp" => x.exp(),
+                other => return na(format!("unknown float function `{other}` (tanh, sigmoid, relu, exp)")),
+            };
+            return Ok(Some(Value::S(N::from_f64(v))));
+        }
+        for d in &self.spec.definitions {
+            let (head, patterns): (&String, &[Expr]) = match &d.lhs.kind {
+                ExprKind::Name(n) => (n, &[]),
+                ExprKind::Index(n, ps) | ExprKind::Call(n, ps) => (n, ps.as_slice()),
+                _ => continue,
+            };
+            if head != name || patterns.len() != args.len() {
+                continue;
+            }
+            let Some(env) = bind(patterns, args, &d.vars) else { continue };
+            let mut applies = true;
+            for c in &d.conditions {
+                if !self.holds(c, &env)? {
+                    applies = false;
+                    break;
+                }
+            }
+            if !applies {
+                continue;
+            }
+            let value = self.eval(&d.rhs, &env)?;
+            return Ok(Some(match &self.perturbed {
+                Some((p, factor)) if *p == d.name => scale(&value, &N::from_rational(factor))?,
+                _ => value,
+            }));
+        }
+        Ok(None)
+    }
+}
+
+/// Binds a definition's argument patterns to concrete arguments: a pattern variable takes
+/// the value; `t + c` takes `value - c`; a constant must equal the value.
+fn bind<N: Number>(patterns: &[Expr], args: &[Value<N>], vars: &[String]) -> Option<HashMap<String, Value<N>>> {
+    let mut env: HashMap<String, Value<N>> = HashMap::new();
+    for (p, value) in patterns.iter().zip(args) {
+        if let ExprKind::Name(v) = &p.kind {
+            if vars.contains(v) {
+                if env.get(v).is_some_and(|old| old != value) {
+                    return None;
+                }
+                env.insert(v.clone(), value.clone());
+                continue;
+            }
+        }
+        let Value::S(value) = value else { return None };
+        let affine = Affine::of(p)?;
+        let free: Vec<&String> = affine.terms.keys().filter(|v| vars.contains(v)).collect();
+        let c = N::from_rational(&BigRational::from_integer(affine.constant.clone()));
+        match free.as_slice() {
+            [] if affine.terms.is_empty() => {
+                if !c.same(value) {
+                    return None;
+                }
+            }
+            [v] if affine.terms.len() == 1 && affine.terms[*v].is_one() => {
+                let x = Value::S(value.clone() - c);
+                if env.get(*v).is_some_and(|old| *old != x) {
+                    return None;
+                }
+                env.insert((*v).clone(), x);
+            }
+            _ => return None,
+        }
+    }
+    Some(env)
+}
+
+/// The value of an expression without names, if it has one.
+pub fn constant(e: &Expr) -> Option<BigRational> {
+    let mut names = Vec::new();
+    collect_names(e, &mut names);
+    if !names.is_empty() {
+        return None;
+    }
+    let spec = ModelSpec::default();
+    match Model::<BigRational>::new(&spec, 0).eval(e, &HashMap::new()).ok()? {
+        Value::S(v) => Some(v),
+        _ => None,
+    }
+}
+
+pub fn collect_names(e: &Expr, out: &mut Vec<String>) {
+    match &e.kind {
+        ExprKind::Name(n) if !out.contains(n) => out.push(n.clone()),
+        ExprKind::BigOp { lo, hi, .. } => {
+            collect_names(lo, out);
+            collect_names(hi, out);
+        }
+        _ => e.children().into_iter().for_each(|c| collect_names(c, out)),
+    }
+}
+
+/// A whole number as a model value.
+pub fn int<N: Number>(k: i64) -> Value<N> {
+    Value::S(N::from_rational(&BigRational::from_integer(BigInt::from(k))))
+}

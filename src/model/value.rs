@@ -1,0 +1,123 @@
+//! Values of a model (scalars and matrices; vectors are one-column matrices) and the
+//! arithmetic on them that does not depend on the model: sums, scaling, `dot`, inverses,
+//! comparisons.
+
+use nalgebra::DMatrix;
+
+use super::number::Number;
+use crate::language::ast::Rel;
+
+/// A scalar, or a matrix (vectors are one-column matrices); `ones` and `I` take their size
+/// from the product they appear in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<N: Number> {
+    S(N),
+    M(DMatrix<N>),
+    /// The all-ones vector; `true` when transposed (a row).
+    Ones(bool),
+    Identity,
+}
+
+impl<N: Number> std::fmt::Display for Value<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::S(n) => write!(f, "{n}"),
+            Value::M(m) => {
+                let rows: Vec<String> =
+                    (0..m.nrows()).map(|i| format!("[{}]", (0..m.ncols()).map(|j| m[(i, j)].to_string()).collect::<Vec<_>>().join(", "))).collect();
+                write!(f, "[{}]", rows.join(", "))
+            }
+            Value::Ones(_) => write!(f, "ones"),
+            Value::Identity => write!(f, "I"),
+        }
+    }
+}
+
+/// Why an evaluation stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stop {
+    /// Division by zero and the like at this point: draw another point.
+    Undefined,
+    /// This layer cannot evaluate the expression at all (with the reason).
+    NotApplicable(String),
+    /// Vectors or matrices whose sizes do not fit (a product, sum or `dot`).
+    Shapes(String),
+}
+
+pub(super) fn na<T>(reason: impl Into<String>) -> Result<T, Stop> {
+    Err(Stop::NotApplicable(reason.into()))
+}
+
+pub(super) fn is_diagonal<N: Number>(m: &DMatrix<N>) -> bool {
+    (0..m.nrows()).all(|i| (0..m.ncols()).all(|j| i == j || m[(i, j)].is_zero()))
+}
+
+pub(super) fn add<N: Number>(x: Value<N>, y: Value<N>) -> Result<Value<N>, Stop> {
+    match (x, y) {
+        (Value::S(a), Value::S(b)) => Ok(Value::S(a + b)),
+        (Value::M(a), Value::M(b)) if a.shape() == b.shape() => Ok(Value::M(a + b)),
+        (Value::M(a), Value::M(b)) => Err(Stop::Shapes(format!("a sum of a {}×{} and a {}×{} matrix", a.nrows(), a.ncols(), b.nrows(), b.ncols()))),
+        (Value::M(a), Value::Identity) | (Value::Identity, Value::M(a)) if a.is_square() => {
+            Ok(Value::M(a.clone() + DMatrix::identity(a.nrows(), a.ncols())))
+        }
+        (a, b) => na(format!("cannot add {a} and {b}")),
+    }
+}
+
+pub(super) fn scale<N: Number>(x: &Value<N>, k: &N) -> Result<Value<N>, Stop> {
+    match x {
+        Value::S(a) => Ok(Value::S(a.clone() * k.clone())),
+        Value::M(m) => Ok(Value::M(m.map(|e| e * k.clone()))),
+        other => na(format!("cannot scale {other} without knowing its size")),
+    }
+}
+
+pub(super) fn dot<N: Number>(x: &Value<N>, y: &Value<N>) -> Result<Value<N>, Stop> {
+    match (x, y) {
+        (Value::M(a), Value::M(b)) if a.len() == b.len() && (a.ncols() == 1 || a.nrows() == 1) => {
+            Ok(Value::S(a.iter().zip(b.iter()).fold(N::zero(), |acc, (p, q)| acc + p.clone() * q.clone())))
+        }
+        (Value::M(a), Value::M(b)) => Err(Stop::Shapes(format!("`dot` of a {}×{} and a {}×{} matrix", a.nrows(), a.ncols(), b.nrows(), b.ncols()))),
+        _ => na("`dot` takes two vectors"),
+    }
+}
+
+/// Gauss–Jordan elimination in the number type itself (exact for rationals).
+pub(super) fn inverse<N: Number>(m: &DMatrix<N>) -> Result<DMatrix<N>, Stop> {
+    if !m.is_square() {
+        return na("only square matrices have inverses");
+    }
+    let n = m.nrows();
+    let mut a = m.clone();
+    let mut inv = DMatrix::from_fn(n, n, |i, j| if i == j { N::one() } else { N::zero() });
+    for col in 0..n {
+        let pivot = (col..n).find(|&r| !a[(r, col)].is_zero()).ok_or(Stop::Undefined)?;
+        a.swap_rows(col, pivot);
+        inv.swap_rows(col, pivot);
+        let p = a[(col, col)].clone();
+        for j in 0..n {
+            a[(col, j)] = a[(col, j)].clone() / p.clone();
+            inv[(col, j)] = inv[(col, j)].clone() / p.clone();
+        }
+        for r in 0..n {
+            if r != col && !a[(r, col)].is_zero() {
+                let f = a[(r, col)].clone();
+                for j in 0..n {
+                    a[(r, j)] = a[(r, j)].clone() - f.clone() * a[(col, j)].clone();
+                    inv[(r, j)] = inv[(r, j)].clone() - f.clone() * inv[(col, j)].clone();
+                }
+            }
+        }
+    }
+    Ok(inv)
+}
+
+/// Whether `a REL b` holds: any relation for scalars, equality for matrices.
+pub fn compare<N: Number>(a: &Value<N>, rel: Rel, b: &Value<N>) -> Result<bool, Stop> {
+    match (a, b) {
+        (Value::S(x), Value::S(y)) => Ok(if rel == Rel::Eq { x.same(y) } else { rel.holds(x.partial_cmp(y).ok_or(Stop::Undefined)?) }),
+        (Value::M(x), Value::M(y)) if rel == Rel::Eq => Ok(x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p.same(q))),
+        (Value::M(_), Value::M(_)) => na("inequalities between matrices"),
+        _ => na(format!("cannot compare {a} with {b}")),
+    }
+}

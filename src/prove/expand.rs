@@ -1,0 +1,44 @@
+//! Expanding definitions at concrete indices, for `check unroll`: `v[3]` becomes
+//! `beta*(beta*(beta*v[0] + …) …)` down to the base case, and two expanded sides are
+//! compared by their engine normal forms.
+
+use super::engine::engine;
+use super::rewrite::{Context, Direction, Equation};
+use super::term::{readable, to_term};
+use crate::language::Kinds;
+use crate::language::affine::canonical_indices;
+use crate::language::ast::{Expr, ExprKind};
+
+/// Expands `e` with the definitions until no defined element is left.
+pub fn expand_definitions(e: &Expr, definitions: &[Equation]) -> Result<Expr, String> {
+    fn go(e: &Expr, defs: &[Equation], budget: &mut usize) -> Result<Expr, String> {
+        let e = canonical_indices(&e.with_children(e.children().into_iter().map(|c| go(c, defs, budget)).collect::<Result<_, _>>()?));
+        for rule in defs {
+            if let Some(next) = rule.rewrites_in(&e, Direction::Forward, &Context::default()).into_iter().next() {
+                // Only a rewrite at the root: children were expanded already.
+                if matches!(e.kind, ExprKind::Index(..) | ExprKind::Name(_) | ExprKind::Call(..)) && top_level_match(&e, rule) {
+                    *budget = budget.checked_sub(1).ok_or("the expansion does not terminate within 100000 rewrites")?;
+                    return go(&next, defs, budget);
+                }
+            }
+        }
+        Ok(e)
+    }
+    let mut budget = 100_000;
+    go(e, definitions, &mut budget)
+}
+
+fn top_level_match(e: &Expr, rule: &Equation) -> bool {
+    match (&e.kind, &rule.lhs.kind) {
+        (ExprKind::Index(a, _), ExprKind::Index(b, _)) | (ExprKind::Call(a, _), ExprKind::Call(b, _)) => a == b,
+        (ExprKind::Name(a), ExprKind::Name(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Whether two concrete expressions are equal after expansion, with the difference.
+pub fn equal_after_expansion(lhs: &Expr, rhs: &Expr, definitions: &[Equation], kinds: &Kinds) -> Result<(bool, String), String> {
+    let (a, b) = (expand_definitions(lhs, definitions)?, expand_definitions(rhs, definitions)?);
+    let (zero, residual) = engine().map_err(|e| e.to_string())?.difference(to_term(&a, kinds)?, to_term(&b, kinds)?).map_err(|e| e.to_string())?;
+    Ok((zero, readable(&residual, kinds)))
+}

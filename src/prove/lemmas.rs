@@ -1,0 +1,203 @@
+//! The built-in lemmas as rewrites: sums, geometric series, linearity of expectation, the
+//! Gaussian moment-generating function, softmax, transposes. Their statements and their own
+//! evidence live in `library.md`, a literate file checked like a user's whenever a file
+//! cites one of them.
+
+use std::collections::HashMap;
+
+use num_rational::BigRational;
+use num_traits::{One, Signed, Zero};
+
+use super::normal::sum_parts;
+use super::rewrite::{Context, Direction, Rewrite, everywhere};
+use crate::diagnostic::Span;
+use crate::language::Kinds;
+use crate::language::affine::{Affine, canonical_index, canonical_indices};
+use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, Fact, Rel};
+use crate::language::builtins::{Func, IDENTITY, ONES};
+
+/// A built-in lemma.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lemma {
+    Sum,
+    Geometric,
+    Linearity,
+    GaussianMgf,
+    Softmax,
+    Transpose,
+}
+
+pub const ALL: &[Lemma] = &[Lemma::Sum, Lemma::Geometric, Lemma::Linearity, Lemma::GaussianMgf, Lemma::Softmax, Lemma::Transpose];
+
+impl Lemma {
+    pub fn name(self) -> &'static str {
+        match self {
+            Lemma::Sum => "sum",
+            Lemma::Geometric => "geometric",
+            Lemma::Linearity => "linearity",
+            Lemma::GaussianMgf => "gaussian_mgf",
+            Lemma::Softmax => "softmax",
+            Lemma::Transpose => "transpose",
+        }
+    }
+}
+
+impl Rewrite for Lemma {
+    fn name(&self) -> &str {
+        Lemma::name(*self)
+    }
+
+    /// Lemmas rewrite in the direction their statement is written (`gaussian_mgf` offers
+    /// both forms of its identity).
+    fn rewrites(&self, e: &Expr, ctx: &Context) -> Vec<(Expr, Direction)> {
+        let mut out = Vec::new();
+        everywhere(
+            e,
+            ctx,
+            &mut |sub, ctx| match self {
+                Lemma::Sum => split_sum(sub, ctx),
+                Lemma::Geometric => geometric(sub, &ctx.kinds).into_iter().collect(),
+                Lemma::Linearity => linearity(sub, ctx).into_iter().collect(),
+                Lemma::GaussianMgf => gaussian_mgf(sub).into_iter().collect(),
+                Lemma::Softmax => softmax(sub).into_iter().collect(),
+                // Transposes are normalized by the symbolic layer; the lemma only names it.
+                Lemma::Transpose => Vec::new(),
+            },
+            &mut out,
+        );
+        out.into_iter().map(|x| (x, Direction::Forward)).collect()
+    }
+}
+
+fn int(k: i64, span: Span) -> Expr {
+    Expr::int(k, span)
+}
+
+fn sub1(e: &Expr, k: i64) -> Expr {
+    canonical_index(&Expr::bin(BinOp::Add, e.clone(), int(k, e.span)))
+}
+
+/// `sum(i, a, b, f)` → `sum(i, a, b-1, f) + f(b)` and `f(a) + sum(i, a+1, b, f)`, where
+/// `b >= a` is known.
+fn split_sum(e: &Expr, ctx: &Context) -> Vec<Expr> {
+    let ExprKind::BigOp { op: BigOp::Sum, var, lo, hi, body } = &e.kind else { return Vec::new() };
+    let nonempty = Fact { lhs: (**hi).clone(), rel: Rel::Ge, rhs: (**lo).clone() };
+    if !ctx.proves(&nonempty) {
+        return Vec::new();
+    }
+    let at = |k: &Expr| canonical_indices(&body.substitute(&HashMap::from([(var.clone(), k.clone())])));
+    let sum = |a: Expr, b: Expr| {
+        Expr::new(ExprKind::BigOp { op: BigOp::Sum, var: var.clone(), lo: Box::new(a), hi: Box::new(b), body: body.clone() }, e.span)
+    };
+    vec![Expr::bin(BinOp::Add, sum((**lo).clone(), sub1(hi, -1)), at(hi)), Expr::bin(BinOp::Add, at(lo), sum(sub1(lo, 1), (**hi).clone()))]
+}
+
+/// `c · sum(j, 0, n, x^(±j))` → `c · (1 - x^(±(n+1))) / (1 - x^(±1))`.
+fn geometric(e: &Expr, kinds: &Kinds) -> Option<Expr> {
+    let (outside, sum) = sum_parts(e, kinds)?;
+    let ExprKind::BigOp { var, hi, body, .. } = &sum.kind else { return None };
+    let ExprKind::Bin(BinOp::Pow, base, exponent) = &body.kind else { return None };
+    let a = Affine::of(exponent)?;
+    if base.mentions(var) || a.terms.len() != 1 || !a.constant.is_zero() {
+        return None;
+    }
+    let k = a.terms.get(var.as_str())?.clone();
+    if !k.abs().is_one() {
+        return None;
+    }
+    let span = e.span;
+    let ratio = Expr::bin(BinOp::Pow, (**base).clone(), Expr::num(BigRational::from_integer(k.clone()), span));
+    let n_plus_1 = Expr::bin(BinOp::Add, (**hi).clone(), int(1, span));
+    let top = Expr::bin(
+        BinOp::Sub,
+        int(1, span),
+        Expr::bin(BinOp::Pow, (**base).clone(), Expr::bin(BinOp::Mul, Expr::num(BigRational::from_integer(k), span), n_plus_1)),
+    );
+    let closed = Expr::bin(BinOp::Div, top, Expr::bin(BinOp::Sub, int(1, span), ratio));
+    Some(outside.into_iter().fold(closed, |acc, f| Expr::bin(BinOp::Mul, f, acc)))
+}
+
+/// One step of pushing `E` inward: over sums and differences, past non-random factors,
+/// into `sum(…)`, and `E[c] = c`.
+fn linearity(e: &Expr, ctx: &Context) -> Option<Expr> {
+    let ExprKind::Expect { gaussian, body } = &e.kind else { return None };
+    let wrap = |b: Expr| Expr::new(ExprKind::Expect { gaussian: gaussian.clone(), body: Box::new(b) }, e.span);
+    let bound = gaussian.as_ref().map(|(v, ..)| v.as_str());
+    let is_random = |x: &Expr| ctx.is_random(x) || bound.is_some_and(|v| x.mentions(v));
+    if !is_random(body) {
+        return Some((**body).clone());
+    }
+    Some(match &body.kind {
+        ExprKind::Bin(op @ (BinOp::Add | BinOp::Sub), a, b) => Expr::bin(*op, wrap((**a).clone()), wrap((**b).clone())),
+        ExprKind::Neg(a) => Expr::new(ExprKind::Neg(Box::new(wrap((**a).clone()))), e.span),
+        ExprKind::Bin(BinOp::Mul, a, b) if !is_random(a) => Expr::bin(BinOp::Mul, (**a).clone(), wrap((**b).clone())),
+        ExprKind::Bin(BinOp::Mul, a, b) if !is_random(b) => Expr::bin(BinOp::Mul, wrap((**a).clone()), (**b).clone()),
+        ExprKind::Bin(BinOp::Div, a, b) if !is_random(b) => Expr::bin(BinOp::Div, wrap((**a).clone()), (**b).clone()),
+        ExprKind::BigOp { op: BigOp::Sum, var, lo, hi, body: inner } if !is_random(lo) && !is_random(hi) => Expr::new(
+            ExprKind::BigOp { op: BigOp::Sum, var: var.clone(), lo: lo.clone(), hi: hi.clone(), body: Box::new(wrap((**inner).clone())) },
+            e.span,
+        ),
+        _ => return None,
+    })
+}
+
+/// `E(x ~ N(0, I))[exp(dot(x, w))] = exp(norm(w)^2/2)` with `w` free of `x`, either way.
+fn gaussian_mgf(e: &Expr) -> Option<Expr> {
+    let span = e.span;
+    let standard =
+        |mean: &Expr, cov: &Expr| matches!(&mean.kind, ExprKind::Num(n) if n.is_zero()) && matches!(&cov.kind, ExprKind::Name(n) if n == IDENTITY);
+    if let ExprKind::Expect { gaussian: Some((x, mean, cov)), body } = &e.kind {
+        if !standard(mean, cov) {
+            return None;
+        }
+        let ExprKind::Builtin(Func::Exp, args) = &body.kind else { return None };
+        let ExprKind::Builtin(Func::Dot, pair) = &args.first()?.kind else { return None };
+        let w = match (&pair[0].kind, &pair[1].kind) {
+            (ExprKind::Name(n), _) if n == x => &pair[1],
+            (_, ExprKind::Name(n)) if n == x => &pair[0],
+            _ => return None,
+        };
+        if w.mentions(x) {
+            return None;
+        }
+        let norm2 = Expr::bin(BinOp::Pow, Expr::new(ExprKind::Builtin(Func::Norm, vec![w.clone()]), span), int(2, span));
+        return Some(Expr::new(ExprKind::Builtin(Func::Exp, vec![Expr::bin(BinOp::Div, norm2, int(2, span))]), span));
+    }
+    // Backward: exp(norm(w)^2/2) → E(x ~ N(0, I))[exp(dot(x, w))].
+    let ExprKind::Builtin(Func::Exp, args) = &e.kind else { return None };
+    let ExprKind::Bin(BinOp::Div, top, two) = &args.first()?.kind else { return None };
+    let ExprKind::Bin(BinOp::Pow, norm, power) = &top.kind else { return None };
+    let ExprKind::Builtin(Func::Norm, w) = &norm.kind else { return None };
+    let is_two = |x: &Expr| matches!(&x.kind, ExprKind::Num(k) if *k == BigRational::from_integer(2.into()));
+    if !is_two(two) || !is_two(power) {
+        return None;
+    }
+    let x = fresh("x", &w[0]);
+    let dot = Expr::new(ExprKind::Builtin(Func::Dot, vec![Expr::name(&x, span), w[0].clone()]), span);
+    let body = Expr::new(ExprKind::Builtin(Func::Exp, vec![dot]), span);
+    Some(Expr::new(
+        ExprKind::Expect { gaussian: Some((x, Box::new(int(0, span)), Box::new(Expr::name(IDENTITY, span)))), body: Box::new(body) },
+        span,
+    ))
+}
+
+/// A variable name not occurring in `e`.
+fn fresh(base: &str, e: &Expr) -> String {
+    (0..).map(|k| if k == 0 { base.to_string() } else { format!("{base}{k}") }).find(|n| !e.mentions(n)).unwrap_or_default()
+}
+
+/// `softmax_row(X)` → `diag(exp_elem(X)*ones)^-1 * exp_elem(X)`; columns likewise.
+fn softmax(e: &Expr) -> Option<Expr> {
+    let ExprKind::Builtin(f @ (Func::SoftmaxRow | Func::SoftmaxCol), args) = &e.kind else { return None };
+    let span = e.span;
+    let exp = Expr::new(ExprKind::Builtin(Func::ExpElem, vec![args.first()?.clone()]), span);
+    let inv = |m: Expr| Expr::bin(BinOp::Pow, m, Expr::new(ExprKind::Neg(Box::new(int(1, span))), span));
+    let diag = |v: Expr| Expr::new(ExprKind::Builtin(Func::Diag, vec![v]), span);
+    let ones = Expr::name(ONES, span);
+    if *f == Func::SoftmaxRow {
+        return Some(Expr::bin(BinOp::Mul, inv(diag(Expr::bin(BinOp::Mul, exp.clone(), ones))), exp));
+    }
+    let col_sums =
+        Expr::new(ExprKind::Transpose(Box::new(Expr::bin(BinOp::Mul, Expr::new(ExprKind::Transpose(Box::new(ones)), span), exp.clone()))), span);
+    Some(Expr::bin(BinOp::Mul, exp, inv(diag(col_sums))))
+}

@@ -1,0 +1,26 @@
+//! Stage 3a: the symbolic layer. A step holds when rewriting both sides with the cited rules
+//! reaches one normal form; normal forms come from the computer-algebra engine.
+//!
+//! Architecture invariant: `engine` is the only module that imports Symbolica, and no
+//! Symbolica type leaves it. This stage never evaluates numbers (that is `model`), so the
+//! numeric layers can disagree with it.
+//!
+//! Inside the stage the imports go one way: `rewrite` (matching, the `Rewrite` trait,
+//! `facts`) ← `lemmas`, `normal` ← `term` ← `search`, `expand`.
+
+pub mod engine;
+mod expand;
+mod facts;
+mod lemmas;
+mod normal;
+mod rewrite;
+mod search;
+mod term;
+
+pub use expand::equal_after_expansion;
+pub use lemmas::{ALL as LEMMAS, Lemma};
+pub use rewrite::{Context, Direction, Equation, Rewrite};
+pub use search::{MAX_DEPTH, MAX_FORMS, Outcome, prove_equal};
+
+#[cfg(test)]
+pub(crate) use search::WEAKENED;

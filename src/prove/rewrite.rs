@@ -1,0 +1,294 @@
+//! Rewriting with named rules, egg-style: a rule is a value that offers every rewrite of an
+//! expression at one position (`Rewrite`). Equations of the file match a side against any
+//! subexpression, with the rule's `for` variables as pattern variables, and apply only
+//! where their conditions follow from the context (`facts`).
+//!
+//! Index arithmetic is affine: `v[t]` matches `v[t-1]` with `t := t-1`, and the condition
+//! `t >= 1` then becomes `t-1 >= 1`, which is decided from the facts of the context
+//! (`t >= 2` in a claim `for t >= 2`, or a concrete index).
+
+use std::collections::HashMap;
+
+use num_bigint::BigInt;
+use num_traits::One;
+
+use crate::language::Kinds;
+use crate::language::affine::{Affine, canonical_indices};
+use crate::language::ast::{Expr, ExprKind, Fact, Kind, Rel};
+
+/// What is known where a rewrite happens: facts about the variables (`t >= 2`), the kinds
+/// of names (a pattern variable of a rule stands for scalars only), and which names are
+/// random under `E`.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub facts: Vec<Fact>,
+    pub kinds: Kinds,
+    /// Scalar names that may be random under `E` (defined from other quantities, or drawn
+    /// by a Monte Carlo check); other scalar names are constants.
+    pub random: Vec<String>,
+}
+
+impl Context {
+    /// Whether an expression may be random: it mentions a sequence element, an application
+    /// of a declared function, or a name the file defines or a Monte Carlo check draws.
+    /// Other scalar names and numbers are constants for `linearity`.
+    pub fn is_random(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Index(..) | ExprKind::Call(..) => true,
+            ExprKind::Name(n) => self.random.contains(n),
+            _ => e.children().iter().any(|c| self.is_random(c)),
+        }
+    }
+}
+
+/// Which way a rule is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Forward,
+    Backward,
+}
+
+/// A rule the symbolic layer may rewrite with: an equation of the file or a built-in lemma.
+pub trait Rewrite {
+    /// The name a step cites it by.
+    fn name(&self) -> &str;
+    /// Every expression obtained from `e` by one use of the rule at one position where its
+    /// conditions hold, with the direction it was used in.
+    fn rewrites(&self, e: &Expr, ctx: &Context) -> Vec<(Expr, Direction)>;
+}
+
+/// An equation usable as a rewrite, validated when it is built: indices canonical, and the
+/// directions in which every pattern variable of the result is bound by the matched side.
+#[derive(Debug, Clone)]
+pub struct Equation {
+    pub name: String,
+    pub lhs: Expr,
+    pub rhs: Expr,
+    /// Pattern variables.
+    pub vars: Vec<String>,
+    pub conditions: Vec<Fact>,
+    directions: Vec<Direction>,
+}
+
+impl Equation {
+    pub fn new(name: &str, lhs: &Expr, rhs: &Expr, vars: Vec<String>, conditions: Vec<Fact>) -> Equation {
+        let (lhs, rhs) = (canonical_indices(lhs), canonical_indices(rhs));
+        let binds_all = |from: &Expr, to: &Expr| !vars.iter().any(|v| to.mentions(v) && !from.mentions(v));
+        let directions = [(Direction::Forward, binds_all(&lhs, &rhs)), (Direction::Backward, binds_all(&rhs, &lhs))]
+            .into_iter()
+            .filter_map(|(d, ok)| ok.then_some(d))
+            .collect();
+        Equation { name: name.to_string(), lhs, rhs, vars, conditions, directions }
+    }
+
+    /// The directions this equation can be used in.
+    pub fn directions(&self) -> &[Direction] {
+        &self.directions
+    }
+
+    /// Every rewrite of `e` with this equation in one direction.
+    pub fn rewrites_in(&self, e: &Expr, direction: Direction, ctx: &Context) -> Vec<Expr> {
+        if !self.directions.contains(&direction) {
+            return Vec::new();
+        }
+        let (from, to) = match direction {
+            Direction::Forward => (&self.lhs, &self.rhs),
+            Direction::Backward => (&self.rhs, &self.lhs),
+        };
+        let mut out = Vec::new();
+        everywhere(e, ctx, &mut |sub, ctx| self.rewrite_root(sub, from, to, ctx).into_iter().collect(), &mut out);
+        out
+    }
+
+    /// The rewrite of `e` itself (not its children), if `from` matches and the conditions hold.
+    fn rewrite_root(&self, e: &Expr, from: &Expr, to: &Expr, ctx: &Context) -> Option<Expr> {
+        let mut bindings = Bindings::new();
+        if !matches(from, e, &self.vars, &mut bindings) {
+            return None;
+        }
+        // `for` variables are scalars: `c*A = A*c for c` must not match a matrix `c`.
+        if bindings.values().any(|b| ctx.kinds.of(b) != Kind::Scalar) {
+            return None;
+        }
+        let conditions_hold = self.conditions.iter().all(|c| {
+            let fact = Fact { lhs: c.lhs.substitute(&bindings), rel: c.rel, rhs: c.rhs.substitute(&bindings) };
+            ctx.proves(&fact)
+        });
+        conditions_hold.then(|| canonical_indices(&to.substitute(&bindings)))
+    }
+}
+
+impl Rewrite for Equation {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn rewrites(&self, e: &Expr, ctx: &Context) -> Vec<(Expr, Direction)> {
+        [Direction::Forward, Direction::Backward].into_iter().flat_map(|d| self.rewrites_in(e, d, ctx).into_iter().map(move |x| (x, d))).collect()
+    }
+}
+
+type Bindings = HashMap<String, Expr>;
+
+/// Matches `pattern` against `target`, extending `bindings`.
+fn matches(pattern: &Expr, target: &Expr, vars: &[String], bindings: &mut Bindings) -> bool {
+    match (&pattern.kind, &target.kind) {
+        (ExprKind::Name(v), _) if vars.contains(v) => match bindings.get(v) {
+            Some(bound) => same(bound, target),
+            None => {
+                bindings.insert(v.clone(), target.clone());
+                true
+            }
+        },
+        (ExprKind::Index(f, ps), ExprKind::Index(g, ts)) => {
+            f == g && ps.len() == ts.len() && ps.iter().zip(ts).all(|(p, t)| matches_index(p, t, vars, bindings))
+        }
+        (ExprKind::Call(f, ps), ExprKind::Call(g, ts)) => {
+            f == g && ps.len() == ts.len() && ps.iter().zip(ts).all(|(p, t)| matches(p, t, vars, bindings))
+        }
+        (ExprKind::Builtin(f, ps), ExprKind::Builtin(g, ts)) => {
+            f == g && ps.len() == ts.len() && ps.iter().zip(ts).all(|(p, t)| matches(p, t, vars, bindings))
+        }
+        (ExprKind::Bin(o1, a1, b1), ExprKind::Bin(o2, a2, b2)) => o1 == o2 && matches(a1, a2, vars, bindings) && matches(b1, b2, vars, bindings),
+        (ExprKind::Neg(a), ExprKind::Neg(b)) | (ExprKind::Transpose(a), ExprKind::Transpose(b)) => matches(a, b, vars, bindings),
+        (ExprKind::BigOp { .. }, ExprKind::BigOp { .. }) => {
+            // Bound variables make general matching subtle; match only identical sums.
+            pattern.children().iter().all(|c| vars.iter().all(|v| !c.mentions(v))) && pattern == target
+        }
+        _ => pattern == target,
+    }
+}
+
+/// The affine form of `p` with the bound pattern variables replaced by their values.
+fn instantiate(p: &Affine, bindings: &Bindings) -> Option<Affine> {
+    p.terms.iter().try_fold(Affine::constant(p.constant.clone()), |acc, (v, k)| {
+        let value = match bindings.get(v) {
+            Some(b) => Affine::of(b)?,
+            None => Affine::var(v),
+        };
+        Some(acc.plus(&value.scale(k)))
+    })
+}
+
+/// An index pattern `v + c` matches any integer expression `e`, binding `v := e - c`.
+fn matches_index(pattern: &Expr, target: &Expr, vars: &[String], bindings: &mut Bindings) -> bool {
+    if let (Some(p), Some(t)) = (Affine::of(pattern), Affine::of(target)) {
+        let free: Vec<&String> = p.terms.keys().filter(|v| vars.contains(v) && !bindings.contains_key(*v)).collect();
+        match free.as_slice() {
+            [] => return instantiate(&p, bindings).is_some_and(|b| b == t),
+            [v] if p.terms[*v].is_one() => {
+                let mut rest = p.clone();
+                rest.terms.remove(*v);
+                let Some(rest) = instantiate(&rest, bindings) else { return false };
+                let value = t.plus(&rest.scale(&-BigInt::one()));
+                bindings.insert((*v).clone(), value.to_expr(target.span));
+                return true;
+            }
+            _ => {}
+        }
+    }
+    matches(pattern, target, vars, bindings)
+}
+
+fn same(a: &Expr, b: &Expr) -> bool {
+    a == b || matches!((Affine::of(a), Affine::of(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Applies `f` at every position of `e`; results are whole expressions. Inside a binder,
+/// facts about an outer variable of the same name no longer apply; inside a sum, the
+/// context knows `lo <= i <= hi` for its index.
+pub fn everywhere(e: &Expr, ctx: &Context, f: &mut dyn FnMut(&Expr, &Context) -> Vec<Expr>, out: &mut Vec<Expr>) {
+    out.extend(f(e, ctx));
+    let children = e.children();
+    for (i, child) in children.iter().enumerate() {
+        let inner_ctx;
+        let ctx = match e.binds() {
+            Some(var) if i == children.len() - 1 => {
+                let mut facts: Vec<Fact> = ctx.facts.iter().filter(|f| !f.lhs.mentions(var) && !f.rhs.mentions(var)).cloned().collect();
+                if let ExprKind::BigOp { lo, hi, .. } = &e.kind {
+                    let v = Expr::name(var, e.span);
+                    facts.push(Fact { lhs: v.clone(), rel: Rel::Ge, rhs: (**lo).clone() });
+                    facts.push(Fact { lhs: v, rel: Rel::Le, rhs: (**hi).clone() });
+                }
+                let mut kinds = ctx.kinds.clone();
+                let bound_kind = if matches!(e.kind, ExprKind::Expect { .. }) { Kind::Vector } else { Kind::Integer };
+                kinds.insert(var, bound_kind);
+                inner_ctx = Context { facts, kinds, random: ctx.random.clone() };
+                &inner_ctx
+            }
+            _ => ctx,
+        };
+        let mut inner = Vec::new();
+        everywhere(child, ctx, f, &mut inner);
+        for replacement in inner {
+            let mut new: Vec<Expr> = children.iter().map(|c| (*c).clone()).collect();
+            new[i] = replacement;
+            out.push(e.with_children(new));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::language::{Document, Item, ast::BinOp, ast::Statement};
+
+    /// Parses a tiny file and returns its rules as equations plus the last claim's left side.
+    fn setup(code: &str) -> (Vec<Equation>, Expr, Context) {
+        let mut files = crate::diagnostic::SourceFiles::default();
+        let id = files.add("t.md".into(), format!("```derivation\n{code}```\n"));
+        let lit = crate::source::split(id, &files).unwrap();
+        let doc: Document = crate::language::parse(&lit).unwrap();
+        let mut rules = Vec::new();
+        let mut last = None;
+        for item in &doc.items {
+            let Item::Block(b) = item else { continue };
+            for s in &b.statements {
+                if let Statement::Rule(r) = s {
+                    let vars = r.binders.iter().map(|b| b.var.clone()).collect();
+                    rules.push(Equation::new(&r.name, &r.relation.lhs, &r.relation.rhs, vars, r.conditions.clone()));
+                    last = Some(r.clone());
+                }
+            }
+        }
+        let last = last.unwrap();
+        assert!(last.binders.iter().all(|b| b.kind == Kind::Integer));
+        (rules, last.relation.lhs.clone(), Context { facts: last.conditions, ..Context::default() })
+    }
+
+    #[test]
+    fn shifted_index_needs_its_condition() {
+        let code = "let v, g: sequence\ndef d: v[t] = 2*v[t-1] + g[t] for t >= 1\nclaim c: v[t-1] = v[t-1] for t >= 2\n";
+        let (rules, lhs, ctx) = setup(code);
+        let out = rules[0].rewrites_in(&lhs, Direction::Forward, &ctx);
+        assert_eq!(out.len(), 1);
+        assert_eq!(format!("{:?}", out[0]).matches("Index").count(), 2);
+        // With only t >= 1 known, v[t-1] is outside the definition's range.
+        let weak = Context { facts: vec![Fact { lhs: ctx.facts[0].lhs.clone(), rel: Rel::Ge, rhs: Expr::int(1, lhs.span) }], ..Context::default() };
+        assert!(rules[0].rewrites_in(&lhs, Direction::Forward, &weak).is_empty());
+    }
+
+    #[test]
+    fn a_direction_that_would_invent_a_variable_is_not_offered() {
+        let code = "let f: function\nlet c: scalar\ndef k: c = f(x) for x\nclaim z: c = c\n";
+        let (rules, _, _) = setup(code);
+        assert_eq!(rules[0].directions(), &[Direction::Backward]);
+    }
+
+    #[test]
+    fn affine_facts_are_decided_from_bounds_and_facts() {
+        let span = Default::default();
+        let t = Expr::name("t", span);
+        let i = Expr::name("i", span);
+        let ctx = Context {
+            facts: vec![
+                Fact { lhs: t.clone(), rel: Rel::Ge, rhs: Expr::int(2, span) },
+                Fact { lhs: i.clone(), rel: Rel::Le, rhs: Expr::bin(BinOp::Sub, t.clone(), Expr::int(1, span)) },
+            ],
+            ..Context::default()
+        };
+        assert!(ctx.proves(&Fact { lhs: Expr::bin(BinOp::Sub, t.clone(), Expr::int(1, span)), rel: Rel::Ge, rhs: Expr::int(1, span) }));
+        assert!(!ctx.proves(&Fact { lhs: Expr::bin(BinOp::Sub, t.clone(), Expr::int(2, span)), rel: Rel::Ge, rhs: Expr::int(1, span) }));
+        assert!(ctx.proves(&Fact { lhs: i, rel: Rel::Lt, rhs: t }));
+    }
+}

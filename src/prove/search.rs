@@ -1,0 +1,190 @@
+//! The search of the symbolic layer: a step `A = B by R1, …` holds when rewriting A and B
+//! with the cited rules (either direction, any position, a bounded number of times) reaches
+//! two forms with the same normal form. Breadth first from both sides; the normal forms of
+//! each level go to the engine in one call.
+
+use std::collections::{HashMap, HashSet};
+
+use super::engine::engine;
+use super::rewrite::{Context, Direction, Rewrite};
+use super::term::{readable, to_term};
+use crate::language::Kinds;
+use crate::language::affine::canonical_indices;
+use crate::language::ast::Expr;
+
+/// How a symbolic check ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Equal after rewriting with these rules (in the order found, without repeats).
+    Equal { used: Vec<String> },
+    /// Every rewrite within the bound was tried and none made the sides equal; the
+    /// normalized difference of the most rewritten forms.
+    Different { residual: String },
+    /// The search stopped at its limit of forms before trying every rewrite: it cannot say
+    /// the sides differ.
+    GaveUp { residual: String, forms: usize },
+}
+
+/// How many rewrites each side may take, and how many forms each side may collect.
+pub const MAX_DEPTH: usize = 4;
+pub const MAX_FORMS: usize = 300;
+
+struct Form {
+    expr: Expr,
+    used: Vec<String>,
+    forward_only: bool,
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Replaces the symbolic layer by a broken one, to show the exact layer alone.
+    pub(crate) static WEAKENED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Searches for rewrites of `lhs` and `rhs` with `rules`, at most `depth` on each side, that
+/// meet in one normal form.
+pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[&dyn Rewrite], ctx: &Context, kinds: &Kinds, depth: usize) -> Result<Outcome, String> {
+    #[cfg(test)]
+    if WEAKENED.get() {
+        // A deliberately broken normalizer: "equal" when both sides mention the same names.
+        let names = |e: &Expr| {
+            let mut v = Vec::new();
+            tests::names(e, &mut v);
+            v.sort();
+            v
+        };
+        return Ok(if names(lhs) == names(rhs) { Outcome::Equal { used: vec![] } } else { Outcome::Different { residual: "?".into() } });
+    }
+    let engine = engine().map_err(|e| e.to_string())?;
+    let depth = depth.min(MAX_DEPTH);
+    let mut sides: [Vec<Form>; 2] = [
+        vec![Form { expr: canonical_indices(lhs), used: vec![], forward_only: true }],
+        vec![Form { expr: canonical_indices(rhs), used: vec![], forward_only: true }],
+    ];
+    let mut seen: [HashSet<Expr>; 2] = [HashSet::from([sides[0][0].expr.clone()]), HashSet::from([sides[1][0].expr.clone()])];
+    let mut canon: [HashMap<String, usize>; 2] = [HashMap::new(), HashMap::new()];
+    let mut frontier = [0usize, 0usize];
+    let mut truncated = false;
+    for level in 0..=depth {
+        // Normal forms of the forms added since the last level, then look for a meeting.
+        for side in 0..2 {
+            let new = &sides[side][frontier[side]..];
+            let terms = new.iter().map(|f| to_term(&f.expr, kinds)).collect::<Result<Vec<_>, _>>()?;
+            let forms = engine.canonical(terms).map_err(|e| e.to_string())?;
+            for (i, text) in forms.into_iter().enumerate() {
+                let index = frontier[side] + i;
+                canon[side].entry(text.clone()).or_insert(index);
+                if let Some(&other) = canon[1 - side].get(&text) {
+                    let (l, r) = if side == 0 { (index, other) } else { (other, index) };
+                    return Ok(Outcome::Equal { used: union(&sides[0][l].used, &sides[1][r].used) });
+                }
+            }
+        }
+        if level == depth {
+            break;
+        }
+        for side in 0..2 {
+            let start = frontier[side];
+            frontier[side] = sides[side].len();
+            for i in start..frontier[side] {
+                for rule in rules {
+                    for (expr, direction) in rule.rewrites(&sides[side][i].expr, ctx) {
+                        if seen[side].contains(&expr) {
+                            continue;
+                        }
+                        if sides[side].len() >= MAX_FORMS {
+                            truncated = true;
+                            continue;
+                        }
+                        seen[side].insert(expr.clone());
+                        let used = union(&sides[side][i].used, &[rule.name().to_string()]);
+                        let forward_only = sides[side][i].forward_only && direction == Direction::Forward;
+                        sides[side].push(Form { expr, used, forward_only });
+                    }
+                }
+            }
+        }
+    }
+    // The most rewritten forward forms show what is left to explain.
+    let (a, b) = (most_rewritten(&sides[0]), most_rewritten(&sides[1]));
+    let (zero, residual) = engine.difference(to_term(&a.expr, kinds)?, to_term(&b.expr, kinds)?).map_err(|e| e.to_string())?;
+    if zero {
+        // Canonical text can differ for equal rational functions; the difference decides.
+        return Ok(Outcome::Equal { used: union(&a.used, &b.used) });
+    }
+    let residual = readable(&residual, kinds);
+    Ok(if truncated { Outcome::GaveUp { residual, forms: MAX_FORMS } } else { Outcome::Different { residual } })
+}
+
+/// The last form reached by forward rewrites only (the starting form if none).
+fn most_rewritten(side: &[Form]) -> &Form {
+    side.iter().rev().find(|f| f.forward_only).unwrap_or(&side[0])
+}
+
+/// `a` then the names of `b` not in `a`.
+fn union(a: &[String], b: &[String]) -> Vec<String> {
+    let mut out = a.to_vec();
+    for x in b {
+        if !out.contains(x) {
+            out.push(x.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::diagnostic::Span;
+    use crate::language::ast::{BinOp, ExprKind, Kind};
+
+    /// The names an expression mentions (the weakened layer compares these).
+    pub(crate) fn names(e: &Expr, out: &mut Vec<String>) {
+        match &e.kind {
+            ExprKind::Name(n) if !out.contains(n) => out.push(n.clone()),
+            _ => e.children().into_iter().for_each(|c| names(c, out)),
+        }
+    }
+
+    fn kinds(pairs: &[(&str, Kind)]) -> Kinds {
+        Kinds(pairs.iter().map(|(n, k)| (n.to_string(), k.clone())).collect())
+    }
+
+    fn name(n: &str) -> Expr {
+        Expr::name(n, Span::default())
+    }
+
+    #[test]
+    fn matrix_products_keep_their_order_and_scalars_commute() {
+        let k = kinds(&[("W", Kind::Matrix), ("U", Kind::Matrix), ("a", Kind::Scalar)]);
+        let wu = Expr::bin(BinOp::Mul, name("W"), name("U"));
+        let uw = Expr::bin(BinOp::Mul, name("U"), name("W"));
+        let ctx = Context::default();
+        assert!(matches!(prove_equal(&wu, &uw, &[], &ctx, &k, 0).unwrap(), Outcome::Different { .. }));
+        let a_wu = Expr::bin(BinOp::Mul, name("a"), wu.clone());
+        let w_a_u = Expr::bin(BinOp::Mul, Expr::bin(BinOp::Mul, name("W"), name("a")), name("U"));
+        assert!(matches!(prove_equal(&a_wu, &w_a_u, &[], &ctx, &k, 0).unwrap(), Outcome::Equal { .. }));
+    }
+
+    #[test]
+    fn distribution_over_sums_is_ordered() {
+        let k = kinds(&[("W", Kind::Matrix), ("x", Kind::Vector), ("y", Kind::Vector)]);
+        let lhs = Expr::bin(BinOp::Mul, name("W"), Expr::bin(BinOp::Add, name("x"), name("y")));
+        let rhs = Expr::bin(BinOp::Add, Expr::bin(BinOp::Mul, name("W"), name("x")), Expr::bin(BinOp::Mul, name("W"), name("y")));
+        assert!(matches!(prove_equal(&lhs, &rhs, &[], &Context::default(), &k, 0).unwrap(), Outcome::Equal { .. }));
+        let wrong = Expr::bin(BinOp::Add, Expr::bin(BinOp::Mul, name("x"), name("W")), Expr::bin(BinOp::Mul, name("W"), name("y")));
+        assert!(matches!(prove_equal(&lhs, &wrong, &[], &Context::default(), &k, 0).unwrap(), Outcome::Different { .. }));
+    }
+
+    #[test]
+    fn transpose_reverses_products() {
+        let k = kinds(&[("A", Kind::Matrix), ("B", Kind::Matrix)]);
+        let ab_t = Expr::new(ExprKind::Transpose(Box::new(Expr::bin(BinOp::Mul, name("A"), name("B")))), Span::default());
+        let bt_at = Expr::bin(
+            BinOp::Mul,
+            Expr::new(ExprKind::Transpose(Box::new(name("B"))), Span::default()),
+            Expr::new(ExprKind::Transpose(Box::new(name("A"))), Span::default()),
+        );
+        assert!(matches!(prove_equal(&ab_t, &bt_at, &[], &Context::default(), &k, 0).unwrap(), Outcome::Equal { .. }));
+    }
+}

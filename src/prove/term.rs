@@ -1,0 +1,261 @@
+//! Our expressions as engine terms. Scalars map one to one; products of vectors and
+//! matrices become ordered words `#mm(A, B, …)` with their scalar coefficients pulled out,
+//! since the engine's `*` commutes. Internal names start with `#`, which no user name can
+//! contain. And back: engine text read in the language's spelling.
+
+use num_rational::BigRational;
+use num_traits::{One, ToPrimitive};
+
+use super::engine::Term;
+use super::normal::normalize_sums;
+use crate::language::Kinds;
+use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, Kind};
+use crate::language::builtins::{Func, IDENTITY};
+
+fn num(n: i64) -> Term {
+    Term::Num(BigRational::from_integer(n.into()))
+}
+
+/// Our expression as an engine term. Scalars map one to one; non-scalar products become
+/// ordered `mm(…)` words with their scalar coefficients pulled out.
+pub fn to_term(e: &Expr, kinds: &Kinds) -> Result<Term, String> {
+    Translator { kinds: kinds.clone(), bound: Vec::new() }.term(&normalize_sums(e, kinds))
+}
+
+/// Internal function and symbol names start with `#`, which no user name can contain.
+struct Translator {
+    /// The names' kinds, plus the bound variables of the expression being translated.
+    kinds: Kinds,
+    /// Summation variables, innermost last; renamed by depth so `sum(i, …)` equals `sum(j, …)`.
+    bound: Vec<String>,
+}
+
+impl Translator {
+    fn term(&mut self, e: &Expr) -> Result<Term, String> {
+        if self.kinds.of(e) == Kind::Scalar {
+            self.scalar(e)
+        } else {
+            let words = self.words(e)?;
+            Ok(Term::Add(words.into_iter().map(|(c, w)| Term::Mul(vec![c, word_term(w)])).collect()))
+        }
+    }
+
+    fn name(&self, n: &str) -> Term {
+        match self.bound.iter().rposition(|b| b == n) {
+            Some(depth) => Term::Sym(format!("#bound{depth}")),
+            None => Term::Sym(n.to_string()),
+        }
+    }
+
+    fn scalar(&mut self, e: &Expr) -> Result<Term, String> {
+        Ok(match &e.kind {
+            ExprKind::Num(n) => Term::Num(n.clone()),
+            ExprKind::Name(n) => self.name(n),
+            ExprKind::Builtin(Func::Dot, args) => self.dot(&args[0], &args[1])?,
+            ExprKind::Builtin(Func::Norm, args) => {
+                Term::Pow(Box::new(self.dot(&args[0], &args[0])?), Box::new(Term::Num(BigRational::new(1.into(), 2.into()))))
+            }
+            ExprKind::Builtin(f @ (Func::Exp | Func::Log | Func::Sqrt), args) if self.kinds.of(&args[0]) != Kind::Scalar => {
+                return Err(format!("`{}` of a vector or matrix is not defined; `exp_elem` applies exp entry by entry", f.name()));
+            }
+            ExprKind::Builtin(f, args) => {
+                let args = args.iter().map(|a| self.term(a)).collect::<Result<_, _>>()?;
+                Term::Fn(f.name().to_string(), args)
+            }
+            ExprKind::Index(n, args) | ExprKind::Call(n, args) => {
+                let args = args.iter().map(|a| self.term(a)).collect::<Result<_, _>>()?;
+                Term::Fn(n.clone(), args)
+            }
+            ExprKind::BigOp { .. } => self.big_op(e)?,
+            ExprKind::Expect { .. } => self.expectation(e)?,
+            ExprKind::Neg(a) => Term::Mul(vec![num(-1), self.scalar(a)?]),
+            ExprKind::Transpose(a) => self.scalar(a)?,
+            ExprKind::Bin(op, a, b) => {
+                if self.kinds.of(a) != Kind::Scalar || self.kinds.of(b) != Kind::Scalar {
+                    return Err("a vector or matrix where a scalar is needed (a division or power by one?)".into());
+                }
+                let (x, y) = (self.scalar(a)?, self.scalar(b)?);
+                match op {
+                    BinOp::Add => Term::Add(vec![x, y]),
+                    BinOp::Sub => Term::Add(vec![x, Term::Mul(vec![num(-1), y])]),
+                    BinOp::Mul => Term::Mul(vec![x, y]),
+                    BinOp::Div => Term::Mul(vec![x, Term::Pow(Box::new(y), Box::new(num(-1)))]),
+                    BinOp::Pow => Term::Pow(Box::new(x), Box::new(y)),
+                }
+            }
+        })
+    }
+
+    /// `dot` is bilinear and symmetric: expanded over sums, scalars pulled out, and each
+    /// pair of words written in one order.
+    fn dot(&mut self, x: &Expr, y: &Expr) -> Result<Term, String> {
+        let (xs, ys) = (self.words(x)?, self.words(y)?);
+        let mut terms = Vec::new();
+        for (c1, w1) in &xs {
+            for (c2, w2) in &ys {
+                let (a, b) = (word_term(w1.clone()), word_term(w2.clone()));
+                let pair = if format!("{a:?}") <= format!("{b:?}") { vec![a, b] } else { vec![b, a] };
+                terms.push(Term::Mul(vec![c1.clone(), c2.clone(), Term::Fn(Func::Dot.name().into(), pair)]));
+            }
+        }
+        Ok(Term::Add(terms))
+    }
+
+    fn expectation(&mut self, e: &Expr) -> Result<Term, String> {
+        let ExprKind::Expect { gaussian, body } = &e.kind else { unreachable!("called on expectations") };
+        match gaussian {
+            None => Ok(Term::Fn("#E".into(), vec![self.term(body)?])),
+            Some((var, mean, cov)) => {
+                let (mean, cov) = (self.term(mean)?, self.term(cov)?);
+                self.bound.push(var.clone());
+                let shadowed = self.kinds.insert(var.clone(), Kind::Vector);
+                let body = self.term(body);
+                match shadowed {
+                    Some(k) => self.kinds.insert(var.clone(), k),
+                    None => self.kinds.0.remove(var),
+                };
+                let depth = self.bound.len() - 1;
+                self.bound.pop();
+                Ok(Term::Fn("#E_normal".into(), vec![Term::Sym(format!("#bound{depth}")), mean, cov, body?]))
+            }
+        }
+    }
+
+    fn big_op(&mut self, e: &Expr) -> Result<Term, String> {
+        let ExprKind::BigOp { op, var, lo, hi, body } = &e.kind else { unreachable!("called on sums") };
+        let (lo, hi) = (self.term(lo)?, self.term(hi)?);
+        self.bound.push(var.clone());
+        let body = self.term(body);
+        let depth = self.bound.len() - 1;
+        self.bound.pop();
+        let name = if *op == BigOp::Sum { "sum" } else { "prod" };
+        Ok(Term::Fn(name.into(), vec![Term::Sym(format!("#bound{depth}")), lo, hi, body?]))
+    }
+
+    /// A non-scalar expression as a sum of `coefficient × ordered word of factors`.
+    fn words(&mut self, e: &Expr) -> Result<Vec<(Term, Vec<Term>)>, String> {
+        if self.kinds.of(e) == Kind::Scalar {
+            return Ok(vec![(self.scalar(e)?, Vec::new())]);
+        }
+        Ok(match &e.kind {
+            ExprKind::Name(_) | ExprKind::Index(..) | ExprKind::Call(..) | ExprKind::Builtin(..) => vec![(num(1), vec![self.scalar(e)?])],
+            ExprKind::BigOp { .. } => vec![(num(1), vec![self.big_op(e)?])],
+            ExprKind::Expect { .. } => vec![(num(1), vec![self.expectation(e)?])],
+            ExprKind::Num(_) => unreachable!("numbers are scalars"),
+            ExprKind::Neg(a) => self.words(a)?.into_iter().map(|(c, w)| (Term::Mul(vec![num(-1), c]), w)).collect(),
+            ExprKind::Transpose(a) => self.words(a)?.into_iter().map(|(c, w)| (c, w.into_iter().rev().map(transpose).collect())).collect(),
+            ExprKind::Bin(BinOp::Add, a, b) => [self.words(a)?, self.words(b)?].concat(),
+            ExprKind::Bin(BinOp::Sub, a, b) => {
+                let neg: Vec<_> = self.words(b)?.into_iter().map(|(c, w)| (Term::Mul(vec![num(-1), c]), w)).collect();
+                [self.words(a)?, neg].concat()
+            }
+            ExprKind::Bin(BinOp::Mul, a, b) => {
+                let (left, right) = (self.words(a)?, self.words(b)?);
+                let mut out = Vec::new();
+                for (c1, w1) in &left {
+                    for (c2, w2) in &right {
+                        out.push((Term::Mul(vec![c1.clone(), c2.clone()]), product(w1, w2)));
+                    }
+                }
+                out
+            }
+            ExprKind::Bin(BinOp::Div, a, b) => {
+                if self.kinds.of(b) != Kind::Scalar {
+                    return Err("division by a vector or matrix is not defined; write the inverse, `A^-1`".into());
+                }
+                let inv = Term::Pow(Box::new(self.scalar(b)?), Box::new(num(-1)));
+                self.words(a)?.into_iter().map(|(c, w)| (Term::Mul(vec![c, inv.clone()]), w)).collect()
+            }
+            ExprKind::Bin(BinOp::Pow, a, b) => {
+                let power = match &b.kind {
+                    ExprKind::Num(n) if n.is_integer() => n.to_integer().to_i64(),
+                    ExprKind::Neg(inner) => match &inner.kind {
+                        ExprKind::Num(n) if n.is_one() => Some(-1),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                match power {
+                    Some(-1) => vec![(num(1), vec![Term::Fn("#inv".into(), vec![self.term(a)?])])],
+                    Some(k) if (1..=8).contains(&k) => {
+                        let base = self.words(a)?;
+                        let mut acc = base.clone();
+                        for _ in 1..k {
+                            let mut next = Vec::new();
+                            for (c1, w1) in &acc {
+                                for (c2, w2) in &base {
+                                    next.push((Term::Mul(vec![c1.clone(), c2.clone()]), product(w1, w2)));
+                                }
+                            }
+                            acc = next;
+                        }
+                        acc
+                    }
+                    _ => return Err("a matrix power needs a whole exponent from 1 to 8, or -1 for the inverse".into()),
+                }
+            }
+        })
+    }
+}
+
+/// The identity matrix `I` disappears from products with other factors.
+fn product(a: &[Term], b: &[Term]) -> Vec<Term> {
+    let identity = Term::Sym(IDENTITY.into());
+    let all: Vec<Term> = a.iter().chain(b).cloned().collect();
+    let rest: Vec<Term> = all.iter().filter(|t| **t != identity).cloned().collect();
+    if rest.is_empty() { vec![identity] } else { rest }
+}
+
+fn word_term(w: Vec<Term>) -> Term {
+    match w.len() {
+        0 => num(1),
+        1 => w.into_iter().next().expect("one factor"),
+        _ => Term::Fn("#mm".into(), w),
+    }
+}
+
+fn transpose(t: Term) -> Term {
+    match t {
+        Term::Fn(f, mut args) if f == "#tr" && args.len() == 1 => args.pop().expect("one argument"),
+        other => Term::Fn("#tr".into(), vec![other]),
+    }
+}
+
+/// Engine text in the language's spelling: sequence elements `v(t-1)` read `v[t-1]`, and the
+/// internal forms read as written: `#mm(A,B)` as `(A*B)`, `#tr(A)` as `(A)^T`, `#inv(A)` as
+/// `(A)^-1`, `#E(X)` as `E[X]`.
+pub fn readable(text: &str, kinds: &Kinds) -> String {
+    let mut out = String::with_capacity(text.len());
+    // Per open parenthesis: what closes it, and whether its commas are products.
+    let mut open: Vec<(&str, bool)> = Vec::new();
+    let mut word = String::new();
+    for c in text.chars() {
+        match c {
+            '(' => {
+                let internal = ["#mm", "#tr", "#inv", "#E"].into_iter().find(|w| out.ends_with(w));
+                if let Some(w) = internal {
+                    out.truncate(out.len() - w.len());
+                }
+                let (opener, closer, product) = match internal {
+                    Some("#mm") => ("(", ")", true),
+                    Some("#tr") => ("(", ")^T", false),
+                    Some("#inv") => ("(", ")^-1", false),
+                    Some(_) => ("E[", "]", false),
+                    None if matches!(kinds.0.get(&word), Some(Kind::Sequence(_))) => ("[", "]", false),
+                    None => ("(", ")", false),
+                };
+                out.push_str(opener);
+                open.push((closer, product));
+            }
+            ')' => out.push_str(open.pop().map_or(")", |(closer, _)| closer)),
+            ',' if open.last().is_some_and(|(_, product)| *product) => out.push('*'),
+            _ => out.push(c),
+        }
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            word.clear();
+        }
+    }
+    out
+}
