@@ -97,18 +97,24 @@ fn run(args: &CheckArgs, report_to: Option<ReportTo>) -> u8 {
             for r in &rendered {
                 eprintln!("{r}");
             }
-            eprintln!("derivcheck: {} error(s) in the input; nothing was checked or written", errors.len());
+            // Tools reading the JSON learn why there are no verdicts; no report is written.
+            if let Some(path) = &args.json
+                && let Err(e) = report::write_file(path, &report::json_errors(args.seed, &errors))
+            {
+                eprintln!("error: {e}");
+            }
+            eprintln!("derivcheck: {} error(s) in the input; nothing was checked and no report was written", errors.len());
             return 2;
         }
     };
     let options = check::Options { seed: args.seed, samples: args.samples.max(1) };
     let results = check::check_documents(&loaded.documents, &loaded.files, &options);
     let _ = report::print(&results, &mut std::io::stdout().lock());
-    if let Some(path) = &args.json {
-        if let Err(e) = report::write_file(path, &report::json(&results)) {
-            eprintln!("error: {e}");
-            return 2;
-        }
+    if let Some(path) = &args.json
+        && let Err(e) = report::write_file(path, &report::json(&results))
+    {
+        eprintln!("error: {e}");
+        return 2;
     }
     if let Some(to) = report_to {
         let written = report::render(&loaded, &results, to.formats, to.templates).and_then(|out| report::write_outputs(to.dir, &out));

@@ -121,17 +121,7 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
     }
     // The claim itself, at random points: evidence whether or not it has a proof.
     let s = scope(None, vec![], HashMap::new());
-    let mut own = points::layer(
-        &s.known.model,
-        &rule.relation.lhs,
-        rule.relation.rel,
-        &rule.relation.rhs,
-        s.binders,
-        &s.conditions,
-        &s.fixed,
-        s.samples,
-        seed ^ 3,
-    );
+    let mut own = points::layer(&s.known.model, &s.question(&rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, seed ^ 3));
     own.line = Some(line);
     result.evidence.push(own);
     for (k, check) in rule.checks.iter().enumerate() {

@@ -26,6 +26,13 @@ pub(super) struct StepScope<'a> {
     pub samples: usize,
 }
 
+impl StepScope<'_> {
+    /// The exact layer's question about `lhs REL rhs` in this scope.
+    pub fn question<'q>(&'q self, lhs: &'q Expr, rel: Rel, rhs: &'q Expr, seed: u64) -> points::Question<'q> {
+        points::Question { lhs, rel, rhs, binders: self.binders, conditions: &self.conditions, fixed: &self.fixed, samples: self.samples, seed }
+    }
+}
+
 /// Checks the steps of a chain and whether it proves `lhs REL rhs`; returns the steps'
 /// results and the reasons the chain does not prove it.
 pub(super) fn check_chain(
@@ -79,7 +86,7 @@ fn implies(shown: Rel, claimed: Rel) -> bool {
 
 fn check_step(lhs: &Expr, step: &Step, s: &StepScope, files: &SourceFiles, seed: u64) -> StepResult {
     let (mut symbolic, warning) = symbolic_layer(lhs, step, s);
-    let exact = points::layer(&s.known.model, lhs, step.rel, &step.rhs, s.binders, &s.conditions, &s.fixed, s.samples, seed);
+    let exact = points::layer(&s.known.model, &s.question(lhs, step.rel, &step.rhs, seed));
     let status = match (symbolic.verdict, exact.verdict) {
         (_, Verdict::Refuted) => Status::Refuted,
         (Verdict::Holds, _) => Status::Verified,
@@ -156,12 +163,13 @@ fn not_shown(
     what: String,
     residual: &str,
 ) -> String {
-    if !matches!(step.by, Justification::Search) && rules.len() < all.len() {
-        if let Ok(Outcome::Equal { used }) = prove::prove_equal(lhs, &step.rhs, all, &s.context, s.kinds, 3) {
-            let missing: Vec<String> = used.iter().filter(|u| !cited.contains(u)).map(|u| format!("`{u}`")).collect();
-            if !missing.is_empty() {
-                return format!("true, but not for the reason given: it needs {}, which is not cited", missing.join(", "));
-            }
+    if !matches!(step.by, Justification::Search)
+        && rules.len() < all.len()
+        && let Ok(Outcome::Equal { used }) = prove::prove_equal(lhs, &step.rhs, all, &s.context, s.kinds, 3)
+    {
+        let missing: Vec<String> = used.iter().filter(|u| !cited.contains(u)).map(|u| format!("`{u}`")).collect();
+        if !missing.is_empty() {
+            return format!("true, but not for the reason given: it needs {}, which is not cited", missing.join(", "));
         }
     }
     format!("{what}; remaining difference (left − right): {residual}")

@@ -221,18 +221,6 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thresholds_match_the_normal_table() {
-        assert!((z_for_tail(0.05) - 1.95996).abs() < 1e-3);
-        assert!((bonferroni_z(1) - 4.0).abs() < 1e-3);
-        assert!(bonferroni_z(30) > 4.5 && bonferroni_z(30) < 5.0);
-    }
-}
-
 fn has_expectation(e: &Expr) -> bool {
     matches!(e.kind, ExprKind::Expect { .. }) || e.children().into_iter().any(has_expectation)
 }
@@ -252,5 +240,17 @@ fn linear_in_expectations(e: &Expr) -> bool {
         },
         ExprKind::Bin(BinOp::Div, a, b) => !has_expectation(b) && linear_in_expectations(a),
         _ => !has_expectation(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_match_the_normal_table() {
+        assert!((z_for_tail(0.05) - 1.95996).abs() < 1e-3);
+        assert!((bonferroni_z(1) - 4.0).abs() < 1e-3);
+        assert!(bonferroni_z(30) > 4.5 && bonferroni_z(30) < 5.0);
     }
 }

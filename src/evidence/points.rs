@@ -72,20 +72,22 @@ fn draw_binders<N: Number>(m: &mut Model<N>, binders: &[Binder], conditions: &[F
     Ok(false)
 }
 
-/// Checks `lhs REL rhs` at `samples` random points, the claim's variables drawn under its
-/// conditions (`given` fixes some of them, e.g. the base case of an induction).
-#[allow(clippy::too_many_arguments)]
-pub fn check<N: Number>(
-    spec: &ModelSpec,
-    lhs: &Expr,
-    rel: Rel,
-    rhs: &Expr,
-    binders: &[Binder],
-    conditions: &[Fact],
-    given: &HashMap<String, BigRational>,
-    samples: usize,
-    seed: u64,
-) -> Outcome {
+/// What the points are asked: `lhs REL rhs` for the claim's variables drawn under its
+/// conditions, some of them fixed (the base case of an induction), at `samples` points.
+pub struct Question<'a> {
+    pub lhs: &'a Expr,
+    pub rel: Rel,
+    pub rhs: &'a Expr,
+    pub binders: &'a [Binder],
+    pub conditions: &'a [Fact],
+    pub fixed: &'a HashMap<String, BigRational>,
+    pub samples: usize,
+    pub seed: u64,
+}
+
+/// Checks the question at random points of models of `spec`.
+pub fn check<N: Number>(spec: &ModelSpec, q: &Question) -> Outcome {
+    let Question { lhs, rel, rhs, binders, conditions, fixed: given, samples, seed } = *q;
     if let Some(reason) = &spec.unusable {
         return Outcome::NotApplicable(reason.clone());
     }
@@ -135,28 +137,19 @@ pub fn check<N: Number>(
     Outcome::Holds { samples: done }
 }
 
-/// The exact layer's verdict on `lhs REL rhs`; where it cannot apply (transcendental
+/// The exact layer's verdict on the question; where it cannot apply (transcendental
 /// functions), the float layer checks the same statement in double precision instead.
-#[allow(clippy::too_many_arguments)]
-pub fn layer(
-    spec: &ModelSpec,
-    lhs: &Expr,
-    rel: Rel,
-    rhs: &Expr,
-    binders: &[Binder],
-    conditions: &[Fact],
-    fixed: &HashMap<String, BigRational>,
-    samples: usize,
-    seed: u64,
-) -> LayerResult {
-    let binders: Vec<Binder> = binders.iter().filter(|b| !fixed.contains_key(&b.var)).cloned().collect();
+pub fn layer(spec: &ModelSpec, q: &Question) -> LayerResult {
+    let binders: Vec<Binder> = q.binders.iter().filter(|b| !q.fixed.contains_key(&b.var)).cloned().collect();
+    let q = Question { binders: &binders, ..*q };
+    let seed = q.seed;
     let with_counterexample = |layer, verdict, detail: String, cx| LayerResult { counterexample: cx, ..LayerResult::new(layer, verdict, detail) };
-    match check::<BigRational>(spec, lhs, rel, rhs, &binders, conditions, fixed, samples, seed) {
+    match check::<BigRational>(spec, &q) {
         Outcome::Holds { samples } => LayerResult::new(Layer::Exact, Verdict::Holds, format!("at {samples} random rational points (seed {seed})")),
         Outcome::Refuted(cx) => {
             with_counterexample(Layer::Exact, Verdict::Refuted, format!("fails at a random rational point (seed {seed})"), Some(cx))
         }
-        Outcome::NotApplicable(reason) => match check::<f64>(spec, lhs, rel, rhs, &binders, conditions, fixed, samples, seed) {
+        Outcome::NotApplicable(reason) => match check::<f64>(spec, &q) {
             Outcome::Holds { samples } => LayerResult::new(
                 Layer::Float,
                 Verdict::Holds,

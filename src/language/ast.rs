@@ -458,7 +458,7 @@ pub struct MonteCarloSetup {
 pub enum Statement {
     Let(Vec<Decl>),
     Assume(Vec<Fact>, Span),
-    Rule(Rule),
+    Rule(Box<Rule>),
 }
 
 /// One ```derivation block, parsed.

@@ -3,8 +3,6 @@
 //! the constants `ones` and `I`, the citable lemmas, the named experiments and the keywords.
 //! Every stage reads these tables instead of spelling the names again.
 
-use super::ast::Kind;
-
 /// A built-in function of expressions. User functions (`let f: function`) are never one of
 /// these: the names are reserved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -20,14 +18,21 @@ pub enum Func {
     SoftmaxCol,
 }
 
+/// The kind of a built-in's value (vectors count as matrices of one column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returns {
+    Scalar,
+    Matrix,
+}
+
 /// What a built-in function is, for every stage.
 #[derive(Debug)]
 pub struct FuncInfo {
     pub func: Func,
     pub name: &'static str,
     pub arity: usize,
-    /// The kind of its value: `Scalar`, or `Matrix` for the vector and matrix functions.
-    pub value: Kind,
+    /// The kind of its value.
+    pub value: Returns,
     /// The LaTeX form; `$0` and `$1` stand for the arguments.
     pub latex: &'static str,
     /// The engine's function of the same meaning (scalar arguments only); the others are
@@ -36,18 +41,18 @@ pub struct FuncInfo {
 }
 
 pub const FUNCTIONS: &[FuncInfo] = &[
-    FuncInfo { func: Func::Exp, name: "exp", arity: 1, value: Kind::Scalar, latex: "\\exp\\left($0\\right)", engine: Some("exp") },
-    FuncInfo { func: Func::Log, name: "log", arity: 1, value: Kind::Scalar, latex: "\\log\\left($0\\right)", engine: Some("log") },
-    FuncInfo { func: Func::Sqrt, name: "sqrt", arity: 1, value: Kind::Scalar, latex: "\\sqrt{$0}", engine: Some("sqrt") },
-    FuncInfo { func: Func::Dot, name: "dot", arity: 2, value: Kind::Scalar, latex: "$0^\\top $1", engine: None },
-    FuncInfo { func: Func::Norm, name: "norm", arity: 1, value: Kind::Scalar, latex: "\\left\\lVert $0\\right\\rVert", engine: None },
-    FuncInfo { func: Func::Diag, name: "diag", arity: 1, value: Kind::Matrix, latex: "\\operatorname{diag}\\left($0\\right)", engine: None },
-    FuncInfo { func: Func::ExpElem, name: "exp_elem", arity: 1, value: Kind::Matrix, latex: "\\exp\\left($0\\right)", engine: None },
+    FuncInfo { func: Func::Exp, name: "exp", arity: 1, value: Returns::Scalar, latex: "\\exp\\left($0\\right)", engine: Some("exp") },
+    FuncInfo { func: Func::Log, name: "log", arity: 1, value: Returns::Scalar, latex: "\\log\\left($0\\right)", engine: Some("log") },
+    FuncInfo { func: Func::Sqrt, name: "sqrt", arity: 1, value: Returns::Scalar, latex: "\\sqrt{$0}", engine: Some("sqrt") },
+    FuncInfo { func: Func::Dot, name: "dot", arity: 2, value: Returns::Scalar, latex: "$0^\\top $1", engine: None },
+    FuncInfo { func: Func::Norm, name: "norm", arity: 1, value: Returns::Scalar, latex: "\\left\\lVert $0\\right\\rVert", engine: None },
+    FuncInfo { func: Func::Diag, name: "diag", arity: 1, value: Returns::Matrix, latex: "\\operatorname{diag}\\left($0\\right)", engine: None },
+    FuncInfo { func: Func::ExpElem, name: "exp_elem", arity: 1, value: Returns::Matrix, latex: "\\exp\\left($0\\right)", engine: None },
     FuncInfo {
         func: Func::SoftmaxRow,
         name: "softmax_row",
         arity: 1,
-        value: Kind::Matrix,
+        value: Returns::Matrix,
         latex: "\\operatorname{softmax}_{\\mathrm{row}}\\left($0\\right)",
         engine: None,
     },
@@ -55,7 +60,7 @@ pub const FUNCTIONS: &[FuncInfo] = &[
         func: Func::SoftmaxCol,
         name: "softmax_col",
         arity: 1,
-        value: Kind::Matrix,
+        value: Returns::Matrix,
         latex: "\\operatorname{softmax}_{\\mathrm{col}}\\left($0\\right)",
         engine: None,
     },

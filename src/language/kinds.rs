@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::ast::{BinOp, Expr, ExprKind, Kind};
-use super::builtins::{IDENTITY, ONES};
+use super::builtins::{IDENTITY, ONES, Returns};
 
 /// Kinds of the names visible at a point: declarations and bound variables.
 #[derive(Debug, Clone, Default)]
@@ -39,7 +39,10 @@ impl Kinds {
                 Kind::Sequence(of) => *of,
                 k => k,
             },
-            ExprKind::Builtin(f, _) => f.info().value.clone(),
+            ExprKind::Builtin(f, _) => match f.info().value {
+                Returns::Scalar => Kind::Scalar,
+                Returns::Matrix => Kind::Matrix,
+            },
             ExprKind::Call(_, args) => args.iter().map(|a| self.of(a)).fold(Kind::Scalar, join),
             ExprKind::BigOp { body, .. } | ExprKind::Expect { body, .. } => self.of(body),
             ExprKind::Neg(a) | ExprKind::Transpose(a) => self.of(a),

@@ -169,7 +169,7 @@ pub fn lex(code: &str, file: FileId, base: usize) -> Result<Vec<Token>, Vec<Inpu
             '"' => {
                 let mut end = None;
                 let mut text = String::new();
-                while let Some((j, d)) = chars.next() {
+                for (j, d) in chars.by_ref() {
                     match d {
                         '"' => {
                             end = Some(j + 1);

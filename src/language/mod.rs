@@ -39,7 +39,7 @@ impl Document {
             .iter()
             .filter_map(|i| if let Item::Block(b) = i { Some(b) } else { None })
             .flat_map(|b| &b.statements)
-            .filter_map(|s| if let ast::Statement::Rule(r) = s { Some(r) } else { None })
+            .filter_map(|s| if let ast::Statement::Rule(r) = s { Some(r.as_ref()) } else { None })
     }
 }
 

@@ -101,11 +101,11 @@ impl<N: Number> Model<'_, N> {
                 self.eval(body, &inner)
             }
             ExprKind::Bin(BinOp::Pow, base, exponent) => {
-                if let (ExprKind::Builtin(Func::Norm, args), ExprKind::Num(k)) = (&base.kind, &exponent.kind) {
-                    if k == &BigRational::from_integer(2.into()) {
-                        let x = self.eval(&args[0], env)?;
-                        return dot(&x, &x);
-                    }
+                if let (ExprKind::Builtin(Func::Norm, args), ExprKind::Num(k)) = (&base.kind, &exponent.kind)
+                    && k == &BigRational::from_integer(2.into())
+                {
+                    let x = self.eval(&args[0], env)?;
+                    return dot(&x, &x);
                 }
                 let (b, x) = (self.eval(base, env)?, self.eval(exponent, env)?);
                 self.power(b, x)

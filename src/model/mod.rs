@@ -165,10 +165,10 @@ impl<'s, N: Number> Model<'s, N> {
         if self.sampling {
             return;
         }
-        if let Some(label) = self.labels.get(key) {
-            if !self.touched.iter().any(|(l, _)| l == label) {
-                self.touched.push((label.clone(), value.clone()));
-            }
+        if let Some(label) = self.labels.get(key)
+            && !self.touched.iter().any(|(l, _)| l == label)
+        {
+            self.touched.push((label.clone(), value.clone()));
         }
     }
 
@@ -256,14 +256,14 @@ impl<'s, N: Number> Model<'s, N> {
 fn bind<N: Number>(patterns: &[Expr], args: &[Value<N>], vars: &[String]) -> Option<HashMap<String, Value<N>>> {
     let mut env: HashMap<String, Value<N>> = HashMap::new();
     for (p, value) in patterns.iter().zip(args) {
-        if let ExprKind::Name(v) = &p.kind {
-            if vars.contains(v) {
-                if env.get(v).is_some_and(|old| old != value) {
-                    return None;
-                }
-                env.insert(v.clone(), value.clone());
-                continue;
+        if let ExprKind::Name(v) = &p.kind
+            && vars.contains(v)
+        {
+            if env.get(v).is_some_and(|old| old != value) {
+                return None;
             }
+            env.insert(v.clone(), value.clone());
+            continue;
         }
         let Value::S(value) = value else { return None };
         let affine = Affine::of(p)?;

@@ -256,7 +256,7 @@ mod tests {
             sym("x"),
             Term::Pow(Box::new(Term::Add(vec![int(1), Term::Mul(vec![int(-1), sym("b")])])), Box::new(int(-1))),
         ]);
-        assert_eq!(e.difference(a, sym("x")).unwrap().0, true);
+        assert!(e.difference(a, sym("x")).unwrap().0);
         let (zero, text) = e.difference(Term::Mul(vec![int(2), sym("x")]), sym("x")).unwrap();
         assert!(!zero);
         assert_eq!(text, "x");

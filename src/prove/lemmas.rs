@@ -201,3 +201,40 @@ fn softmax(e: &Expr) -> Option<Expr> {
         Expr::new(ExprKind::Transpose(Box::new(Expr::bin(BinOp::Mul, Expr::new(ExprKind::Transpose(Box::new(ones)), span), exp.clone()))), span);
     Some(Expr::bin(BinOp::Mul, exp, inv(diag(col_sums))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::language::builtins::LEMMAS;
+    use crate::prove::{MAX_DEPTH, Outcome, prove_equal};
+
+    /// Each built-in lemma, alone, shows every statement `library.md` gives for it: the rewrite
+    /// and the statement the library checks numerically are the same identity.
+    #[test]
+    fn each_lemma_shows_its_statements_in_the_library() {
+        let mut files = crate::diagnostic::SourceFiles::default();
+        let id = files.add("library.md".into(), crate::LIBRARY.into());
+        let doc = crate::language::parse(&crate::source::split(id, &files).unwrap()).unwrap();
+        let kinds = Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
+        for info in LEMMAS {
+            let lemma = ALL.iter().find(|l| l.name() == info.name).unwrap_or_else(|| panic!("no rewrite for `{}`", info.name));
+            for statement in info.statements {
+                let rule = doc.rules().find(|r| r.name == *statement).unwrap_or_else(|| panic!("no `{statement}` in library.md"));
+                let mut kinds = kinds.clone();
+                for b in &rule.binders {
+                    kinds.insert(b.var.clone(), b.kind.clone());
+                }
+                let ctx = Context { facts: rule.conditions.clone(), kinds: kinds.clone(), random: vec![] };
+                let outcome = prove_equal(&rule.relation.lhs, &rule.relation.rhs, &[lemma as &dyn Rewrite], &ctx, &kinds, MAX_DEPTH).unwrap();
+                assert!(matches!(outcome, Outcome::Equal { .. }), "`{}` does not show `{statement}`: {outcome:?}", info.name);
+            }
+        }
+    }
+
+    #[test]
+    fn the_rewrites_are_the_table_of_built_in_lemmas() {
+        let names: Vec<&str> = ALL.iter().map(|l| l.name()).collect();
+        let table: Vec<&str> = LEMMAS.iter().map(|l| l.name).collect();
+        assert_eq!(names, table);
+    }
+}

@@ -1,91 +1,118 @@
-//! The JSON output (`--json FILE`, schema in `docs/json.md`).
+//! The JSON output (`--json FILE`, schema `derivcheck-verdicts/2` in `docs/json.md`): every
+//! claim with its steps, each step with every layer's verdict, and the evidence rows; or,
+//! when the input does not parse, the input errors. Seeds are strings: above 2^53 a JSON
+//! number loses digits in JavaScript and jq.
 
 use serde::Serialize;
 
-use crate::check::Results;
-use crate::verdict::{Counterexample, Status, Verdict};
+use crate::check::{Results, Summary};
+use crate::diagnostic::Located;
+use crate::language::ast::RuleKind;
+use crate::verdict::{Counterexample, LayerResult, Status, Verdict};
 
-/// One verdict of one layer, flat: the JSON output is a list of these (schema in
-/// `docs/json.md`).
+const SCHEMA: &str = "derivcheck-verdicts/2";
+
 #[derive(Serialize)]
-struct JsonRow<'a> {
+struct Report<'a> {
+    schema: &'static str,
+    seed: String,
+    all_verified: bool,
+    summary: Option<Summary>,
+    errors: &'a [Located],
+    claims: Vec<Claim<'a>>,
+}
+
+#[derive(Serialize)]
+struct Claim<'a> {
     file: &'a str,
     line: usize,
     claim: &'a str,
-    /// 1-based step number within its chain; absent for the claim's own checks.
-    step: Option<usize>,
+    kind: RuleKind,
+    status: Status,
+    seed: String,
+    problems: Vec<Note<'a>>,
+    steps: Vec<Step<'a>>,
+    evidence: Vec<Row<'a>>,
+}
+
+#[derive(Serialize)]
+struct Step<'a> {
+    line: usize,
+    /// `base` or `step` inside an induction.
     chain: Option<&'a str>,
-    layer: String,
+    /// 1-based within its chain.
+    step: usize,
+    status: Status,
+    layers: Vec<Row<'a>>,
+    warnings: Vec<Note<'a>>,
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    /// The line of the `check` that asked for an evidence row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    layer: &'static str,
     verdict: Verdict,
     detail: &'a str,
     counterexample: Option<&'a Counterexample>,
 }
 
 #[derive(Serialize)]
-struct JsonClaim<'a> {
-    file: &'a str,
+struct Note<'a> {
     line: usize,
-    claim: &'a str,
-    status: Status,
-    seed: u64,
-    problems: Vec<&'a str>,
+    message: &'a str,
 }
 
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    schema: &'static str,
-    seed: u64,
-    all_verified: bool,
-    claims: Vec<JsonClaim<'a>>,
-    verdicts: Vec<JsonRow<'a>>,
+fn row(l: &LayerResult) -> Row<'_> {
+    Row { line: l.line, layer: l.layer.name(), verdict: l.verdict, detail: &l.detail, counterexample: l.counterexample.as_ref() }
 }
 
-/// All verdicts as JSON (see `docs/json.md`).
+/// All verdicts as JSON.
 pub fn json(results: &Results) -> String {
     let mut claims = Vec::new();
-    let mut verdicts = Vec::new();
     for d in &results.documents {
         for c in &d.claims {
-            claims.push(JsonClaim {
+            let steps = c
+                .chains
+                .iter()
+                .flat_map(|chain| {
+                    chain.steps.iter().enumerate().map(|(i, s)| Step {
+                        line: s.line,
+                        chain: chain.label.as_deref(),
+                        step: i + 1,
+                        status: s.status,
+                        layers: s.layers.iter().map(row).collect(),
+                        warnings: s.findings.iter().map(|f| Note { line: f.line, message: &f.message }).collect(),
+                    })
+                })
+                .collect();
+            claims.push(Claim {
                 file: &d.path,
                 line: c.line,
                 claim: &c.name,
+                kind: c.kind,
                 status: c.status,
-                seed: c.seed,
-                problems: c.problems.iter().map(|p| p.message.as_str()).collect(),
+                seed: c.seed.to_string(),
+                problems: c.problems.iter().map(|p| Note { line: p.line, message: &p.message }).collect(),
+                steps,
+                evidence: c.evidence.iter().map(row).collect(),
             });
-            for chain in &c.chains {
-                for (i, s) in chain.steps.iter().enumerate() {
-                    for l in &s.layers {
-                        verdicts.push(JsonRow {
-                            file: &d.path,
-                            line: s.line,
-                            claim: &c.name,
-                            step: Some(i + 1),
-                            chain: chain.label.as_deref(),
-                            layer: l.layer.name().to_string(),
-                            verdict: l.verdict,
-                            detail: &l.detail,
-                            counterexample: l.counterexample.as_ref(),
-                        });
-                    }
-                }
-            }
-            for l in &c.evidence {
-                verdicts.push(JsonRow {
-                    file: &d.path,
-                    line: c.line,
-                    claim: &c.name,
-                    step: None,
-                    chain: None,
-                    layer: l.layer.name().to_string(),
-                    verdict: l.verdict,
-                    detail: &l.detail,
-                    counterexample: l.counterexample.as_ref(),
-                });
-            }
         }
     }
-    let report = JsonReport { schema: "derivcheck-verdicts/1", seed: results.seed, all_verified: results.all_verified(), claims, verdicts };
+    let report = Report {
+        schema: SCHEMA,
+        seed: results.seed.to_string(),
+        all_verified: results.all_verified(),
+        summary: Some(results.summary()),
+        errors: &[],
+        claims,
+    };
+    serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// The input errors of a run that could not start checking, as JSON.
+pub fn json_errors(seed: u64, errors: &[Located]) -> String {
+    let report = Report { schema: SCHEMA, seed: seed.to_string(), all_verified: false, summary: None, errors, claims: vec![] };
     serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }

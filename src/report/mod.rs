@@ -20,7 +20,7 @@ use crate::Loaded;
 use crate::check::Results;
 
 pub use html::markdown_to_html;
-pub use json::json;
+pub use json::{json, json_errors};
 pub use latex::{escape as tex_escape, markdown_to_latex};
 pub use terminal::print;
 pub use write::{write_file, write_outputs};

@@ -1,91 +1,211 @@
-//! Data-driven checks of `tests/data`: every `err` file states, in a trailing
-//! `<!-- expect … -->` comment, the exit code and the lines it must be blamed at; every
-//! `ok` file (and `derivations/`) must verify completely.
+//! Data-driven checks of `tests/data` and `derivations/`, asserted through `--json`. A fixture
+//! states what it expects in a comment right above the line it blames (typst-style):
+//!
+//! ```text
+//! # expect: refuted; exact: refuted; symbolic: not shown "-2*epsilon*g[t]"
+//!             = alpha*dtheta[t-1] + epsilon*g[t]    by mom_step
+//! <!-- expect: error at 31 "unbalanced parenthesis" -->
+//! ```
+//!
+//! `# expect:` works inside derivation blocks, `<!-- expect: … -->` anywhere; both apply to
+//! the next line that is neither blank nor another comment. Above a step, the first word is
+//! the step's status (`verified`, `refuted`, `not shown`); above a claim or lemma, the claim's
+//! (`unproved`, `supported` too); above a `check` line, the verdict of its evidence row
+//! (`holds`, `refuted`, `not shown`, `n/a`). Then, separated by `;`: `LAYER: VERDICT`, with
+//! an optional quoted piece of its detail; `problem "…"` and `warning "…"` for findings.
+//! Every step and claim without an annotation must be verified, and the exit code follows:
+//! 2 for input errors, 1 when a claim is not verified, 0 otherwise.
 
-use crate::{derivcheck, text};
+use serde_json::Value;
 
-#[derive(Default, Debug)]
-struct Expect {
-    exit: Option<i32>,
-    refuted: Vec<usize>,
-    not_shown: Vec<usize>,
-    /// Verdicts of a claim's own checks: `montecarlo: refuted`.
-    claim_checks: Vec<String>,
-    unproved: Vec<String>,
-    /// Claims that must end in any status but verified.
-    not_verified: Vec<String>,
-    errors: Vec<(String, String)>,
-    symbolic: Vec<(usize, String)>,
+use crate::{derivcheck, scratch, text};
+
+#[derive(Debug)]
+struct Expectation {
+    /// The line of the annotation, and the line it blames.
+    at: usize,
+    line: usize,
+    what: What,
 }
 
-fn expectations(source: &str) -> Expect {
-    let mut e = Expect::default();
-    let Some(block) = source.split("<!-- expect").nth(1) else { return e };
-    for line in block.lines().take_while(|l| !l.contains("-->")) {
-        let Some((key, value)) = line.split_once(':') else { continue };
-        let value = value.trim();
-        match key.trim() {
-            "exit" => e.exit = value.parse().ok(),
-            "refuted" => e.refuted.push(value.parse().expect("a line number")),
-            "not shown" => e.not_shown.push(value.parse().expect("a line number")),
-            "montecarlo" | "trajectory" | "unroll" => e.claim_checks.push(format!("{}: {value}", key.trim())),
-            "unproved" => e.unproved.push(value.to_string()),
-            "not verified" => e.not_verified.push(value.to_string()),
-            "error" => {
-                let (at, message) = value.split_once(' ').expect("error: LINE:COL message");
-                e.errors.push((at.to_string(), message.to_string()));
-            }
-            "symbolic" => {
-                let (at, message) = value.split_once(' ').expect("symbolic: LINE message");
-                e.symbolic.push((at.parse().expect("a line number"), message.to_string()));
-            }
-            other => panic!("unknown expectation `{other}`"),
-        }
+#[derive(Debug)]
+enum What {
+    /// A status or verdict, with details about layers and findings.
+    Outcome {
+        word: String,
+        parts: Vec<Part>,
+    },
+    Error {
+        column: Option<usize>,
+        message: String,
+    },
+}
+
+#[derive(Debug)]
+struct Part {
+    /// A layer name, `problem` or `warning`.
+    key: String,
+    verdict: Option<String>,
+    contains: Option<String>,
+}
+
+fn quoted(text: &str) -> (String, Option<String>) {
+    match text.split_once('"') {
+        Some((before, rest)) => (before.trim().to_string(), Some(rest.trim_end().trim_end_matches('"').to_string())),
+        None => (text.trim().to_string(), None),
     }
-    e
 }
 
-/// Runs `check` on one fixture and compares with what it states.
+fn parse_expectation(text: &str) -> What {
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix("error") {
+        let (head, message) = quoted(rest);
+        let column = head.strip_prefix("at").map(|c| c.trim().parse().expect("error at COLUMN"));
+        return What::Error { column, message: message.expect("error \"message\"") };
+    }
+    let mut pieces = text.split(';');
+    let word = pieces.next().unwrap_or_default().trim().to_string();
+    let parts = pieces
+        .map(|p| {
+            let (head, contains) = quoted(p);
+            let (key, verdict) = match head.split_once(':') {
+                Some((k, v)) => (k.trim().to_string(), Some(v.trim().to_string()).filter(|v| !v.is_empty())),
+                None => (head, None),
+            };
+            Part { key, verdict, contains }
+        })
+        .collect();
+    What::Outcome { word, parts }
+}
+
+fn expectations(source: &str) -> Vec<Expectation> {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let t = l.trim();
+        let body = t.strip_prefix("# expect:").or_else(|| t.strip_prefix("<!-- expect:").map(|r| r.trim_end_matches("-->")));
+        let Some(body) = body else { continue };
+        let target = (i + 1..lines.len())
+            .find(|&j| {
+                let u = lines[j].trim();
+                !u.is_empty() && !u.starts_with('#') && !u.starts_with("<!--")
+            })
+            .unwrap_or_else(|| panic!("line {}: an expectation with no line after it", i + 1));
+        out.push(Expectation { at: i + 1, line: target + 1, what: parse_expectation(body) });
+    }
+    out
+}
+
+/// The name JSON uses for a status or verdict word of an annotation.
+fn json_word(word: &str) -> String {
+    match word {
+        "n/a" => "not_applicable".into(),
+        "supported by evidence" => "supported".into(),
+        w => w.replace(' ', "_"),
+    }
+}
+
+/// Runs `check --json` on one file and compares the verdicts with its annotations.
 fn check_fixture(path: &str) {
     let source = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
-    let expect = expectations(&source);
-    let out = derivcheck(&["check", path]);
+    let expected = expectations(&source);
+    let json_path = scratch(&format!("fixture-{}", path.replace('/', "-"))).join("out.json");
+    let out = derivcheck(&["check", path, "--json", json_path.to_str().unwrap()]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     let context = format!("{path}\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
-    assert_eq!(out.status.code(), expect.exit, "exit code of {context}");
-    for line in &expect.refuted {
-        let blamed = format!("{path}:{line}: step of");
-        let hit = stdout.lines().find(|l| l.starts_with(&blamed)).unwrap_or_else(|| panic!("no step at line {line}: {context}"));
-        assert!(hit.contains("REFUTED"), "line {line} not refuted: {context}");
-        let after: String = stdout.lines().skip_while(|l| *l != hit).skip(1).take_while(|l| l.starts_with("    ")).collect::<Vec<_>>().join("\n");
-        assert!(after.contains("counterexample:"), "no counterexample for line {line}: {context}");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap_or_else(|_| panic!("no JSON written: {context}")))
+        .unwrap_or_else(|e| panic!("invalid JSON ({e}): {context}"));
+    let errors = json["errors"].as_array().cloned().unwrap_or_default();
+    let in_file = |v: &Value| v["file"].as_str().is_some_and(|f| f.ends_with(path));
+    let claims: Vec<&Value> = json["claims"].as_array().map(|c| c.iter().filter(|c| in_file(c)).collect()).unwrap_or_default();
+    let mut blamed_steps = Vec::new();
+    let mut blamed_claims = Vec::new();
+    for e in &expected {
+        let here = format!("{path}:{} (the annotation at line {})", e.line, e.at);
+        match &e.what {
+            What::Error { column, message } => {
+                let hit = errors.iter().find(|x| x["line"] == e.line && x["message"].as_str().is_some_and(|m| m.contains(message.as_str())));
+                let hit = hit.unwrap_or_else(|| panic!("{here}: no input error containing `{message}`: {context}"));
+                if let Some(c) = column {
+                    assert_eq!(hit["column"], *c, "{here}: column of the error: {context}");
+                }
+                assert!(stderr.contains(&format!("--> {path}:{}:", e.line)), "{here}: the error is printed with its location: {context}");
+                assert!(stderr.lines().any(|l| l.trim_start().starts_with('|') && l.contains('^')), "{here}: no caret: {context}");
+            }
+            What::Outcome { word, parts } => {
+                let word = json_word(word);
+                let steps: Vec<&Value> =
+                    claims.iter().flat_map(|c| c["steps"].as_array().into_iter().flatten()).filter(|s| s["line"] == e.line).collect();
+                let claim = claims.iter().find(|c| c["line"] == e.line);
+                let evidence: Vec<&Value> =
+                    claims.iter().flat_map(|c| c["evidence"].as_array().into_iter().flatten()).filter(|r| r["line"] == e.line).collect();
+                let (status, layers, findings): (String, Vec<&Value>, Vec<&Value>) = if let Some(claim) = claim {
+                    blamed_claims.push(e.line);
+                    let findings = claim["problems"].as_array().into_iter().flatten().collect();
+                    (claim["status"].as_str().unwrap_or_default().to_string(), evidence, findings)
+                } else if !steps.is_empty() {
+                    blamed_steps.push(e.line);
+                    let step = steps[0];
+                    let layers = step["layers"].as_array().into_iter().flatten().collect();
+                    let findings = step["warnings"].as_array().into_iter().flatten().collect();
+                    (step["status"].as_str().unwrap_or_default().to_string(), layers, findings)
+                } else if let [row] = evidence.as_slice() {
+                    (row["verdict"].as_str().unwrap_or_default().to_string(), evidence.clone(), vec![])
+                } else {
+                    panic!("{here}: no step, claim or check at this line: {context}");
+                };
+                assert_eq!(status, word, "{here}: {context}");
+                if word == "refuted" && claim.is_none() {
+                    assert!(
+                        layers.iter().any(|l| l["verdict"] == "refuted" && !l["counterexample"].is_null()),
+                        "{here}: refuted without a counterexample: {context}"
+                    );
+                }
+                for part in parts {
+                    let pool: Vec<&Value> = match part.key.as_str() {
+                        "problem" | "warning" => findings.clone(),
+                        layer => layers.iter().copied().filter(|l| l["layer"] == layer).collect(),
+                    };
+                    let matching = pool.iter().any(|v| {
+                        part.verdict.as_ref().is_none_or(|w| v["verdict"] == json_word(w).as_str())
+                            && part.contains.as_ref().is_none_or(|c| {
+                                let text = v.get("detail").or_else(|| v.get("message")).and_then(|d| d.as_str()).unwrap_or_default();
+                                text.contains(c.as_str())
+                            })
+                    });
+                    assert!(matching, "{here}: no `{}` matching {part:?}: {context}", part.key);
+                }
+            }
+        }
     }
-    for line in &expect.not_shown {
-        let blamed = format!("{path}:{line}: step of");
-        let hit = stdout.lines().find(|l| l.starts_with(&blamed)).unwrap_or_else(|| panic!("no step at line {line}: {context}"));
-        assert!(hit.contains("NOT SHOWN"), "line {line} not flagged: {context}");
+    // Everything not blamed verifies, and the exit code follows from the annotations.
+    for c in &claims {
+        let line = c["line"].as_u64().unwrap_or_default() as usize;
+        if !blamed_claims.contains(&line) {
+            assert!(
+                matches!(c["status"].as_str(), Some("verified" | "supported")),
+                "{path}:{line}: `{}` is {} but states no expectation: {context}",
+                c["claim"],
+                c["status"]
+            );
+        }
+        for s in c["steps"].as_array().into_iter().flatten() {
+            let line = s["line"].as_u64().unwrap_or_default() as usize;
+            if !blamed_steps.contains(&line) {
+                assert_eq!(s["status"], "verified", "{path}:{line}: a step is {} but states no expectation: {context}", s["status"]);
+            }
+        }
     }
-    for check in &expect.claim_checks {
-        assert!(stdout.lines().any(|l| l.trim_start().starts_with(check.as_str())), "no `{check}`: {context}");
-    }
-    for (line, message) in &expect.symbolic {
-        let blamed = format!("{path}:{line}: step of");
-        let after: String =
-            stdout.lines().skip_while(|l| !l.starts_with(&blamed)).skip(1).take_while(|l| l.starts_with("    ")).collect::<Vec<_>>().join("\n");
-        assert!(after.contains(&format!("symbolic: {message}")), "symbolic detail at {line}: {context}");
-    }
-    for name in &expect.unproved {
-        assert!(stdout.lines().any(|l| l.ends_with(&format!(" {name}: UNPROVED"))), "{name} not unproved: {context}");
-    }
-    for name in &expect.not_verified {
-        let line = stdout.lines().find(|l| l.contains(&format!(" {name}: "))).unwrap_or_else(|| panic!("no claim {name}: {context}"));
-        assert!(!line.ends_with(": ok"), "{name} must not be verified: {context}");
-    }
-    for (at, message) in &expect.errors {
-        assert!(stderr.contains(&format!("--> {path}:{at}")), "no error at {at}: {context}");
-        assert!(stderr.contains(message.as_str()), "error message `{message}` missing: {context}");
-        assert!(stderr.lines().any(|l| l.trim_start().starts_with('|') && l.contains('^')), "no caret: {context}");
-    }
+    let exit = if !errors.is_empty() {
+        2
+    } else if json["all_verified"] == true {
+        0
+    } else {
+        1
+    };
+    assert_eq!(out.status.code(), Some(exit), "exit code of {context}");
+    let errors_expected = expected.iter().filter(|e| matches!(e.what, What::Error { .. })).count();
+    assert_eq!(errors.len(), errors_expected, "every input error is annotated: {context}");
 }
 
 fn md_files(dir: &str) -> Vec<String> {
@@ -105,29 +225,41 @@ fn every_failing_fixture_fails_as_it_states() {
     assert!(files.len() >= 5);
     for f in files {
         let source = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&f)).unwrap();
-        assert!(source.contains("<!-- expect"), "{f} states no expectation");
+        assert!(!expectations(&source).is_empty(), "{f} states no expectation");
         check_fixture(&f);
     }
 }
 
 #[test]
 fn good_derivations_verify_completely() {
-    for path in ["derivations", "tests/data/ok"] {
-        let out = derivcheck(&["check", path]);
-        let stdout = text(&out.stdout);
-        assert_eq!(out.status.code(), Some(0), "{path}:\n{stdout}\n{}", text(&out.stderr));
-        assert!(!stdout.contains("REFUTED") && !stdout.contains("NOT SHOWN") && !stdout.contains("UNPROVED"), "{stdout}");
-        // Every step holds symbolically, and in the exact layer or, where exact arithmetic
-        // cannot apply (exp, expectations), in the float layer or by the claim's Monte Carlo.
-        let steps: Vec<&str> = stdout.lines().filter(|l| l.contains(": step of ")).collect();
-        assert!(path != "derivations" || steps.len() > 30, "{stdout}");
-        for step in steps {
-            assert!(step.contains(": ok [symbolic: holds, "), "{step}");
-            assert!(step.contains("exact: holds") || step.contains("float: holds") || step.contains("exact: n/a"), "{step}");
-        }
-        let exact = stdout.lines().filter(|l| l.contains("exact: holds]")).count();
-        assert!(path != "derivations" || exact > 25, "most steps are confirmed in exact arithmetic:\n{stdout}");
+    for f in md_files("tests/data/ok").into_iter().chain(md_files("derivations")) {
+        check_fixture(&f);
     }
+    // Every step holds symbolically, and in the exact layer or, where exact arithmetic
+    // cannot apply (exp, expectations), in the float layer or by the claim's Monte Carlo.
+    let out = derivcheck(&["check", "derivations"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    let steps: Vec<&str> = stdout.lines().filter(|l| l.contains(": step of ")).collect();
+    assert!(steps.len() > 30, "{stdout}");
+    for step in steps {
+        assert!(step.contains(": ok [symbolic: holds, "), "{step}");
+        assert!(step.contains("exact: holds") || step.contains("float: holds") || step.contains("exact: n/a"), "{step}");
+    }
+    let exact = stdout.lines().filter(|l| l.contains("exact: holds]")).count();
+    assert!(exact > 25, "most steps are confirmed in exact arithmetic:\n{stdout}");
+}
+
+#[test]
+fn annotations_are_read_as_stated() {
+    let source = "```derivation\n# expect: refuted; exact: refuted; symbolic: not shown \"-2*e\"\n\n  = a by b\n```\n<!-- expect: error at 31 \"unbalanced\" -->\nx\n";
+    let e = expectations(source);
+    assert_eq!((e[0].at, e[0].line), (2, 4));
+    let What::Outcome { word, parts } = &e[0].what else { panic!() };
+    assert_eq!(word, "refuted");
+    assert_eq!((parts[1].key.as_str(), parts[1].verdict.as_deref(), parts[1].contains.as_deref()), ("symbolic", Some("not shown"), Some("-2*e")));
+    assert!(matches!(&e[1].what, What::Error { column: Some(31), message } if message == "unbalanced"));
+    assert_eq!(e[1].line, 7);
 }
 
 #[test]
@@ -143,17 +275,31 @@ fn missing_files_and_bad_usage_exit_with_2() {
 
 #[test]
 fn json_output_lists_each_verdict_with_its_counterexample() {
-    let dir = crate::scratch("json");
+    let dir = scratch("json");
     let json = dir.join("verdicts.json");
     let out = derivcheck(&["check", "tests/data/err/sign_slip.md", "--json", json.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(value["schema"], "derivcheck-verdicts/1");
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(value["schema"], "derivcheck-verdicts/2");
     assert_eq!(value["all_verified"], false);
-    let rows = value["verdicts"].as_array().unwrap();
-    let refuted = rows.iter().find(|r| r["line"] == 43 && r["layer"] == "exact").expect("a row for line 43");
-    assert_eq!(refuted["verdict"], "refuted");
-    assert_eq!(refuted["claim"], "mom_rec");
-    assert!(refuted["counterexample"]["values"].as_array().is_some_and(|v| !v.is_empty()));
-    assert!(value["claims"].as_array().unwrap().iter().any(|c| c["claim"] == "mom_rec" && c["status"] == "refuted"));
+    assert!(value["seed"].is_string(), "seeds are strings");
+    let claim = value["claims"].as_array().unwrap().iter().find(|c| c["claim"] == "mom_rec").expect("mom_rec");
+    assert_eq!(claim["status"], "refuted");
+    let step = claim["steps"].as_array().unwrap().iter().find(|s| s["line"] == 45).expect("a step at line 45");
+    assert_eq!(step["status"], "refuted");
+    let exact = step["layers"].as_array().unwrap().iter().find(|l| l["layer"] == "exact").expect("an exact row");
+    assert_eq!(exact["verdict"], "refuted");
+    assert!(exact["counterexample"]["values"].as_array().is_some_and(|v| !v.is_empty()));
+}
+
+#[test]
+fn json_lists_input_errors_and_no_report_is_written() {
+    let dir = scratch("json-errors");
+    let json = dir.join("errors.json");
+    let out = derivcheck(&["check", "tests/data/err/unbalanced_paren.md", "--json", json.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let error = &value["errors"][0];
+    assert_eq!((error["line"].as_u64(), error["column"].as_u64()), (Some(7), Some(31)), "{value}");
+    assert!(value["claims"].as_array().is_some_and(|c| c.is_empty()));
 }

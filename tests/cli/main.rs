@@ -3,6 +3,7 @@
 //! Every test here starts `derivcheck` processes; none uses the engine in this process,
 //! so the processes never wait on this one for Symbolica's lock.
 
+mod architecture;
 mod concurrency;
 mod fixtures;
 mod report;

@@ -70,12 +70,12 @@ fn a_failing_derivation_is_highlighted_with_its_counterexample_in_every_format()
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     let tex = std::fs::read_to_string(dir.join("report.tex")).unwrap();
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
-    assert!(md.contains("| **✗ 43** |") && md.contains("**✗ Line 43**") && md.contains("Counterexample: `t = "), "{md}");
-    assert!(tex.contains("&\\color{BrickRed}= \\alpha") && tex.contains("\\color{BrickRed}line 43"), "the failing row is red: {tex}");
-    assert!(tex.contains("Line 43 fails") && tex.contains("Counterexample:"), "{tex}");
+    assert!(md.contains("| **✗ 45** |") && md.contains("**✗ Line 45**") && md.contains("Counterexample: `t = "), "{md}");
+    assert!(tex.contains("&\\color{BrickRed}= \\alpha") && tex.contains("\\color{BrickRed}line 45"), "the failing row is red: {tex}");
+    assert!(tex.contains("Line 45 fails") && tex.contains("Counterexample:"), "{tex}");
     let failing = html.find(r#"<tr class="step failing refuted">"#).expect("the failing step is marked");
     let detail = &html[failing..html[failing..].find("</table>").map_or(html.len(), |e| failing + e)];
-    assert!(detail.contains("line 43") && detail.contains("Counterexample:") && detail.contains("<code>t = 6</code>"), "{detail}");
+    assert!(detail.contains("line 45") && detail.contains("Counterexample:") && detail.contains("<code>t = 6</code>"), "{detail}");
     assert_eq!(html.matches(r#"class="step failing"#).count(), 1, "only the wrong step is highlighted");
 }
 

@@ -25,11 +25,11 @@ impl Parser<'_> {
                 self.pos = for_pos + 1;
                 let (var, from, to) = self.range()?;
                 let control = if self.eat_word("control") { Some(self.ident("the name of a `given` to perturb")?) } else { None };
-                if let Some((name, span)) = &control {
-                    if !matches!(self.scope.rules.get(name), Some((RuleKind::Given, _))) {
-                        return Err(InputError::new(*span, format!("`{name}` is not a `given` of this file"))
-                            .help("the control run perturbs the coefficient a `given` fixes"));
-                    }
+                if let Some((name, span)) = &control
+                    && !matches!(self.scope.rules.get(name), Some((RuleKind::Given, _)))
+                {
+                    return Err(InputError::new(*span, format!("`{name}` is not a `given` of this file"))
+                        .help("the control run perturbs the coefficient a `given` fixes"));
                 }
                 let float = self.eat_word("float");
                 let with = self.with_clause()?;

@@ -13,31 +13,22 @@ impl Parser<'_> {
     }
 
     pub fn expr(&mut self) -> PResult<Expr> {
-        let mut left = self.term()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Plus => BinOp::Add,
-                Tok::Minus => BinOp::Sub,
-                _ => return Ok(left),
-            };
-            self.bump();
-            let right = self.term()?;
-            left = Expr::bin(op, left, right);
-        }
+        self.left_associative(&[(Tok::Plus, BinOp::Add), (Tok::Minus, BinOp::Sub)], Self::term)
     }
 
     pub(super) fn term(&mut self) -> PResult<Expr> {
-        let mut left = self.unary()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Star => BinOp::Mul,
-                Tok::Slash => BinOp::Div,
-                _ => return Ok(left),
-            };
+        self.left_associative(&[(Tok::Star, BinOp::Mul), (Tok::Slash, BinOp::Div)], Self::unary)
+    }
+
+    /// `operand (op operand)*` for the operators `ops` of one precedence level.
+    fn left_associative(&mut self, ops: &[(Tok, BinOp)], operand: fn(&mut Self) -> PResult<Expr>) -> PResult<Expr> {
+        let mut left = operand(self)?;
+        while let Some(&(_, op)) = ops.iter().find(|(t, _)| self.at(t)) {
             self.bump();
-            let right = self.unary()?;
+            let right = operand(self)?;
             left = Expr::bin(op, left, right);
         }
+        Ok(left)
     }
 
     pub(super) fn unary(&mut self) -> PResult<Expr> {

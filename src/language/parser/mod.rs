@@ -169,7 +169,7 @@ impl<'s> Parser<'s> {
                     "lemma" => RuleKind::Lemma,
                     _ => RuleKind::Claim,
                 };
-                self.rule(kind, start).map(|r| Some(Statement::Rule(r)))
+                self.rule(kind, start).map(|r| Some(Statement::Rule(Box::new(r))))
             }
             "proof" => {
                 let rule = last_provable(done)

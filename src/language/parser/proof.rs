@@ -14,6 +14,7 @@ impl Parser<'_> {
             return self.induction(claim, start);
         }
         self.end_of_line()?;
+        self.skip_newlines();
         let depth = self.locals.len();
         self.locals.extend(claim.binders.iter().map(|b| (b.var.clone(), b.kind.clone())));
         let chain = self.chain(&["qed"]);
