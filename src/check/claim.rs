@@ -13,7 +13,7 @@ use crate::evidence::{cost, experiments, montecarlo, points, trajectory, unroll}
 use crate::language::Kinds;
 use crate::language::ast::{BinOp, Check, Expr, Fact, Proof, Rel, Rule, With};
 use crate::model::ModelSpec;
-use crate::prove::{Context, Equation};
+use crate::prove::{self, Context, Equation};
 use crate::verdict::{Finding, FindingKind, Status, Verdict};
 
 pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &SourceFiles, options: &Options, seed: u64) -> ClaimResult {
@@ -53,16 +53,18 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
     let scope = |hypothesis, extra: Vec<Fact>, fixed| {
         let about_var = |c: &Fact| induction_var.as_ref().is_some_and(|v| !extra.is_empty() && (c.lhs.mentions(v) || c.rhs.mentions(v)));
         let conditions: Vec<Fact> = rule.conditions.iter().filter(|c| !about_var(c)).cloned().chain(extra.iter().cloned()).collect();
-        StepScope {
-            known: &known,
-            kinds: &kinds,
-            hypothesis,
-            context: Context { facts: conditions.clone(), kinds: kinds.clone(), random: known.random.clone() },
-            binders: &rule.binders,
-            conditions,
-            fixed,
-            samples,
+        // What the proof may use: the conditions, the `assume` facts, and the claim's own side
+        // conditions (where they fail, the claim says nothing).
+        let mut context = Context {
+            facts: conditions.iter().chain(&known.model.assumptions).cloned().collect(),
+            kinds: kinds.clone(),
+            random: known.random.clone(),
+        };
+        for side in [&rule.relation.lhs, &rule.relation.rhs] {
+            let own = prove::side_conditions(side, &context);
+            context.facts.extend(own);
         }
+        StepScope { known: &known, hypothesis, context, binders: &rule.binders, conditions, fixed, samples }
     };
     match &rule.proof {
         None => result.problems.push(problem(format!("`{}` has no proof", rule.name))),
@@ -108,7 +110,7 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
                     "hypothesis",
                     &rule.relation.lhs.substitute(&previous),
                     &rule.relation.rhs.substitute(&previous),
-                    rule.binders.iter().filter(|b| b.var != *var).map(|b| b.var.clone()).collect(),
+                    rule.binders.iter().filter(|b| b.var != *var).map(|b| (b.var.clone(), b.kind.clone())).collect(),
                     rule.conditions.iter().filter(|c| !c.lhs.mentions(var) && !c.rhs.mentions(var)).cloned().collect(),
                 )
             });

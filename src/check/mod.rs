@@ -13,7 +13,7 @@ mod step;
 
 use crate::diagnostic::SourceFiles;
 use crate::language::affine::Affine;
-use crate::language::ast::{Check, Expr, ExprKind, Rel, Rule, RuleKind, Statement};
+use crate::language::ast::{Check, Expr, ExprKind, Kind, Rel, Rule, RuleKind, Statement};
 use crate::language::{Document, Item, Kinds};
 use crate::model::{Definition, ModelSpec};
 use crate::prove::Equation;
@@ -123,7 +123,13 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
 }
 
 fn equation(rule: &Rule) -> Equation {
-    Equation::new(&rule.name, &rule.relation.lhs, &rule.relation.rhs, rule.binders.iter().map(|b| b.var.clone()).collect(), rule.conditions.clone())
+    Equation::new(
+        &rule.name,
+        &rule.relation.lhs,
+        &rule.relation.rhs,
+        rule.binders.iter().map(|b| (b.var.clone(), b.kind.clone())).collect(),
+        rule.conditions.clone(),
+    )
 }
 
 /// A `def` or `given` joins the model when it defines something; otherwise the exact layer
@@ -134,12 +140,13 @@ fn add_definition(model: &mut ModelSpec, rule: &Rule) {
     if mentions_expectation(&rule.relation.lhs) || mentions_expectation(&rule.relation.rhs) {
         return;
     }
-    let vars: Vec<String> = rule.binders.iter().map(|b| b.var.clone()).collect();
+    let vars: Vec<(String, Kind)> = rule.binders.iter().map(|b| (b.var.clone(), b.kind.clone())).collect();
+    let is_var = |n: &str| vars.iter().any(|(v, _)| v == n);
     let definitional = rule.relation.rel == Rel::Eq
         && match &rule.relation.lhs.kind {
-            ExprKind::Name(n) => !vars.contains(n),
+            ExprKind::Name(n) => !is_var(n),
             ExprKind::Index(..) => true,
-            ExprKind::Call(_, args) => args.iter().all(|a| matches!(&a.kind, ExprKind::Name(v) if vars.contains(v)) || Affine::of(a).is_some()),
+            ExprKind::Call(_, args) => args.iter().all(|a| matches!(&a.kind, ExprKind::Name(v) if is_var(v)) || Affine::of(a).is_some()),
             _ => false,
         };
     if definitional {

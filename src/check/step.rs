@@ -9,7 +9,6 @@ use super::Knowledge;
 use super::results::StepResult;
 use crate::diagnostic::SourceFiles;
 use crate::evidence::points;
-use crate::language::Kinds;
 use crate::language::ast::{Binder, Chain, Expr, Fact, Justification, Rel, Step};
 use crate::prove::{self, Context, Equation, Outcome, Rewrite};
 use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Verdict};
@@ -17,7 +16,6 @@ use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Verdict};
 /// Everything a step check needs besides the step.
 pub(super) struct StepScope<'a> {
     pub known: &'a Knowledge,
-    pub kinds: &'a Kinds,
     pub hypothesis: Option<Equation>,
     pub context: Context,
     pub binders: &'a [Binder],
@@ -58,7 +56,7 @@ pub(super) fn check_chain(
         _ => {}
     }
     for (what, chain_end, claim_side) in [("starts", &chain.first, lhs), ("ends", previous, rhs)] {
-        let same = prove::prove_equal(chain_end, claim_side, &[], &s.context, s.kinds, 0);
+        let same = prove::prove_equal(chain_end, claim_side, &[], &s.context, 0);
         if !matches!(same, Ok(Outcome::Equal { .. })) {
             let side = if what == "starts" { "left" } else { "right" };
             problems.push(format!("the chain {what} at a different expression than the claim's {side}-hand side"));
@@ -122,7 +120,7 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> (LayerResult, Optio
             (all.iter().filter(|r| names.iter().any(|n| n == r.name())).copied().collect(), prove::MAX_DEPTH, names)
         }
     };
-    match prove::prove_equal(lhs, &step.rhs, &rules, &s.context, s.kinds, depth) {
+    match prove::prove_equal(lhs, &step.rhs, &rules, &s.context, depth) {
         Err(e) => (layer(Verdict::NotApplicable, e), None),
         Ok(Outcome::Equal { used }) => {
             let detail = match (&step.by, used.is_empty()) {
@@ -136,13 +134,15 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> (LayerResult, Optio
             let warning = (!unused.is_empty()).then(|| format!("{} cited but not needed", unused.join(", ")));
             (layer(Verdict::Holds, detail), warning)
         }
-        Ok(Outcome::Different { residual }) => {
-            (layer(Verdict::NotShown, not_shown(lhs, step, s, &all, &rules, &cited, format!("not equal after {}", with(&cited)), &residual)), None)
+        Ok(Outcome::Different { residual, blocked }) => {
+            let detail = not_shown(lhs, step, s, &all, &rules, &cited, format!("not equal after {}", with(&cited)), &residual, &blocked);
+            (layer(Verdict::NotShown, detail), None)
         }
-        Ok(Outcome::GaveUp { residual, forms }) => {
+        Ok(Outcome::GaveUp { residual, forms, blocked }) => {
             let what = format!("gave up: {forms} forms per side after {} did not meet", with(&cited));
-            (layer(Verdict::NotShown, not_shown(lhs, step, s, &all, &rules, &cited, what, &residual)), None)
+            (layer(Verdict::NotShown, not_shown(lhs, step, s, &all, &rules, &cited, what, &residual, &blocked)), None)
         }
+        Ok(Outcome::Undefined { reason }) => (layer(Verdict::NotShown, format!("cannot judge the step: {reason}")), None),
     }
 }
 
@@ -162,15 +162,20 @@ fn not_shown(
     cited: &[String],
     what: String,
     residual: &str,
+    blocked: &[String],
 ) -> String {
     if !matches!(step.by, Justification::Search)
         && rules.len() < all.len()
-        && let Ok(Outcome::Equal { used }) = prove::prove_equal(lhs, &step.rhs, all, &s.context, s.kinds, 3)
+        && let Ok(Outcome::Equal { used }) = prove::prove_equal(lhs, &step.rhs, all, &s.context, 3)
     {
         let missing: Vec<String> = used.iter().filter(|u| !cited.contains(u)).map(|u| format!("`{u}`")).collect();
         if !missing.is_empty() {
             return format!("true, but not for the reason given: it needs {}, which is not cited", missing.join(", "));
         }
     }
-    format!("{what}; remaining difference (left − right): {residual}")
+    let mut detail = format!("{what}; remaining difference (left − right): {residual}");
+    for b in blocked.iter().take(3) {
+        detail.push_str(&format!("; {b}"));
+    }
+    detail
 }

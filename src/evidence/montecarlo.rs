@@ -150,6 +150,7 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
             Rel::Eq => z.abs(),
             Rel::Le | Rel::Lt => z,
             Rel::Ge | Rel::Gt => -z,
+            Rel::Ne => -z.abs(),
         };
         if worst.is_none_or(|(_, w)| badness(z) > badness(w)) {
             worst = Some((k, z));
@@ -174,6 +175,7 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
         Rel::Eq => z.abs() <= z_star,
         Rel::Le | Rel::Lt => z <= z_star,
         Rel::Ge | Rel::Gt => z >= -z_star,
+        Rel::Ne => z.abs() > z_star,
     };
     let detail = format!(
         "{} samples (seed {seed}); the largest deviation is {:.2} standard errors{at}, {} the threshold {:.2} (4σ family level, Bonferroni over {} point(s))",

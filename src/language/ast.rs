@@ -257,6 +257,8 @@ pub enum Rel {
     Lt,
     Ge,
     Gt,
+    /// `!=`, `≠`.
+    Ne,
 }
 
 impl Rel {
@@ -267,6 +269,7 @@ impl Rel {
             Rel::Lt => "<",
             Rel::Ge => ">=",
             Rel::Gt => ">",
+            Rel::Ne => "!=",
         }
     }
 
@@ -277,6 +280,18 @@ impl Rel {
             Rel::Lt => "<",
             Rel::Ge => "\\ge",
             Rel::Gt => ">",
+            Rel::Ne => "\\ne",
+        }
+    }
+
+    /// `b REL' a` for `a REL b`: the same fact read from the other side.
+    pub fn flipped(self) -> Rel {
+        match self {
+            Rel::Le => Rel::Ge,
+            Rel::Lt => Rel::Gt,
+            Rel::Ge => Rel::Le,
+            Rel::Gt => Rel::Lt,
+            other => other,
         }
     }
 
@@ -289,6 +304,7 @@ impl Rel {
             Rel::Lt => ordering == Less,
             Rel::Ge => ordering != Less,
             Rel::Gt => ordering == Greater,
+            Rel::Ne => ordering != Equal,
         }
     }
 }

@@ -29,6 +29,7 @@ pub enum Tok {
     Le,
     Gt,
     Ge,
+    Ne,
     Arrow,
     Tilde,
     DotDot,
@@ -67,6 +68,7 @@ impl Tok {
             Tok::Le => "<=",
             Tok::Gt => ">",
             Tok::Ge => ">=",
+            Tok::Ne => "!=",
             Tok::Arrow => "->",
             Tok::Tilde => "~",
             Tok::DotDot => "..",
@@ -232,6 +234,11 @@ pub fn lex(code: &str, file: FileId, base: usize) -> Result<Vec<Token>, Vec<Inpu
             }
             '<' => push(Tok::Lt, 1),
             '>' => push(Tok::Gt, 1),
+            '!' if next == Some('=') => {
+                chars.next();
+                push(Tok::Ne, 2);
+            }
+            '≠' => push(Tok::Ne, c.len_utf8()),
             '≤' => push(Tok::Le, c.len_utf8()),
             '≥' => push(Tok::Ge, c.len_utf8()),
             '→' => push(Tok::Arrow, c.len_utf8()),

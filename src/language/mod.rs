@@ -11,6 +11,7 @@ pub mod kinds;
 pub mod latex;
 mod lexer;
 mod parser;
+pub mod text;
 
 pub use kinds::Kinds;
 pub use parser::Scope;

@@ -19,7 +19,6 @@ use std::collections::{HashMap, HashSet};
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::One;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -38,7 +37,7 @@ pub struct Definition {
     pub name: String,
     pub lhs: Expr,
     pub rhs: Expr,
-    pub vars: Vec<String>,
+    pub vars: Vec<(String, Kind)>,
     pub conditions: Vec<Fact>,
 }
 
@@ -252,22 +251,32 @@ impl<'s, N: Number> Model<'s, N> {
 }
 
 /// Binds a definition's argument patterns to concrete arguments: a pattern variable takes
-/// the value; `t + c` takes `value - c`; a constant must equal the value.
-fn bind<N: Number>(patterns: &[Expr], args: &[Value<N>], vars: &[String]) -> Option<HashMap<String, Value<N>>> {
+/// the value (an integer variable only a whole one); `k·t + c` takes `(value - c)/k` when that
+/// is whole; a constant must equal the value. `None` when the definition does not apply (or
+/// cannot be solved for its variables: two unknowns in one index).
+fn bind<N: Number>(patterns: &[Expr], args: &[Value<N>], vars: &[(String, Kind)]) -> Option<HashMap<String, Value<N>>> {
     let mut env: HashMap<String, Value<N>> = HashMap::new();
+    let kind = |v: &str| vars.iter().find(|(n, _)| n == v).map(|(_, k)| k.clone());
+    let put = |env: &mut HashMap<String, Value<N>>, v: &str, x: Value<N>| -> Option<()> {
+        if kind(v) == Some(Kind::Integer) && !matches!(&x, Value::S(n) if n.as_index().is_some()) {
+            return None;
+        }
+        if env.get(v).is_some_and(|old| *old != x) {
+            return None;
+        }
+        env.insert(v.to_string(), x);
+        Some(())
+    };
     for (p, value) in patterns.iter().zip(args) {
         if let ExprKind::Name(v) = &p.kind
-            && vars.contains(v)
+            && kind(v).is_some()
         {
-            if env.get(v).is_some_and(|old| old != value) {
-                return None;
-            }
-            env.insert(v.clone(), value.clone());
+            put(&mut env, v, value.clone())?;
             continue;
         }
         let Value::S(value) = value else { return None };
         let affine = Affine::of(p)?;
-        let free: Vec<&String> = affine.terms.keys().filter(|v| vars.contains(v)).collect();
+        let free: Vec<&String> = affine.terms.keys().filter(|v| kind(v).is_some()).collect();
         let c = N::from_rational(&BigRational::from_integer(affine.constant.clone()));
         match free.as_slice() {
             [] if affine.terms.is_empty() => {
@@ -275,12 +284,11 @@ fn bind<N: Number>(patterns: &[Expr], args: &[Value<N>], vars: &[String]) -> Opt
                     return None;
                 }
             }
-            [v] if affine.terms.len() == 1 && affine.terms[*v].is_one() => {
-                let x = Value::S(value.clone() - c);
-                if env.get(*v).is_some_and(|old| *old != x) {
-                    return None;
-                }
-                env.insert((*v).clone(), x);
+            [v] if affine.terms.len() == 1 => {
+                let k = N::from_rational(&BigRational::from_integer(affine.terms[*v].clone()));
+                let x = (value.clone() - c) / k;
+                x.as_index()?;
+                put(&mut env, v, Value::S(x))?;
             }
             _ => return None,
         }

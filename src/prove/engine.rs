@@ -22,11 +22,18 @@ use symbolica::parse;
 /// An expression for the engine: commutative sums and products, powers, numbers, symbols and
 /// function applications. Function arguments keep their order, which is how ordered (matrix)
 /// products are represented by the caller.
+///
+/// Every name of a `Sym` or `Fn` reaches the engine as an opaque symbol of its own (`zs3`),
+/// never as written: the engine gives names it knows (`gamma`, `tan`, `zeta`, …) meanings of
+/// its own. Only `Known` names one of the engine's functions, and only the built-ins table
+/// (`language::builtins`, `engine` column) chooses which.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Term {
     Num(BigRational),
     Sym(String),
     Fn(String, Vec<Term>),
+    /// One of the engine's own functions, with the engine's meaning (`exp`, `log`, `sqrt`).
+    Known(&'static str, Vec<Term>),
     Add(Vec<Term>),
     Mul(Vec<Term>),
     Pow(Box<Term>, Box<Term>),
@@ -48,8 +55,30 @@ enum Request {
 }
 
 enum Reply {
-    Canonical(Vec<String>),
-    Difference(bool, String),
+    Canonical(Vec<Normal>),
+    Difference(bool, Normal),
+}
+
+/// A normal form as printed text, or the engine's undefined values: its normal form holds
+/// an indeterminate (`0/0`, `0^0`), an infinity, or the imaginary unit (`sqrt(-1)`), which
+/// compare equal to themselves and must never make two sides "equal".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Normal {
+    Defined(String),
+    Undefined(String),
+}
+
+impl Normal {
+    /// The engine prints its indeterminate `¿`, infinities `⧞`, `∞` and `i` as `𝑖`.
+    fn of(text: String) -> Normal {
+        if text.contains(['¿', '⧞', '∞', '𝑖']) { Normal::Undefined(text) } else { Normal::Defined(text) }
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            Normal::Defined(t) | Normal::Undefined(t) => t,
+        }
+    }
 }
 
 type Job = (Request, Sender<Result<Reply, EngineError>>);
@@ -97,7 +126,7 @@ impl Engine {
     }
 
     /// Canonical forms of several terms; equal strings mean equal expressions.
-    pub fn canonical(&self, terms: Vec<Term>) -> Result<Vec<String>, EngineError> {
+    pub fn canonical(&self, terms: Vec<Term>) -> Result<Vec<Normal>, EngineError> {
         match self.call(Request::Canonical(terms))? {
             Reply::Canonical(v) => Ok(v),
             Reply::Difference(..) => unreachable!("reply matches request"),
@@ -105,7 +134,7 @@ impl Engine {
     }
 
     /// Whether `a - b` is zero after normalization, and the normalized `a - b` as text.
-    pub fn difference(&self, a: Term, b: Term) -> Result<(bool, String), EngineError> {
+    pub fn difference(&self, a: Term, b: Term) -> Result<(bool, Normal), EngineError> {
         match self.call(Request::Difference(a, b))? {
             Reply::Difference(zero, text) => Ok((zero, text)),
             Reply::Canonical(_) => unreachable!("reply matches request"),
@@ -133,17 +162,15 @@ fn take_process_lock() -> Option<File> {
     Some(file)
 }
 
-/// Maps caller names to identifiers Symbolica reads as plain symbols, and back.
+/// Maps caller names to opaque engine identifiers (`zs0`, `zs1`, …), and back.
 #[derive(Default)]
 struct Names {
     to_engine: HashMap<String, String>,
     from_engine: HashMap<String, String>,
 }
 
-/// Names Symbolica gives a meaning of its own; caller names equal to these are renamed.
-const RESERVED: &[&str] = &["exp", "log", "sin", "cos", "sqrt", "der", "abs", "conj", "pi", "e", "i", "E", "I"];
-/// Functions the caller may use with Symbolica's meaning.
-const BUILTIN: &[&str] = &["exp", "log", "sqrt"];
+/// The engine functions a `Known` term may name: nothing else reaches the engine by name.
+const KNOWN: &[&str] = &["exp", "log", "sqrt"];
 
 impl Names {
     fn run(&mut self, request: Request) -> Result<Reply, EngineError> {
@@ -152,14 +179,24 @@ impl Names {
                 let mut out = Vec::with_capacity(terms.len());
                 for t in &terms {
                     let atom = self.normal(t)?;
-                    out.push(self.back(&atom.to_string()));
+                    out.push(Normal::of(self.back(&atom.to_string())));
                 }
                 Ok(Reply::Canonical(out))
             }
             Request::Difference(a, b) => {
+                // An undefined side makes the difference undefined, even where it cancels
+                // (`i - i` is 0).
+                for side in [&a, &b] {
+                    let text = self.normal(side)?.to_string();
+                    let normal = Normal::of(self.back(&text));
+                    if let Normal::Undefined(_) = normal {
+                        return Ok(Reply::Difference(false, normal));
+                    }
+                }
                 let diff = Term::Add(vec![a, Term::Mul(vec![Term::Num(BigRational::from_integer((-1).into())), b])]);
                 let atom = self.normal(&diff)?;
-                Ok(Reply::Difference(atom.is_zero(), self.back(&atom.to_string())))
+                let normal = Normal::of(self.back(&atom.to_string()));
+                Ok(Reply::Difference(atom.is_zero() && matches!(normal, Normal::Defined(_)), normal))
             }
         }
     }
@@ -174,13 +211,13 @@ impl Names {
     fn text(&mut self, term: &Term) -> Result<String, EngineError> {
         Ok(match term {
             Term::Num(n) => format!("({})", n),
-            Term::Sym(s) => self.name(s, false),
-            Term::Fn(f, args) => {
-                let mut parts = Vec::with_capacity(args.len());
-                for a in args {
-                    parts.push(format!("({})", self.normal(a)?));
+            Term::Sym(s) => self.name(s),
+            Term::Fn(f, args) => format!("{}({})", self.name(f), self.args(args)?),
+            Term::Known(f, args) => {
+                if !KNOWN.contains(f) {
+                    return Err(EngineError::Failed(format!("`{f}` is not one of the engine functions derivcheck uses")));
                 }
-                format!("{}({})", self.name(f, true), parts.join(","))
+                format!("{f}({})", self.args(args)?)
             }
             Term::Add(xs) if xs.is_empty() => "0".into(),
             Term::Mul(xs) if xs.is_empty() => "1".into(),
@@ -188,6 +225,14 @@ impl Names {
             Term::Mul(xs) => self.join(xs, "*")?,
             Term::Pow(b, e) => format!("({})^({})", self.text(b)?, self.text(e)?),
         })
+    }
+
+    fn args(&mut self, args: &[Term]) -> Result<String, EngineError> {
+        let mut parts = Vec::with_capacity(args.len());
+        for a in args {
+            parts.push(format!("({})", self.normal(a)?));
+        }
+        Ok(parts.join(","))
     }
 
     fn join(&mut self, xs: &[Term], op: &str) -> Result<String, EngineError> {
@@ -198,24 +243,18 @@ impl Names {
         Ok(parts.join(op))
     }
 
-    fn name(&mut self, name: &str, function: bool) -> String {
-        if function && BUILTIN.contains(&name) {
-            return name.to_string();
-        }
+    /// The opaque engine identifier of a caller's name.
+    fn name(&mut self, name: &str) -> String {
         if let Some(n) = self.to_engine.get(name) {
             return n.clone();
         }
-        let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && name.chars().all(|c| c.is_ascii_alphanumeric())
-            && !name.starts_with("zz")
-            && !RESERVED.contains(&name);
-        let engine_name = if plain { name.to_string() } else { format!("zz{}", self.to_engine.len()) };
+        let engine_name = format!("zs{}", self.to_engine.len());
         self.to_engine.insert(name.to_string(), engine_name.clone());
         self.from_engine.insert(engine_name.clone(), name.to_string());
         engine_name
     }
 
-    /// Printed engine text with renamed identifiers turned back into the caller's names.
+    /// Printed engine text with the opaque identifiers turned back into the caller's names.
     fn back(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
         let mut word = String::new();
@@ -259,7 +298,7 @@ mod tests {
         assert!(e.difference(a, sym("x")).unwrap().0);
         let (zero, text) = e.difference(Term::Mul(vec![int(2), sym("x")]), sym("x")).unwrap();
         assert!(!zero);
-        assert_eq!(text, "x");
+        assert_eq!(text, Normal::Defined("x".into()));
     }
 
     #[test]
@@ -277,7 +316,46 @@ mod tests {
     fn reserved_and_odd_names_round_trip() {
         let e = engine().unwrap();
         let forms = e.canonical(vec![Term::Add(vec![sym("e"), sym("x_1"), sym("zz0")])]).unwrap();
-        assert!(forms[0].contains('e') && forms[0].contains("x_1") && forms[0].contains("zz0"), "{}", forms[0]);
+        let text = forms[0].text();
+        assert!(text.contains('e') && text.contains("x_1") && text.contains("zz0"), "{text}");
+    }
+
+    /// Names the engine knows (`gamma(0)` is infinite, `tan(0)` is 0, `zeta(0)` is -1/2) mean
+    /// nothing to it when they come from the caller.
+    #[test]
+    fn caller_names_are_opaque_to_the_engine() {
+        let e = engine().unwrap();
+        for name in [
+            "gamma", "zeta", "tan", "tanh", "erf", "sinh", "cosh", "sec", "asin", "polylog", "sin", "cos", "abs", "exp", "log", "sqrt", "pi", "e",
+            "i",
+        ] {
+            let applied = Term::Fn(name.into(), vec![int(0)]);
+            let forms = e.canonical(vec![applied.clone(), Term::Sym(name.into())]).unwrap();
+            assert_eq!(forms[0], Normal::Defined(format!("{name}(0)")), "{name}(0)");
+            assert_eq!(forms[1], Normal::Defined(name.to_string()), "{name}");
+            let (zero, _) = e.difference(Term::Add(vec![applied.clone(), sym("x")]), sym("x")).unwrap();
+            assert!(!zero, "{name}(0) + x = x");
+        }
+    }
+
+    #[test]
+    fn undefined_values_are_never_a_normal_form() {
+        let e = engine().unwrap();
+        let inv = |t: Term| Term::Pow(Box::new(t), Box::new(int(-1)));
+        let half = Term::Num(BigRational::new(1.into(), 2.into()));
+        for t in [
+            Term::Mul(vec![int(0), inv(int(0))]),
+            inv(int(0)),
+            Term::Pow(Box::new(int(0)), Box::new(int(0))),
+            Term::Known("log", vec![int(0)]),
+            Term::Pow(Box::new(int(-1)), Box::new(half)),
+            Term::Mul(vec![int(0), Term::Known("log", vec![int(0)])]),
+        ] {
+            let form = e.canonical(vec![t.clone()]).unwrap().remove(0);
+            assert!(matches!(form, Normal::Undefined(_)), "{t:?} gave {form:?}");
+            let (zero, _) = e.difference(t.clone(), t).unwrap();
+            assert!(!zero, "an undefined value does not equal itself");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub fn expand_definitions(e: &Expr, definitions: &[Equation]) -> Result<Expr, St
     fn go(e: &Expr, defs: &[Equation], budget: &mut usize) -> Result<Expr, String> {
         let e = canonical_indices(&e.with_children(e.children().into_iter().map(|c| go(c, defs, budget)).collect::<Result<_, _>>()?));
         for rule in defs {
-            if let Some(next) = rule.rewrites_in(&e, Direction::Forward, &Context::default()).into_iter().next() {
+            if let Some(next) = rule.rewrites_in(&e, Direction::Forward, &Context::default(), &mut Vec::new()).into_iter().next() {
                 // Only a rewrite at the root: children were expanded already.
                 if matches!(e.kind, ExprKind::Index(..) | ExprKind::Name(_) | ExprKind::Call(..)) && top_level_match(&e, rule) {
                     *budget = budget.checked_sub(1).ok_or("the expansion does not terminate within 100000 rewrites")?;
@@ -40,5 +40,5 @@ fn top_level_match(e: &Expr, rule: &Equation) -> bool {
 pub fn equal_after_expansion(lhs: &Expr, rhs: &Expr, definitions: &[Equation], kinds: &Kinds) -> Result<(bool, String), String> {
     let (a, b) = (expand_definitions(lhs, definitions)?, expand_definitions(rhs, definitions)?);
     let (zero, residual) = engine().map_err(|e| e.to_string())?.difference(to_term(&a, kinds)?, to_term(&b, kinds)?).map_err(|e| e.to_string())?;
-    Ok((zero, readable(&residual, kinds)))
+    Ok((zero, readable(residual.text(), kinds)))
 }

@@ -9,12 +9,12 @@ use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
 
 use super::normal::sum_parts;
-use super::rewrite::{Context, Direction, Rewrite, everywhere};
+use super::rewrite::{Context, Direction, Rewrite, everywhere, note};
 use crate::diagnostic::Span;
-use crate::language::Kinds;
 use crate::language::affine::{Affine, canonical_index, canonical_indices};
 use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, Fact, Rel};
 use crate::language::builtins::{Func, IDENTITY, ONES};
+use crate::language::text;
 
 /// A built-in lemma.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,14 +49,14 @@ impl Rewrite for Lemma {
 
     /// Lemmas rewrite in the direction their statement is written (`gaussian_mgf` offers
     /// both forms of its identity).
-    fn rewrites(&self, e: &Expr, ctx: &Context) -> Vec<(Expr, Direction)> {
+    fn rewrites(&self, e: &Expr, ctx: &Context, blocked: &mut Vec<String>) -> Vec<(Expr, Direction)> {
         let mut out = Vec::new();
         everywhere(
             e,
             ctx,
             &mut |sub, ctx| match self {
-                Lemma::Sum => split_sum(sub, ctx),
-                Lemma::Geometric => geometric(sub, &ctx.kinds).into_iter().collect(),
+                Lemma::Sum => split_sum(sub, ctx, blocked),
+                Lemma::Geometric => geometric(sub, ctx, blocked).into_iter().collect(),
                 Lemma::Linearity => linearity(sub, ctx).into_iter().collect(),
                 Lemma::GaussianMgf => gaussian_mgf(sub).into_iter().collect(),
                 Lemma::Softmax => softmax(sub).into_iter().collect(),
@@ -77,12 +77,18 @@ fn sub1(e: &Expr, k: i64) -> Expr {
     canonical_index(&Expr::bin(BinOp::Add, e.clone(), int(k, e.span)))
 }
 
+/// Says that a lemma matched where one of its side conditions does not follow.
+fn needs(lemma: &str, fact: &Fact, blocked: &mut Vec<String>) {
+    note(blocked, format!("`{lemma}` needs `{}`, which does not follow from what is known", text::relation(fact)));
+}
+
 /// `sum(i, a, b, f)` → `sum(i, a, b-1, f) + f(b)` and `f(a) + sum(i, a+1, b, f)`, where
-/// `b >= a` is known.
-fn split_sum(e: &Expr, ctx: &Context) -> Vec<Expr> {
+/// `b >= a` is known: splitting an empty sum would invent a term.
+fn split_sum(e: &Expr, ctx: &Context, blocked: &mut Vec<String>) -> Vec<Expr> {
     let ExprKind::BigOp { op: BigOp::Sum, var, lo, hi, body } = &e.kind else { return Vec::new() };
     let nonempty = Fact { lhs: (**hi).clone(), rel: Rel::Ge, rhs: (**lo).clone() };
     if !ctx.proves(&nonempty) {
+        needs("sum", &nonempty, blocked);
         return Vec::new();
     }
     let at = |k: &Expr| canonical_indices(&body.substitute(&HashMap::from([(var.clone(), k.clone())])));
@@ -92,9 +98,10 @@ fn split_sum(e: &Expr, ctx: &Context) -> Vec<Expr> {
     vec![Expr::bin(BinOp::Add, sum((**lo).clone(), sub1(hi, -1)), at(hi)), Expr::bin(BinOp::Add, at(lo), sum(sub1(lo, 1), (**hi).clone()))]
 }
 
-/// `c · sum(j, 0, n, x^(±j))` → `c · (1 - x^(±(n+1))) / (1 - x^(±1))`.
-fn geometric(e: &Expr, kinds: &Kinds) -> Option<Expr> {
-    let (outside, sum) = sum_parts(e, kinds)?;
+/// `c · sum(j, 0, n, x^(±j))` → `c · (1 - x^(±(n+1))) / (1 - x^(±1))`, where `n >= -1` (a sum
+/// empty by two terms or more is 0, but the formula is not) and `x != 1` are known.
+fn geometric(e: &Expr, ctx: &Context, blocked: &mut Vec<String>) -> Option<Expr> {
+    let (outside, sum) = sum_parts(e, &ctx.kinds)?;
     let ExprKind::BigOp { var, hi, body, .. } = &sum.kind else { return None };
     let ExprKind::Bin(BinOp::Pow, base, exponent) = &body.kind else { return None };
     let a = Affine::of(exponent)?;
@@ -106,6 +113,12 @@ fn geometric(e: &Expr, kinds: &Kinds) -> Option<Expr> {
         return None;
     }
     let span = e.span;
+    for fact in [Fact { lhs: (**hi).clone(), rel: Rel::Ge, rhs: int(-1, span) }, Fact { lhs: (**base).clone(), rel: Rel::Ne, rhs: int(1, span) }] {
+        if !ctx.proves(&fact) {
+            needs("geometric", &fact, blocked);
+            return None;
+        }
+    }
     let ratio = Expr::bin(BinOp::Pow, (**base).clone(), Expr::num(BigRational::from_integer(k.clone()), span));
     let n_plus_1 = Expr::bin(BinOp::Add, (**hi).clone(), int(1, span));
     let top = Expr::bin(
@@ -215,7 +228,15 @@ mod tests {
         let mut files = crate::diagnostic::SourceFiles::default();
         let id = files.add("library.md".into(), crate::LIBRARY.into());
         let doc = crate::language::parse(&crate::source::split(id, &files).unwrap()).unwrap();
-        let kinds = Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
+        let kinds = crate::language::Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
+        let assumptions: Vec<Fact> = doc
+            .items
+            .iter()
+            .filter_map(|i| if let crate::language::Item::Block(b) = i { Some(b) } else { None })
+            .flat_map(|b| &b.statements)
+            .filter_map(|s| if let crate::language::ast::Statement::Assume(facts, _) = s { Some(facts.clone()) } else { None })
+            .flatten()
+            .collect();
         for info in LEMMAS {
             let lemma = ALL.iter().find(|l| l.name() == info.name).unwrap_or_else(|| panic!("no rewrite for `{}`", info.name));
             for statement in info.statements {
@@ -224,8 +245,9 @@ mod tests {
                 for b in &rule.binders {
                     kinds.insert(b.var.clone(), b.kind.clone());
                 }
-                let ctx = Context { facts: rule.conditions.clone(), kinds: kinds.clone(), random: vec![] };
-                let outcome = prove_equal(&rule.relation.lhs, &rule.relation.rhs, &[lemma as &dyn Rewrite], &ctx, &kinds, MAX_DEPTH).unwrap();
+                let facts = rule.conditions.iter().chain(&assumptions).cloned().collect();
+                let ctx = Context { facts, kinds: kinds.clone(), random: vec![] };
+                let outcome = prove_equal(&rule.relation.lhs, &rule.relation.rhs, &[lemma as &dyn Rewrite], &ctx, MAX_DEPTH).unwrap();
                 assert!(matches!(outcome, Outcome::Equal { .. }), "`{}` does not show `{statement}`: {outcome:?}", info.name);
             }
         }

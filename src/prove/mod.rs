@@ -8,6 +8,7 @@
 //! Inside the stage the imports go one way: `rewrite` (matching, the `Rewrite` trait,
 //! `facts`) ← `lemmas`, `normal` ← `term` ← `search`, `expand`.
 
+mod defined;
 pub mod engine;
 mod expand;
 mod facts;
@@ -15,8 +16,10 @@ mod lemmas;
 mod normal;
 mod rewrite;
 mod search;
+mod sign;
 mod term;
 
+pub use defined::side_conditions;
 pub use expand::equal_after_expansion;
 pub use lemmas::{ALL as LEMMAS, Lemma};
 pub use rewrite::{Context, Direction, Equation, Rewrite};

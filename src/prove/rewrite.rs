@@ -12,9 +12,9 @@ use std::collections::HashMap;
 use num_bigint::BigInt;
 use num_traits::One;
 
-use crate::language::Kinds;
 use crate::language::affine::{Affine, canonical_indices};
 use crate::language::ast::{Expr, ExprKind, Fact, Kind, Rel};
+use crate::language::{Kinds, text};
 
 /// What is known where a rewrite happens: facts about the variables (`t >= 2`), the kinds
 /// of names (a pattern variable of a rule stands for scalars only), and which names are
@@ -41,6 +41,13 @@ impl Context {
     }
 }
 
+/// Adds a message about a rewrite that was not taken, once.
+pub fn note(blocked: &mut Vec<String>, message: String) {
+    if !blocked.contains(&message) {
+        blocked.push(message);
+    }
+}
+
 /// Which way a rule is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -53,8 +60,9 @@ pub trait Rewrite {
     /// The name a step cites it by.
     fn name(&self) -> &str;
     /// Every expression obtained from `e` by one use of the rule at one position where its
-    /// conditions hold, with the direction it was used in.
-    fn rewrites(&self, e: &Expr, ctx: &Context) -> Vec<(Expr, Direction)>;
+    /// conditions hold, with the direction it was used in. Where the rule matches but a
+    /// condition does not follow from the context, it says which in `blocked`.
+    fn rewrites(&self, e: &Expr, ctx: &Context, blocked: &mut Vec<String>) -> Vec<(Expr, Direction)>;
 }
 
 /// An equation usable as a rewrite, validated when it is built: indices canonical, and the
@@ -64,21 +72,25 @@ pub struct Equation {
     pub name: String,
     pub lhs: Expr,
     pub rhs: Expr,
-    /// Pattern variables.
-    pub vars: Vec<String>,
+    /// Pattern variables with their kinds: an integer variable matches only whole values.
+    pub vars: Vec<(String, Kind)>,
     pub conditions: Vec<Fact>,
     directions: Vec<Direction>,
 }
 
 impl Equation {
-    pub fn new(name: &str, lhs: &Expr, rhs: &Expr, vars: Vec<String>, conditions: Vec<Fact>) -> Equation {
+    pub fn new(name: &str, lhs: &Expr, rhs: &Expr, vars: Vec<(String, Kind)>, conditions: Vec<Fact>) -> Equation {
         let (lhs, rhs) = (canonical_indices(lhs), canonical_indices(rhs));
-        let binds_all = |from: &Expr, to: &Expr| !vars.iter().any(|v| to.mentions(v) && !from.mentions(v));
+        let binds_all = |from: &Expr, to: &Expr| !vars.iter().any(|(v, _)| to.mentions(v) && !from.mentions(v));
         let directions = [(Direction::Forward, binds_all(&lhs, &rhs)), (Direction::Backward, binds_all(&rhs, &lhs))]
             .into_iter()
             .filter_map(|(d, ok)| ok.then_some(d))
             .collect();
         Equation { name: name.to_string(), lhs, rhs, vars, conditions, directions }
+    }
+
+    fn var_names(&self) -> Vec<String> {
+        self.vars.iter().map(|(v, _)| v.clone()).collect()
     }
 
     /// The directions this equation can be used in.
@@ -87,7 +99,7 @@ impl Equation {
     }
 
     /// Every rewrite of `e` with this equation in one direction.
-    pub fn rewrites_in(&self, e: &Expr, direction: Direction, ctx: &Context) -> Vec<Expr> {
+    pub fn rewrites_in(&self, e: &Expr, direction: Direction, ctx: &Context, blocked: &mut Vec<String>) -> Vec<Expr> {
         if !self.directions.contains(&direction) {
             return Vec::new();
         }
@@ -96,25 +108,34 @@ impl Equation {
             Direction::Backward => (&self.rhs, &self.lhs),
         };
         let mut out = Vec::new();
-        everywhere(e, ctx, &mut |sub, ctx| self.rewrite_root(sub, from, to, ctx).into_iter().collect(), &mut out);
+        everywhere(e, ctx, &mut |sub, ctx| self.rewrite_root(sub, from, to, ctx, blocked).into_iter().collect(), &mut out);
         out
     }
 
     /// The rewrite of `e` itself (not its children), if `from` matches and the conditions hold.
-    fn rewrite_root(&self, e: &Expr, from: &Expr, to: &Expr, ctx: &Context) -> Option<Expr> {
+    fn rewrite_root(&self, e: &Expr, from: &Expr, to: &Expr, ctx: &Context, blocked: &mut Vec<String>) -> Option<Expr> {
         let mut bindings = Bindings::new();
-        if !matches(from, e, &self.vars, &mut bindings) {
+        if !matches(from, e, &self.var_names(), &mut bindings) {
             return None;
         }
-        // `for` variables are scalars: `c*A = A*c for c` must not match a matrix `c`.
-        if bindings.values().any(|b| ctx.kinds.of(b) != Kind::Scalar) {
-            return None;
+        // A variable matches only values of its kind: `for` variables are scalars (`c*A = A*c
+        // for c` must not match a matrix `c`), and integer ones whole numbers (`f(t) = t^2 for
+        // t >= 0` says nothing about `f(a)` for a real `a`).
+        for (v, kind) in &self.vars {
+            let Some(value) = bindings.get(v) else { continue };
+            let fits = ctx.kinds.of(value) == Kind::Scalar && (*kind != Kind::Integer || ctx.is_whole(value));
+            if !fits {
+                return None;
+            }
         }
-        let conditions_hold = self.conditions.iter().all(|c| {
+        for c in &self.conditions {
             let fact = Fact { lhs: c.lhs.substitute(&bindings), rel: c.rel, rhs: c.rhs.substitute(&bindings) };
-            ctx.proves(&fact)
-        });
-        conditions_hold.then(|| canonical_indices(&to.substitute(&bindings)))
+            if !ctx.proves(&fact) {
+                note(blocked, format!("`{}` needs `{}`, which does not follow from what is known", self.name, text::relation(&fact)));
+                return None;
+            }
+        }
+        Some(canonical_indices(&to.substitute(&bindings)))
     }
 }
 
@@ -123,8 +144,12 @@ impl Rewrite for Equation {
         &self.name
     }
 
-    fn rewrites(&self, e: &Expr, ctx: &Context) -> Vec<(Expr, Direction)> {
-        [Direction::Forward, Direction::Backward].into_iter().flat_map(|d| self.rewrites_in(e, d, ctx).into_iter().map(move |x| (x, d))).collect()
+    fn rewrites(&self, e: &Expr, ctx: &Context, blocked: &mut Vec<String>) -> Vec<(Expr, Direction)> {
+        let mut out = Vec::new();
+        for d in [Direction::Forward, Direction::Backward] {
+            out.extend(self.rewrites_in(e, d, ctx, blocked).into_iter().map(|x| (x, d)));
+        }
+        out
     }
 }
 
@@ -151,6 +176,15 @@ fn matches(pattern: &Expr, target: &Expr, vars: &[String], bindings: &mut Bindin
         }
         (ExprKind::Bin(o1, a1, b1), ExprKind::Bin(o2, a2, b2)) => o1 == o2 && matches(a1, a2, vars, bindings) && matches(b1, b2, vars, bindings),
         (ExprKind::Neg(a), ExprKind::Neg(b)) | (ExprKind::Transpose(a), ExprKind::Transpose(b)) => matches(a, b, vars, bindings),
+        (ExprKind::Expect { gaussian: None, body: p }, ExprKind::Expect { gaussian: None, body: t }) => matches(p, t, vars, bindings),
+        (ExprKind::Expect { gaussian: Some((x, pm, pc)), body: p }, ExprKind::Expect { gaussian: Some((y, tm, tc)), body: t }) => {
+            // The target's variable is renamed to the pattern's; nothing bound may mention it.
+            if vars.contains(x) || (x != y && t.mentions(x)) || !matches(pm, tm, vars, bindings) || !matches(pc, tc, vars, bindings) {
+                return false;
+            }
+            let renamed = if x == y { (**t).clone() } else { t.substitute(&HashMap::from([(y.clone(), Expr::name(x, t.span))])) };
+            matches(p, &renamed, vars, bindings) && !bindings.values().any(|b| b.mentions(x))
+        }
         (ExprKind::BigOp { .. }, ExprKind::BigOp { .. }) => {
             // Bound variables make general matching subtle; match only identical sums.
             pattern.children().iter().all(|c| vars.iter().all(|v| !c.mentions(v))) && pattern == target
@@ -194,26 +228,32 @@ fn same(a: &Expr, b: &Expr) -> bool {
     a == b || matches!((Affine::of(a), Affine::of(b)), (Some(x), Some(y)) if x == y)
 }
 
-/// Applies `f` at every position of `e`; results are whole expressions. Inside a binder,
-/// facts about an outer variable of the same name no longer apply; inside a sum, the
-/// context knows `lo <= i <= hi` for its index.
+/// The context inside the binder `e` (a sum or `E(x ~ …)`), for its last child: facts about
+/// an outer variable of the same name no longer apply, a sum's index lies between its
+/// bounds and is an integer, a Gaussian variable is a vector.
+pub fn inside(e: &Expr, ctx: &Context) -> Context {
+    let Some(var) = e.binds() else { return ctx.clone() };
+    let mut facts: Vec<Fact> = ctx.facts.iter().filter(|f| !f.lhs.mentions(var) && !f.rhs.mentions(var)).cloned().collect();
+    if let ExprKind::BigOp { lo, hi, .. } = &e.kind {
+        let v = Expr::name(var, e.span);
+        facts.push(Fact { lhs: v.clone(), rel: Rel::Ge, rhs: (**lo).clone() });
+        facts.push(Fact { lhs: v, rel: Rel::Le, rhs: (**hi).clone() });
+    }
+    let mut kinds = ctx.kinds.clone();
+    let bound_kind = if matches!(e.kind, ExprKind::Expect { .. }) { Kind::Vector } else { Kind::Integer };
+    kinds.insert(var, bound_kind);
+    Context { facts, kinds, random: ctx.random.clone() }
+}
+
+/// Applies `f` at every position of `e`; results are whole expressions.
 pub fn everywhere(e: &Expr, ctx: &Context, f: &mut dyn FnMut(&Expr, &Context) -> Vec<Expr>, out: &mut Vec<Expr>) {
     out.extend(f(e, ctx));
     let children = e.children();
     for (i, child) in children.iter().enumerate() {
         let inner_ctx;
         let ctx = match e.binds() {
-            Some(var) if i == children.len() - 1 => {
-                let mut facts: Vec<Fact> = ctx.facts.iter().filter(|f| !f.lhs.mentions(var) && !f.rhs.mentions(var)).cloned().collect();
-                if let ExprKind::BigOp { lo, hi, .. } = &e.kind {
-                    let v = Expr::name(var, e.span);
-                    facts.push(Fact { lhs: v.clone(), rel: Rel::Ge, rhs: (**lo).clone() });
-                    facts.push(Fact { lhs: v, rel: Rel::Le, rhs: (**hi).clone() });
-                }
-                let mut kinds = ctx.kinds.clone();
-                let bound_kind = if matches!(e.kind, ExprKind::Expect { .. }) { Kind::Vector } else { Kind::Integer };
-                kinds.insert(var, bound_kind);
-                inner_ctx = Context { facts, kinds, random: ctx.random.clone() };
+            Some(_) if i == children.len() - 1 => {
+                inner_ctx = inside(e, ctx);
                 &inner_ctx
             }
             _ => ctx,
@@ -245,7 +285,7 @@ mod tests {
             let Item::Block(b) = item else { continue };
             for s in &b.statements {
                 if let Statement::Rule(r) = s {
-                    let vars = r.binders.iter().map(|b| b.var.clone()).collect();
+                    let vars = r.binders.iter().map(|b| (b.var.clone(), b.kind.clone())).collect();
                     rules.push(Equation::new(&r.name, &r.relation.lhs, &r.relation.rhs, vars, r.conditions.clone()));
                     last = Some(r.clone());
                 }
@@ -253,19 +293,22 @@ mod tests {
         }
         let last = last.unwrap();
         assert!(last.binders.iter().all(|b| b.kind == Kind::Integer));
-        (rules, last.relation.lhs.clone(), Context { facts: last.conditions, ..Context::default() })
+        let kinds = Kinds(last.binders.iter().map(|b| (b.var.clone(), b.kind.clone())).collect());
+        (rules, last.relation.lhs.clone(), Context { facts: last.conditions, kinds, ..Context::default() })
     }
 
     #[test]
     fn shifted_index_needs_its_condition() {
         let code = "let v, g: sequence\ndef d: v[t] = 2*v[t-1] + g[t] for t >= 1\nclaim c: v[t-1] = v[t-1] for t >= 2\n";
         let (rules, lhs, ctx) = setup(code);
-        let out = rules[0].rewrites_in(&lhs, Direction::Forward, &ctx);
+        let out = rules[0].rewrites_in(&lhs, Direction::Forward, &ctx, &mut vec![]);
         assert_eq!(out.len(), 1);
         assert_eq!(format!("{:?}", out[0]).matches("Index").count(), 2);
         // With only t >= 1 known, v[t-1] is outside the definition's range.
-        let weak = Context { facts: vec![Fact { lhs: ctx.facts[0].lhs.clone(), rel: Rel::Ge, rhs: Expr::int(1, lhs.span) }], ..Context::default() };
-        assert!(rules[0].rewrites_in(&lhs, Direction::Forward, &weak).is_empty());
+        let weak = Context { facts: vec![Fact { lhs: ctx.facts[0].lhs.clone(), rel: Rel::Ge, rhs: Expr::int(1, lhs.span) }], ..ctx.clone() };
+        let mut blocked = vec![];
+        assert!(rules[0].rewrites_in(&lhs, Direction::Forward, &weak, &mut blocked).is_empty());
+        assert_eq!(blocked, ["`d` needs `t - 1 >= 1`, which does not follow from what is known"]);
     }
 
     #[test]

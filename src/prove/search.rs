@@ -5,10 +5,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::engine::engine;
-use super::rewrite::{Context, Direction, Rewrite};
-use super::term::{readable, to_term};
-use crate::language::Kinds;
+use super::engine::{Normal, engine};
+use super::rewrite::{Context, Direction, Rewrite, note};
+use super::term::{readable, to_term, too_large};
 use crate::language::affine::canonical_indices;
 use crate::language::ast::Expr;
 
@@ -18,11 +17,15 @@ pub enum Outcome {
     /// Equal after rewriting with these rules (in the order found, without repeats).
     Equal { used: Vec<String> },
     /// Every rewrite within the bound was tried and none made the sides equal; the
-    /// normalized difference of the most rewritten forms.
-    Different { residual: String },
+    /// normalized difference of the most rewritten forms, and the rewrites that matched but
+    /// whose conditions did not follow from what is known.
+    Different { residual: String, blocked: Vec<String> },
     /// The search stopped at its limit of forms before trying every rewrite: it cannot say
     /// the sides differ.
-    GaveUp { residual: String, forms: usize },
+    GaveUp { residual: String, forms: usize, blocked: Vec<String> },
+    /// A side is not defined where the step is (a denominator not shown nonzero, …), or too
+    /// large to normalize: the layer cannot judge the step.
+    Undefined { reason: String },
 }
 
 /// How many rewrites each side may take, and how many forms each side may collect.
@@ -42,8 +45,9 @@ thread_local! {
 }
 
 /// Searches for rewrites of `lhs` and `rhs` with `rules`, at most `depth` on each side, that
-/// meet in one normal form.
-pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[&dyn Rewrite], ctx: &Context, kinds: &Kinds, depth: usize) -> Result<Outcome, String> {
+/// meet in one normal form. Every form the search reaches, the two sides included, must be
+/// defined where the step is (`defined`), and small enough to normalize.
+pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[&dyn Rewrite], ctx: &Context, depth: usize) -> Result<Outcome, String> {
     #[cfg(test)]
     if WEAKENED.get() {
         // A deliberately broken normalizer: "equal" when both sides mention the same names.
@@ -53,7 +57,17 @@ pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[&dyn Rewrite], ctx: &Context
             v.sort();
             v
         };
-        return Ok(if names(lhs) == names(rhs) { Outcome::Equal { used: vec![] } } else { Outcome::Different { residual: "?".into() } });
+        return Ok(if names(lhs) == names(rhs) {
+            Outcome::Equal { used: vec![] }
+        } else {
+            Outcome::Different { residual: "?".into(), blocked: vec![] }
+        });
+    }
+    let kinds = &ctx.kinds;
+    for (side, e) in [("left", lhs), ("right", rhs)] {
+        if let Some(reason) = ctx.undefined(e).or_else(|| too_large(e, kinds)) {
+            return Ok(Outcome::Undefined { reason: format!("the {side} side: {reason}") });
+        }
     }
     let engine = engine().map_err(|e| e.to_string())?;
     let depth = depth.min(MAX_DEPTH);
@@ -65,14 +79,22 @@ pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[&dyn Rewrite], ctx: &Context
     let mut canon: [HashMap<String, usize>; 2] = [HashMap::new(), HashMap::new()];
     let mut frontier = [0usize, 0usize];
     let mut truncated = false;
+    let mut blocked: Vec<String> = Vec::new();
     for level in 0..=depth {
         // Normal forms of the forms added since the last level, then look for a meeting.
         for side in 0..2 {
             let new = &sides[side][frontier[side]..];
             let terms = new.iter().map(|f| to_term(&f.expr, kinds)).collect::<Result<Vec<_>, _>>()?;
             let forms = engine.canonical(terms).map_err(|e| e.to_string())?;
-            for (i, text) in forms.into_iter().enumerate() {
+            for (i, normal) in forms.into_iter().enumerate() {
                 let index = frontier[side] + i;
+                let Normal::Defined(text) = normal else {
+                    if index == 0 {
+                        let which = if side == 0 { "left" } else { "right" };
+                        return Ok(Outcome::Undefined { reason: format!("the {which} side normalizes to an undefined value ({})", normal.text()) });
+                    }
+                    continue;
+                };
                 canon[side].entry(text.clone()).or_insert(index);
                 if let Some(&other) = canon[1 - side].get(&text) {
                     let (l, r) = if side == 0 { (index, other) } else { (other, index) };
@@ -88,15 +110,21 @@ pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[&dyn Rewrite], ctx: &Context
             frontier[side] = sides[side].len();
             for i in start..frontier[side] {
                 for rule in rules {
-                    for (expr, direction) in rule.rewrites(&sides[side][i].expr, ctx) {
+                    for (expr, direction) in rule.rewrites(&sides[side][i].expr, ctx, &mut blocked) {
                         if seen[side].contains(&expr) {
+                            continue;
+                        }
+                        seen[side].insert(expr.clone());
+                        // A rewrite that leaves the expression undefined (a rule instance
+                        // dividing by what may be zero) or too large to normalize is not taken.
+                        if let Some(reason) = ctx.undefined(&expr).or_else(|| too_large(&expr, kinds)) {
+                            note(&mut blocked, format!("rewriting with `{}` would leave {reason}", rule.name()));
                             continue;
                         }
                         if sides[side].len() >= MAX_FORMS {
                             truncated = true;
                             continue;
                         }
-                        seen[side].insert(expr.clone());
                         let used = union(&sides[side][i].used, &[rule.name().to_string()]);
                         let forward_only = sides[side][i].forward_only && direction == Direction::Forward;
                         sides[side].push(Form { expr, used, forward_only });
@@ -112,8 +140,8 @@ pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[&dyn Rewrite], ctx: &Context
         // Canonical text can differ for equal rational functions; the difference decides.
         return Ok(Outcome::Equal { used: union(&a.used, &b.used) });
     }
-    let residual = readable(&residual, kinds);
-    Ok(if truncated { Outcome::GaveUp { residual, forms: MAX_FORMS } } else { Outcome::Different { residual } })
+    let residual = readable(residual.text(), kinds);
+    Ok(if truncated { Outcome::GaveUp { residual, forms: MAX_FORMS, blocked } } else { Outcome::Different { residual, blocked } })
 }
 
 /// The last form reached by forward rewrites only (the starting form if none).
@@ -146,8 +174,8 @@ pub(crate) mod tests {
         }
     }
 
-    fn kinds(pairs: &[(&str, Kind)]) -> Kinds {
-        Kinds(pairs.iter().map(|(n, k)| (n.to_string(), k.clone())).collect())
+    fn kinds(pairs: &[(&str, Kind)]) -> Context {
+        Context { kinds: crate::language::Kinds(pairs.iter().map(|(n, k)| (n.to_string(), k.clone())).collect()), ..Context::default() }
     }
 
     fn name(n: &str) -> Expr {
@@ -159,11 +187,10 @@ pub(crate) mod tests {
         let k = kinds(&[("W", Kind::Matrix), ("U", Kind::Matrix), ("a", Kind::Scalar)]);
         let wu = Expr::bin(BinOp::Mul, name("W"), name("U"));
         let uw = Expr::bin(BinOp::Mul, name("U"), name("W"));
-        let ctx = Context::default();
-        assert!(matches!(prove_equal(&wu, &uw, &[], &ctx, &k, 0).unwrap(), Outcome::Different { .. }));
+        assert!(matches!(prove_equal(&wu, &uw, &[], &k, 0).unwrap(), Outcome::Different { .. }));
         let a_wu = Expr::bin(BinOp::Mul, name("a"), wu.clone());
         let w_a_u = Expr::bin(BinOp::Mul, Expr::bin(BinOp::Mul, name("W"), name("a")), name("U"));
-        assert!(matches!(prove_equal(&a_wu, &w_a_u, &[], &ctx, &k, 0).unwrap(), Outcome::Equal { .. }));
+        assert!(matches!(prove_equal(&a_wu, &w_a_u, &[], &k, 0).unwrap(), Outcome::Equal { .. }));
     }
 
     #[test]
@@ -171,9 +198,9 @@ pub(crate) mod tests {
         let k = kinds(&[("W", Kind::Matrix), ("x", Kind::Vector), ("y", Kind::Vector)]);
         let lhs = Expr::bin(BinOp::Mul, name("W"), Expr::bin(BinOp::Add, name("x"), name("y")));
         let rhs = Expr::bin(BinOp::Add, Expr::bin(BinOp::Mul, name("W"), name("x")), Expr::bin(BinOp::Mul, name("W"), name("y")));
-        assert!(matches!(prove_equal(&lhs, &rhs, &[], &Context::default(), &k, 0).unwrap(), Outcome::Equal { .. }));
+        assert!(matches!(prove_equal(&lhs, &rhs, &[], &k, 0).unwrap(), Outcome::Equal { .. }));
         let wrong = Expr::bin(BinOp::Add, Expr::bin(BinOp::Mul, name("x"), name("W")), Expr::bin(BinOp::Mul, name("W"), name("y")));
-        assert!(matches!(prove_equal(&lhs, &wrong, &[], &Context::default(), &k, 0).unwrap(), Outcome::Different { .. }));
+        assert!(matches!(prove_equal(&lhs, &wrong, &[], &k, 0).unwrap(), Outcome::Different { .. }));
     }
 
     #[test]
@@ -185,6 +212,6 @@ pub(crate) mod tests {
             Expr::new(ExprKind::Transpose(Box::new(name("B"))), Span::default()),
             Expr::new(ExprKind::Transpose(Box::new(name("A"))), Span::default()),
         );
-        assert!(matches!(prove_equal(&ab_t, &bt_at, &[], &Context::default(), &k, 0).unwrap(), Outcome::Equal { .. }));
+        assert!(matches!(prove_equal(&ab_t, &bt_at, &[], &k, 0).unwrap(), Outcome::Equal { .. }));
     }
 }

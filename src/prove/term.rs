@@ -60,7 +60,10 @@ impl Translator {
             }
             ExprKind::Builtin(f, args) => {
                 let args = args.iter().map(|a| self.term(a)).collect::<Result<_, _>>()?;
-                Term::Fn(f.name().to_string(), args)
+                match f.info().engine {
+                    Some(known) => Term::Known(known, args),
+                    None => Term::Fn(f.name().to_string(), args),
+                }
             }
             ExprKind::Index(n, args) | ExprKind::Call(n, args) => {
                 let args = args.iter().map(|a| self.term(a)).collect::<Result<_, _>>()?;
@@ -258,4 +261,74 @@ pub fn readable(text: &str, kinds: &Kinds) -> String {
         }
     }
     out
+}
+
+/// More terms than this in an expanded form is too much work for one step.
+const MAX_TERMS: f64 = 20_000.0;
+
+/// Why `e` is too large to normalize, if it is: its expanded form, estimated from above
+/// (sums add, products multiply, `(a + b)^k` has `C(n + k - 1, k)` terms), would hold more
+/// than `MAX_TERMS` terms, in the whole or in a function's argument.
+pub fn too_large(e: &Expr, kinds: &Kinds) -> Option<String> {
+    let _ = kinds;
+    let mut worst: f64 = 0.0;
+    let whole = size(e, &mut worst);
+    let largest = whole.max(worst);
+    (largest > MAX_TERMS).then(|| format!("too large: expanding it would give about {largest:.0} terms, more than the {MAX_TERMS:.0} one step may"))
+}
+
+/// An upper estimate of the number of terms of `e` expanded; `worst` collects the estimates
+/// of the parts that are normalized on their own (function arguments, expectation bodies).
+fn size(e: &Expr, worst: &mut f64) -> f64 {
+    let alone = |x: &Expr, worst: &mut f64| {
+        let s = size(x, worst);
+        *worst = worst.max(s);
+        1.0
+    };
+    match &e.kind {
+        ExprKind::Num(_) | ExprKind::Name(_) => 1.0,
+        ExprKind::Index(_, args) | ExprKind::Call(_, args) | ExprKind::Builtin(_, args) => {
+            for a in args {
+                alone(a, worst);
+            }
+            1.0
+        }
+        ExprKind::Expect { body, .. } => alone(body, worst),
+        ExprKind::Neg(a) | ExprKind::Transpose(a) => size(a, worst),
+        ExprKind::Bin(BinOp::Add | BinOp::Sub, a, b) => size(a, worst) + size(b, worst),
+        ExprKind::Bin(BinOp::Mul | BinOp::Div, a, b) => size(a, worst) * size(b, worst),
+        ExprKind::Bin(BinOp::Pow, a, b) => {
+            let base = size(a, worst);
+            let k = match &b.kind {
+                ExprKind::Num(k) if k.is_integer() => k.to_integer().to_i64().map(i64::unsigned_abs),
+                ExprKind::Neg(inner) => match &inner.kind {
+                    ExprKind::Num(k) if k.is_integer() => k.to_integer().to_i64().map(i64::unsigned_abs),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match k {
+                // C(n + k - 1, k), the number of monomials of degree k in n terms.
+                Some(k) if k > 1 => (1..=k.min(1 << 20)).fold(1.0, |acc: f64, j| acc * (base - 1.0 + j as f64) / j as f64),
+                _ => {
+                    alone(b, worst);
+                    base
+                }
+            }
+        }
+        ExprKind::BigOp { op, lo, hi, body, .. } => {
+            let length = crate::language::affine::Affine::of(hi)
+                .zip(crate::language::affine::Affine::of(lo))
+                .map(|(h, l)| h.plus(&l.scale(&(-1).into())))
+                .filter(|n| n.terms.is_empty())
+                .and_then(|n| n.constant.to_i64());
+            let body_size = size(body, worst);
+            match length {
+                Some(n) if n < 0 => 1.0,
+                Some(n) if n <= 64 && *op == BigOp::Sum => (n + 1) as f64 * body_size,
+                Some(n) if n <= 64 => body_size.powi(n as i32 + 1),
+                _ => body_size + alone(lo, worst) + alone(hi, worst),
+            }
+        }
+    }
 }

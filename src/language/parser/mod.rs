@@ -309,6 +309,7 @@ impl<'s> Parser<'s> {
     fn relation_op(&mut self) -> Option<Rel> {
         let rel = match self.peek() {
             Tok::Eq => Rel::Eq,
+            Tok::Ne => Rel::Ne,
             Tok::Le => Rel::Le,
             Tok::Lt => Rel::Lt,
             Tok::Ge => Rel::Ge,
@@ -382,7 +383,7 @@ impl<'s> Parser<'s> {
                         }
                         binders.push(Binder { var: s, kind: Kind::Scalar, span: t.span })
                     }
-                    Tok::Le | Tok::Lt | Tok::Ge | Tok::Gt | Tok::Eq => compared = true,
+                    Tok::Le | Tok::Lt | Tok::Ge | Tok::Gt | Tok::Eq | Tok::Ne => compared = true,
                     _ => {}
                 }
             }
