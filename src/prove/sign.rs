@@ -162,7 +162,7 @@ impl Interval {
         // Bounded intervals: the least and greatest of the four corner products.
         let corners = || -> Option<Interval> {
             let (End::At(a, ca), End::At(b, cb), End::At(c, cc), End::At(d, cd)) = (&self.lo, &self.hi, &other.lo, &other.hi) else { return None };
-            let closed = |x: &BigRational, cx: bool, y: &BigRational, cy: bool| (cx && cy) || (x.is_zero() && cx) || (y.is_zero() && cy);
+            let closed = |x: &BigRational, cx: bool, y: &BigRational, cy: bool| (cx && (cy || x.is_zero())) || (y.is_zero() && cy);
             let products =
                 [(a * c, closed(a, *ca, c, *cc)), (a * d, closed(a, *ca, d, *cd)), (b * c, closed(b, *cb, c, *cc)), (b * d, closed(b, *cb, d, *cd))];
             let min = products.iter().map(|p| p.0.clone()).min()?;
@@ -202,15 +202,15 @@ impl Interval {
             End::At(q, c) if !q.is_zero() => Some(End::At(q.recip(), *c)),
             _ => None,
         };
-        let out = if self.above_zero() {
+
+        if self.above_zero() {
             // (0 or a, b] → [1/b, 1/a or ∞)
             Interval { lo: inv(&self.hi).unwrap_or(End::At(BigRational::zero(), false)), hi: inv(&self.lo).unwrap_or(End::Unbounded), nonzero: true }
         } else if self.below_zero() {
             Interval { lo: inv(&self.hi).unwrap_or(End::Unbounded), hi: inv(&self.lo).unwrap_or(End::At(BigRational::zero(), false)), nonzero: true }
         } else {
             Interval { nonzero: true, ..Interval::all() }
-        };
-        out
+        }
     }
 
     /// `x^k` for a whole constant `k`.
@@ -297,10 +297,10 @@ impl Context {
     /// `b^n`: a whole constant `n`; a whole `n` with known bounds; or any exponent of a
     /// positive base.
     fn power(&self, base: &Interval, exponent: &Expr, depth: usize) -> Interval {
-        if let ExprKind::Num(k) = &exponent.kind {
-            if let Some(k) = k.is_integer().then(|| k.to_integer()).and_then(|k| i64::try_from(k).ok()).filter(|k| k.abs() <= 64) {
-                return base.powi(k);
-            }
+        if let ExprKind::Num(k) = &exponent.kind
+            && let Some(k) = k.is_integer().then(|| k.to_integer()).and_then(|k| i64::try_from(k).ok()).filter(|k| k.abs() <= 64)
+        {
+            return base.powi(k);
         }
         let n = self.interval_at(exponent, depth - 1);
         let whole = self.is_whole(exponent);
@@ -417,7 +417,7 @@ mod tests {
         assert!(!c.interval(&x).satisfies(Rel::Ne));
         let e = Expr::new(ExprKind::Builtin(Func::Exp, vec![x.clone()]), Span::default());
         assert!(c.interval(&bin(BinOp::Mul, int(3), e.clone())).satisfies(Rel::Gt));
-        assert!(c.interval(&bin(BinOp::Sub, e, int(1))).satisfies(Rel::Gt) == false);
+        assert!(!c.interval(&bin(BinOp::Sub, e, int(1))).satisfies(Rel::Gt));
     }
 
     #[test]
