@@ -85,7 +85,7 @@ pub fn load_sources(sources: Vec<(String, String)>) -> Result<Loaded, LoadError>
     let mut errors = Vec::new();
     for (path, text) in sources {
         let id = files.add(path, text);
-        match parse(id, &files) {
+        match parse(id, &files).and_then(|doc| not_a_library(doc, &files)) {
             Ok(doc) => documents.push(doc),
             Err(mut e) => errors.append(&mut e),
         }
@@ -105,6 +105,21 @@ pub fn load_sources(sources: Vec<(String, String)>) -> Result<Loaded, LoadError>
         });
     }
     Ok(Loaded { files, documents })
+}
+
+/// Only the built-in library may mark its lemmas as supported by evidence alone: in a user's
+/// file, a claim without a proof is unproved.
+fn not_a_library(doc: Document, files: &SourceFiles) -> Result<Document, Vec<diagnostic::InputError>> {
+    if !doc.front.extra.contains_key("evidence_only") {
+        return Ok(doc);
+    }
+    let text = &files.get(doc.file).text;
+    let at = text.find("evidence_only").unwrap_or(0);
+    Err(vec![
+        diagnostic::InputError::new(diagnostic::Span::new(doc.file, at, at + "evidence_only".len()), "`evidence_only` is only for the built-in lemma library")
+            .label("not allowed here")
+            .help("remove it: a claim or lemma without a proof is unproved, whatever its checks say"),
+    ])
 }
 
 fn parse(id: diagnostic::FileId, files: &SourceFiles) -> Result<Document, Vec<diagnostic::InputError>> {

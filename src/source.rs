@@ -92,32 +92,23 @@ pub fn split(file: FileId, files: &SourceFiles) -> Result<LiterateFile, InputErr
     let body = &text[body_start..];
     let mut parts = Vec::new();
     let mut prose_start = 0;
-    let mut in_derivation: Option<usize> = None;
+    // The text pieces of the derivation block being read, as byte ranges of the file.
+    let mut in_derivation: Option<Vec<std::ops::Range<usize>>> = None;
     for (event, range) in markdown_parser(body).into_offset_iter() {
         match event {
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if info.split_whitespace().next() == Some("derivation") => {
                 push_prose(&mut parts, &body[prose_start..range.start]);
-                in_derivation = Some(range.start);
+                in_derivation = Some(Vec::new());
                 prose_start = range.end;
             }
-            Event::Text(_) if in_derivation.is_some() => {
-                let start = body_start + range.start;
-                let end = body_start + range.end;
-                match parts.last_mut() {
-                    Some(Part::Derivation { code, span }) if span.end == start => {
-                        code.push_str(&text[start..end]);
-                        span.end = end;
-                    }
-                    _ => parts.push(Part::Derivation { code: text[start..end].to_string(), span: Span::new(file, start, end) }),
+            Event::Text(_) => {
+                if let Some(pieces) = in_derivation.as_mut() {
+                    pieces.push(body_start + range.start..body_start + range.end);
                 }
             }
             Event::End(TagEnd::CodeBlock) if in_derivation.is_some() => {
-                let fence_start = in_derivation.take().unwrap_or(0);
-                if !matches!(parts.last(), Some(Part::Derivation { span, .. }) if span.start >= body_start + fence_start) {
-                    // An empty block: keep its place so the report shows it was there.
-                    let at = body_start + range.end;
-                    parts.push(Part::Derivation { code: String::new(), span: Span::new(file, at, at) });
-                }
+                let pieces = in_derivation.take().unwrap_or_default();
+                parts.push(derivation(file, text, &pieces, body_start + range.end));
                 prose_start = range.end;
             }
             _ => {}
@@ -125,6 +116,24 @@ pub fn split(file: FileId, files: &SourceFiles) -> Result<LiterateFile, InputErr
     }
     push_prose(&mut parts, &body[prose_start..]);
     Ok(LiterateFile { file, path: source.path.clone(), front, parts })
+}
+
+/// The code of a derivation block from its text pieces. Inside a list item or a block quote
+/// the pieces leave out each line's indentation or `>`: those bytes become spaces, so that
+/// the code keeps the file's byte offsets and every span still points into the `.md` file.
+fn derivation(file: FileId, text: &str, pieces: &[std::ops::Range<usize>], end_of_block: usize) -> Part {
+    let (Some(first), Some(last)) = (pieces.first(), pieces.last()) else {
+        // An empty block keeps its place, so the report shows it was there.
+        return Part::Derivation { code: String::new(), span: Span::new(file, end_of_block, end_of_block) };
+    };
+    let (start, end) = (first.start, last.end);
+    let mut code: Vec<u8> = text.as_bytes()[start..end].iter().map(|&b| if b == b'\n' { b'\n' } else { b' ' }).collect();
+    for piece in pieces {
+        code[piece.start - start..piece.end - start].copy_from_slice(&text.as_bytes()[piece.clone()]);
+    }
+    // Blanking whole bytes keeps every multi-byte character either whole or all spaces.
+    let code = String::from_utf8(code).unwrap_or_default();
+    Part::Derivation { code, span: Span::new(file, start, end) }
 }
 
 fn push_prose(parts: &mut Vec<Part>, text: &str) {
@@ -185,6 +194,19 @@ mod tests {
         assert_eq!(files.line(*span), 9);
         assert!(matches!(&doc.parts[0], Part::Prose(p) if p.contains("Prose $x$")));
         assert!(matches!(&doc.parts[2], Part::Prose(p) if p.contains("More.")));
+    }
+
+    #[test]
+    fn a_block_in_a_list_item_or_a_quote_is_one_block_with_its_lines() {
+        for text in ["1. First\n\n   ```derivation\n   let x: scalar\n   claim c: x = x\n   ```\n", "> ```derivation\n> let x: scalar\n> claim c: x = x\n> ```\n"] {
+            let (files, doc) = split_text(text);
+            let blocks: Vec<(&String, &Span)> = doc.parts.iter().filter_map(|p| if let Part::Derivation { code, span } = p { Some((code, span)) } else { None }).collect();
+            assert_eq!(blocks.len(), 1, "{text}: {:?}", doc.parts);
+            let (code, span) = blocks[0];
+            assert_eq!(code.split_whitespace().collect::<Vec<_>>(), ["let", "x:", "scalar", "claim", "c:", "x", "=", "x"]);
+            assert_eq!(files.line(*span), if text.starts_with('>') { 2 } else { 4 });
+            assert_eq!(&files.get(span.file).text[span.start + code.find("claim").unwrap()..][..5], "claim", "offsets kept");
+        }
     }
 
     #[test]

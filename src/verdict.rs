@@ -21,11 +21,14 @@ pub enum Layer {
     Float,
     /// Exact operation counts of two evaluation orders.
     Cost,
+    /// A named numerical experiment of the library; it does not read the claim's statement.
+    Experiment,
 }
 
 impl Layer {
     /// The layers in the order the report shows them.
-    pub const ALL: [Layer; 7] = [Layer::Symbolic, Layer::Exact, Layer::Trajectory, Layer::Unroll, Layer::MonteCarlo, Layer::Float, Layer::Cost];
+    pub const ALL: [Layer; 8] =
+        [Layer::Symbolic, Layer::Exact, Layer::Trajectory, Layer::Unroll, Layer::MonteCarlo, Layer::Float, Layer::Cost, Layer::Experiment];
 
     /// The name in messages and JSON (`symbolic`, `montecarlo`, …).
     pub fn name(self) -> &'static str {
@@ -37,7 +40,14 @@ impl Layer {
             Layer::MonteCarlo => "montecarlo",
             Layer::Float => "float",
             Layer::Cost => "cost",
+            Layer::Experiment => "experiment",
         }
+    }
+
+    /// Whether its verdict is about the claim's own statement (a count or an experiment is
+    /// not, so it can never support a claim).
+    pub fn reads_the_statement(self) -> bool {
+        !matches!(self, Layer::Cost | Layer::Experiment)
     }
 
     /// The name in the report's prose and tables.

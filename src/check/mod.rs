@@ -11,9 +11,12 @@ mod claim;
 mod results;
 mod step;
 
+use std::collections::BTreeSet;
+
 use crate::diagnostic::SourceFiles;
 use crate::language::affine::Affine;
-use crate::language::ast::{Check, Expr, ExprKind, Kind, Rel, Rule, RuleKind, Statement};
+use crate::language::ast::{Expr, ExprKind, Kind, Rel, Rule, RuleKind, Statement};
+use crate::language::elaborate::elaborate;
 use crate::language::{Document, Item, Kinds};
 use crate::model::{Definition, ModelSpec};
 use crate::prove::Equation;
@@ -49,33 +52,23 @@ pub fn check_documents(documents: &[Document], files: &SourceFiles, options: &Op
 struct Knowledge {
     rules: Vec<Equation>,
     model: ModelSpec,
-    /// Names that may be random under `E` (see `prove::Context::random`).
-    random: Vec<String>,
+    /// Names that may be random under `E` (see `language::elaborate`).
+    random: BTreeSet<String>,
 }
 
 fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &crate::progress::ProgressBar) -> DocumentResult {
     let kinds = Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
-    let mut known = Knowledge { model: ModelSpec { kinds: kinds.clone(), ..ModelSpec::default() }, ..Knowledge::default() };
-    // Shapes as declared; each dimension name gets a default size of its own (2, 3, 4, …),
-    // so that a product of mismatched shapes is noticed (the exact layer then does not apply)
-    // instead of passing by coincidence.
-    let mut decls: Vec<&crate::language::ast::Decl> = doc.scope.decls.values().collect();
-    decls.sort_by_key(|d| d.span.start);
-    for d in decls {
-        if !d.shape.is_empty() {
-            known.model.shapes.insert(d.name.clone(), d.shape.clone());
-        }
-        for dim in &d.shape {
-            if dim.parse::<usize>().is_err() && !known.model.sizes.contains_key(dim) {
-                let size = 2 + known.model.sizes.len();
-                known.model.sizes.insert(dim.clone(), size);
-            }
-        }
-    }
-    known.random = random_names(doc);
+    let elaboration = elaborate(doc);
+    let model = ModelSpec {
+        kinds: kinds.clone(),
+        shapes: elaboration.shapes.into_iter().collect(),
+        sizes: elaboration.sizes.into_iter().collect(),
+        ..ModelSpec::default()
+    };
+    let mut known = Knowledge { model, random: elaboration.random, ..Knowledge::default() };
     let mut claims: Vec<ClaimResult> = Vec::new();
     // A library of lemmas stated with evidence but no proofs (`evidence_only = true`).
-    let evidence_only = doc.front.extra.get("evidence_only").and_then(|v| v.as_bool()).unwrap_or(false);
+    let evidence_only = doc.is_library && doc.front.extra.get("evidence_only").and_then(|v| v.as_bool()).unwrap_or(false);
     for item in &doc.items {
         let Item::Block(block) = item else { continue };
         for statement in &block.statements {
@@ -88,9 +81,9 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
                         bar.set_message(rule.name.clone());
                         let mut claim = claim::check(rule, &known, &kinds, files, options, seed);
                         bar.inc(1);
-                        let evidence_holds = !claim.evidence.is_empty()
-                            && claim.evidence.iter().all(|e| matches!(e.verdict, Verdict::Holds | Verdict::NotApplicable))
-                            && claim.evidence.iter().any(|e| e.verdict == Verdict::Holds);
+                        // Supported: nothing fails, and a check that reads the statement holds.
+                        let evidence_holds = claim.evidence.iter().all(|e| matches!(e.verdict, Verdict::Holds | Verdict::NotApplicable))
+                            && claim.evidence.iter().any(|e| e.verdict == Verdict::Holds && e.layer.reads_the_statement());
                         if evidence_only && rule.proof.is_none() && evidence_holds {
                             claim.status = Status::Supported;
                             claim.problems.clear();
@@ -164,24 +157,6 @@ fn add_definition(model: &mut ModelSpec, rule: &Rule) {
         model.unusable =
             Some(format!("`{}` does not define a name, sequence element or function value (`x = …`), so random models cannot satisfy it", rule.name));
     }
-}
-
-/// Names that `linearity` must not treat as constants: defined by a `def` or `given`
-/// (`m = g[1]` is as random as `g[1]`), or drawn by a Monte Carlo check of the file.
-fn random_names(doc: &Document) -> Vec<String> {
-    let mut names: Vec<String> = doc
-        .rules()
-        .filter(|r| matches!(r.kind, RuleKind::Def | RuleKind::Given))
-        .filter_map(|r| if let ExprKind::Name(n) = &r.relation.lhs.kind { Some(n.clone()) } else { None })
-        .collect();
-    for rule in doc.rules() {
-        for check in &rule.checks {
-            if let Check::MonteCarlo { setup, .. } = check {
-                names.extend(setup.draws.iter().map(|(n, ..)| n.clone()));
-            }
-        }
-    }
-    names
 }
 
 fn mentions_expectation(e: &Expr) -> bool {

@@ -19,7 +19,7 @@ pub fn experiment(name: &str, args: &[(String, Expr)], seed: u64) -> LayerResult
         "positive_features" => {
             positive_features(arg("d", 4.0) as usize, arg("scale", 0.5), arg("repeats", 2000.0) as usize, arg("max_m", 256.0) as usize, seed)
         }
-        other => LayerResult::new(Layer::MonteCarlo, Verdict::NotApplicable, format!("unknown experiment `{other}`")),
+        other => LayerResult::new(Layer::Experiment, Verdict::NotApplicable, format!("unknown experiment `{other}`")),
     }
 }
 
@@ -45,7 +45,7 @@ fn gaussian_integral(w_max: f64, points: usize) -> LayerResult {
     LayerResult {
         table: Some(Table { columns: vec!["w".into(), "integral".into(), "exp(w²/2)".into(), "relative error".into()], rows }),
         ..LayerResult::new(
-            Layer::Float,
+            Layer::Experiment,
             if holds { Verdict::Holds } else { Verdict::Refuted },
             format!(
                 "∫ exp(x·w) φ(x) dx by Simpson's rule at {points} values of w in [−{w_max}, {w_max}]: largest relative error {worst:.1e} (tolerance 1e-9)"
@@ -136,6 +136,6 @@ fn positive_features(d: usize, scale: f64, repeats: usize, max_m: usize, seed: u
                 Curve { label: "closed form".into(), points: predicted, intervals: None },
             ],
         }),
-        ..LayerResult::new(Layer::MonteCarlo, if slope_ok && stats_ok { Verdict::Holds } else { Verdict::Refuted }, detail)
+        ..LayerResult::new(Layer::Experiment, if slope_ok && stats_ok { Verdict::Holds } else { Verdict::Refuted }, detail)
     }
 }

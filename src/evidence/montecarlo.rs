@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::language::ast::{BinOp, Expr, ExprKind, MonteCarloSetup, Rel, Relation};
+use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, MonteCarloSetup, Rel, Relation};
 use crate::model::{Definition, Model, ModelSpec, Stop, Value, int};
 use crate::verdict::{Counterexample, Curve, Layer, LayerResult, Plot, Table, Verdict};
 
@@ -241,6 +241,7 @@ fn linear_in_expectations(e: &Expr) -> bool {
             (false, false) => true,
         },
         ExprKind::Bin(BinOp::Div, a, b) => !has_expectation(b) && linear_in_expectations(a),
+        ExprKind::BigOp { op: BigOp::Sum, lo, hi, body, .. } => !has_expectation(lo) && !has_expectation(hi) && linear_in_expectations(body),
         _ => !has_expectation(e),
     }
 }

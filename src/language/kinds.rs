@@ -12,15 +12,22 @@ use super::builtins::{IDENTITY, ONES, Returns};
 pub struct Kinds(pub HashMap<String, Kind>);
 
 impl Kinds {
-    fn of_name(&self, n: &str) -> Kind {
-        match self.0.get(n) {
+    fn of_name(&self, n: &str, bound: &[(&str, Kind)]) -> Kind {
+        let kind = bound.iter().rev().find(|(b, _)| *b == n).map(|(_, k)| k).or_else(|| self.0.get(n));
+        match kind {
             Some(Kind::Integer) | None => Kind::Scalar,
             Some(k) => k.clone(),
         }
     }
 
-    /// Scalar, vector or matrix: what decides whether a product commutes.
+    /// Scalar, vector or matrix: what decides whether a product commutes. Variables bound
+    /// inside `e` count with their own kinds: a sum's index is an integer, the variable of
+    /// `E(x ~ N(…))` a vector.
     pub fn of(&self, e: &Expr) -> Kind {
+        self.of_bound(e, &mut Vec::new())
+    }
+
+    fn of_bound<'e>(&self, e: &'e Expr, bound: &mut Vec<(&'e str, Kind)>) -> Kind {
         let join = |a: Kind, b: Kind| {
             if a == Kind::Scalar {
                 b
@@ -34,8 +41,8 @@ impl Kinds {
             ExprKind::Num(_) => Kind::Scalar,
             ExprKind::Name(n) if n == ONES && !self.0.contains_key(n) => Kind::Vector,
             ExprKind::Name(n) if n == IDENTITY && !self.0.contains_key(n) => Kind::Matrix,
-            ExprKind::Name(n) => self.of_name(n),
-            ExprKind::Index(n, _) => match self.of_name(n) {
+            ExprKind::Name(n) => self.of_name(n, bound),
+            ExprKind::Index(n, _) => match self.of_name(n, bound) {
                 Kind::Sequence(of) => *of,
                 k => k,
             },
@@ -43,11 +50,29 @@ impl Kinds {
                 Returns::Scalar => Kind::Scalar,
                 Returns::Matrix => Kind::Matrix,
             },
-            ExprKind::Call(_, args) => args.iter().map(|a| self.of(a)).fold(Kind::Scalar, join),
-            ExprKind::BigOp { body, .. } | ExprKind::Expect { body, .. } => self.of(body),
-            ExprKind::Neg(a) | ExprKind::Transpose(a) => self.of(a),
-            ExprKind::Bin(BinOp::Pow, a, _) => self.of(a),
-            ExprKind::Bin(_, a, b) => join(self.of(a), self.of(b)),
+            ExprKind::Call(_, args) => args.iter().map(|a| self.of_bound(a, bound)).fold(Kind::Scalar, join),
+            ExprKind::BigOp { var, body, .. } => {
+                bound.push((var, Kind::Integer));
+                let k = self.of_bound(body, bound);
+                bound.pop();
+                k
+            }
+            ExprKind::Expect { gaussian, body } => {
+                if let Some((x, ..)) = gaussian {
+                    bound.push((x, Kind::Vector));
+                }
+                let k = self.of_bound(body, bound);
+                if gaussian.is_some() {
+                    bound.pop();
+                }
+                k
+            }
+            ExprKind::Neg(a) | ExprKind::Transpose(a) => self.of_bound(a, bound),
+            ExprKind::Bin(BinOp::Pow, a, _) => self.of_bound(a, bound),
+            ExprKind::Bin(_, a, b) => {
+                let (ka, kb) = (self.of_bound(a, bound), self.of_bound(b, bound));
+                join(ka, kb)
+            }
         }
     }
 

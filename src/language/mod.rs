@@ -7,6 +7,7 @@
 pub mod affine;
 pub mod ast;
 pub mod builtins;
+pub mod elaborate;
 pub mod kinds;
 pub mod latex;
 mod lexer;

@@ -246,7 +246,7 @@ mod tests {
                     kinds.insert(b.var.clone(), b.kind.clone());
                 }
                 let facts = rule.conditions.iter().chain(&assumptions).cloned().collect();
-                let ctx = Context { facts, kinds: kinds.clone(), random: vec![] };
+                let ctx = Context { facts, kinds: kinds.clone(), random: Default::default() };
                 let outcome = prove_equal(&rule.relation.lhs, &rule.relation.rhs, &[lemma as &dyn Rewrite], &ctx, MAX_DEPTH).unwrap();
                 assert!(matches!(outcome, Outcome::Equal { .. }), "`{}` does not show `{statement}`: {outcome:?}", info.name);
             }

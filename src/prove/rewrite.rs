@@ -7,14 +7,14 @@
 //! `t >= 1` then becomes `t-1 >= 1`, which is decided from the facts of the context
 //! (`t >= 2` in a claim `for t >= 2`, or a concrete index).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use num_bigint::BigInt;
 use num_traits::One;
 
 use crate::language::affine::{Affine, canonical_indices};
 use crate::language::ast::{Expr, ExprKind, Fact, Kind, Rel};
-use crate::language::{Kinds, text};
+use crate::language::{Kinds, elaborate, text};
 
 /// What is known where a rewrite happens: facts about the variables (`t >= 2`), the kinds
 /// of names (a pattern variable of a rule stands for scalars only), and which names are
@@ -23,21 +23,15 @@ use crate::language::{Kinds, text};
 pub struct Context {
     pub facts: Vec<Fact>,
     pub kinds: Kinds,
-    /// Scalar names that may be random under `E` (defined from other quantities, or drawn
-    /// by a Monte Carlo check); other scalar names are constants.
-    pub random: Vec<String>,
+    /// Names that may be random under `E` (see `language::elaborate`); other names are
+    /// constants.
+    pub random: BTreeSet<String>,
 }
 
 impl Context {
-    /// Whether an expression may be random: it mentions a sequence element, an application
-    /// of a declared function, or a name the file defines or a Monte Carlo check draws.
-    /// Other scalar names and numbers are constants for `linearity`.
+    /// Whether an expression may be random (see `language::elaborate::is_random`).
     pub fn is_random(&self, e: &Expr) -> bool {
-        match &e.kind {
-            ExprKind::Index(..) | ExprKind::Call(..) => true,
-            ExprKind::Name(n) => self.random.contains(n),
-            _ => e.children().iter().any(|c| self.is_random(c)),
-        }
+        elaborate::is_random(e, &self.random)
     }
 }
 

@@ -7,17 +7,49 @@ use crate::language::ast::*;
 use crate::language::builtins::{self, BIG_OPS, Func};
 use crate::language::lexer::Tok;
 
+/// How many parentheses, brackets and calls may nest, and how deep an expression's tree may be.
+const MAX_NESTING: usize = 64;
+const MAX_DEPTH: usize = 400;
+
+/// The depth of an expression's tree, without recursion.
+fn depth(e: &Expr) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(e, 1)];
+    while let Some((e, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        stack.extend(e.children().into_iter().map(|c| (c, d + 1)));
+    }
+    deepest
+}
+
 impl Parser<'_> {
     pub(super) fn lookup(&self, name: &str) -> Option<Kind> {
         self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, k)| k.clone()).or_else(|| self.scope.decls.get(name).map(|d| d.kind.clone()))
     }
 
+    /// An expression; nested at most `MAX_NESTING` levels and `MAX_DEPTH` deep, so that no
+    /// later stage recurses without bound.
     pub fn expr(&mut self) -> PResult<Expr> {
-        self.left_associative(&[(Tok::Plus, BinOp::Add), (Tok::Minus, BinOp::Sub)], Self::term)
+        let e = self.nested(|p| p.left_associative(&[(Tok::Plus, BinOp::Add), (Tok::Minus, BinOp::Sub)], Self::term))?;
+        if self.nesting == 0 && depth(&e) > MAX_DEPTH {
+            return Err(InputError::new(e.span, format!("this expression is more than {MAX_DEPTH} operations deep")).help("split it into definitions"));
+        }
+        Ok(e)
     }
 
     pub(super) fn term(&mut self) -> PResult<Expr> {
         self.left_associative(&[(Tok::Star, BinOp::Mul), (Tok::Slash, BinOp::Div)], Self::unary)
+    }
+
+    /// Reads one more level of nesting, refusing more than `MAX_NESTING`.
+    fn nested<T>(&mut self, read: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        if self.nesting >= MAX_NESTING {
+            return Err(InputError::new(self.span(), format!("this expression is nested more than {MAX_NESTING} levels deep")).help("split it into definitions"));
+        }
+        self.nesting += 1;
+        let out = read(self);
+        self.nesting -= 1;
+        out
     }
 
     /// `operand (op operand)*` for the operators `ops` of one precedence level.
@@ -34,7 +66,7 @@ impl Parser<'_> {
     pub(super) fn unary(&mut self) -> PResult<Expr> {
         if self.at(&Tok::Minus) {
             let start = self.bump().span;
-            let inner = self.unary()?;
+            let inner = self.nested(Self::unary)?;
             let span = start.to(inner.span);
             return Ok(Expr::new(ExprKind::Neg(Box::new(inner)), span));
         }
@@ -54,11 +86,11 @@ impl Parser<'_> {
         }
         let exponent = if self.at(&Tok::Minus) {
             let start = self.bump().span;
-            let inner = self.power()?;
+            let inner = self.nested(Self::power)?;
             let span = start.to(inner.span);
             Expr::new(ExprKind::Neg(Box::new(inner)), span)
         } else {
-            self.power()?
+            self.nested(Self::power)?
         };
         Ok(Expr::bin(BinOp::Pow, base, exponent))
     }
@@ -165,7 +197,7 @@ impl Parser<'_> {
         let mut gaussian = None;
         if self.eat(&Tok::LParen) {
             let (var, var_span) = self.ident("the random variable")?;
-            if self.lookup(&var).is_some() {
+            if self.lookup(&var).is_some() || builtins::reserved(&var) {
                 return Err(InputError::new(var_span, format!("`{var}` is already in use: pick a fresh name for the random variable")));
             }
             let (mean, cov) = self.distribution("N", "write `N(0, I)`")?;
@@ -191,7 +223,7 @@ impl Parser<'_> {
     pub(super) fn big_op(&mut self, name: &str, span: Span) -> PResult<Expr> {
         self.bump();
         let (var, var_span) = self.ident("the summation variable")?;
-        if self.lookup(&var).is_some() {
+        if self.lookup(&var).is_some() || builtins::reserved(&var) {
             return Err(InputError::new(var_span, format!("`{var}` is already in use: pick a fresh summation variable")));
         }
         self.expect(Tok::Comma, "`,`")?;

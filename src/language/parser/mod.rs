@@ -11,7 +11,7 @@ mod proof;
 use std::collections::HashMap;
 
 use super::ast::*;
-use super::builtins::{self, KEYWORDS};
+use super::builtins;
 use super::lexer::{Tok, Token};
 use crate::diagnostic::{InputError, Span};
 
@@ -33,11 +33,13 @@ pub struct Parser<'s> {
     /// Inside an induction step, `hypothesis` may be cited.
     hypothesis_allowed: bool,
     errors: Vec<InputError>,
+    /// How deeply the expression being read nests.
+    nesting: usize,
 }
 
 impl<'s> Parser<'s> {
     pub fn new(toks: Vec<Token>, scope: &'s mut Scope) -> Parser<'s> {
-        Parser { toks, pos: 0, scope, locals: Vec::new(), hypothesis_allowed: false, errors: Vec::new() }
+        Parser { toks, pos: 0, scope, locals: Vec::new(), hypothesis_allowed: false, errors: Vec::new(), nesting: 0 }
     }
 
     /// Parses the whole block; returns its statements or every error found.
@@ -188,6 +190,16 @@ impl<'s> Parser<'s> {
                 let check = self.check(start)?;
                 let rule = last_provable(done)
                     .ok_or_else(|| InputError::new(start, "a check must follow the claim it supports").label("no claim before"))?;
+                // Evidence shown under a claim is evidence about that claim's statement.
+                if let Check::Trajectory { relation, .. } | Check::MonteCarlo { relation, .. } = &check {
+                    let canonical = |e: &Expr| super::affine::canonical_indices(e);
+                    let same = |a: &Relation, b: &Relation| a.rel == b.rel && canonical(&a.lhs) == canonical(&b.lhs) && canonical(&a.rhs) == canonical(&b.rhs);
+                    if !same(relation, &rule.relation) {
+                        return Err(InputError::new(relation.lhs.span.to(relation.rhs.span), format!("this check states something other than `{}`", rule.name))
+                            .label("not the claim's statement")
+                            .help(format!("a check tests its claim's own statement, `{}`; state another one as a lemma with its own check", super::text::relation(&rule.relation))));
+                    }
+                }
                 rule.checks.push(check);
                 Ok(None)
             }
@@ -377,10 +389,14 @@ impl<'s> Parser<'s> {
             while !matches!(self.peek(), Tok::Comma | Tok::Newline | Tok::Eof) {
                 let t = self.bump();
                 match t.tok {
+                    // A built-in applied (`exp(0)`, `E[x]`) is not a new variable; a reserved name on
+                    // its own cannot be one (a `for I` would read as the identity matrix).
+                    Tok::Ident(s) if builtins::reserved(&s) && matches!(self.peek(), Tok::LParen | Tok::LBracket) => {}
+                    Tok::Ident(s) if builtins::reserved(&s) => {
+                        return Err(InputError::new(t.span, format!("`{s}` is a reserved name of the language, so it cannot be a `for` variable"))
+                            .help("choose another name"));
+                    }
                     Tok::Ident(s) if self.lookup(&s).is_none() && !binders.iter().any(|b| b.var == s) => {
-                        if KEYWORDS.contains(&s.as_str()) {
-                            return Err(InputError::new(t.span, format!("`{s}` is a reserved word")));
-                        }
                         binders.push(Binder { var: s, kind: Kind::Scalar, span: t.span })
                     }
                     Tok::Le | Tok::Lt | Tok::Ge | Tok::Gt | Tok::Eq | Tok::Ne => compared = true,
