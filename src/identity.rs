@@ -66,7 +66,7 @@ impl Identity {
     /// Evaluates both sides at the random points: the layer's result when they agree.
     pub fn check(&self) -> Result<LayerResult, IdentityError> {
         let text = format!("```derivation\n{}\nclaim _identity: {} = {}\ncheck exact {}\n```\n", self.declarations, self.lhs, self.rhs, self.samples);
-        let options = Options { seed: self.seed, samples: self.samples };
+        let options = Options { seed: self.seed, samples: self.samples, ..Options::default() };
         let checked = crate::check_markdown("identity.md", &text, &options).map_err(|e| IdentityError::Input(e.to_string()))?;
         let claim = checked.results.claim("_identity").ok_or_else(|| IdentityError::Input("no identity was read".into()))?;
         let own = claim.evidence.first().ok_or_else(|| IdentityError::NotApplicable("nothing evaluated it".into()))?;

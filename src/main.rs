@@ -37,6 +37,10 @@ struct CheckArgs {
     /// Exact instantiations per step when a claim has no `check exact N`.
     #[arg(long, default_value_t = check::Options::default().samples)]
     samples: usize,
+    /// A step that only the symbolic layer could judge (no numeric layer applies) makes its
+    /// claim not shown, instead of "verified (symbolic only)".
+    #[arg(long)]
+    strict: bool,
     /// Also write every verdict as JSON to this file (schema: docs/json.md).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -107,7 +111,7 @@ fn run(args: &CheckArgs, report_to: Option<ReportTo>) -> u8 {
             return 2;
         }
     };
-    let options = check::Options { seed: args.seed, samples: args.samples.max(1) };
+    let options = check::Options { seed: args.seed, samples: args.samples.max(1), strict: args.strict };
     let results = check::check_documents(&loaded.documents, &loaded.files, &options);
     let _ = report::print(&results, &mut std::io::stdout().lock());
     if let Some(path) = &args.json

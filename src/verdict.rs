@@ -90,6 +90,9 @@ pub enum Status {
     Unproved,
     /// A library lemma without a proof whose every check holds: supported by evidence.
     Supported,
+    /// Verified by the symbolic layer alone, where no numeric layer could apply (an
+    /// accepted status, except with `--strict`).
+    SymbolicOnly,
 }
 
 impl Status {
@@ -100,12 +103,14 @@ impl Status {
             Status::NotShown => "not shown",
             Status::Unproved => "unproved",
             Status::Supported => "supported by evidence",
+            Status::SymbolicOnly => "verified (symbolic only)",
         }
     }
 
-    /// Verified, or supported by evidence in the built-in library: what exit code 0 needs.
+    /// What exit code 0 needs: verified (by the symbolic layer alone too), or supported by
+    /// evidence in the built-in library.
     pub fn is_accepted(self) -> bool {
-        matches!(self, Status::Verified | Status::Supported)
+        matches!(self, Status::Verified | Status::Supported | Status::SymbolicOnly)
     }
 }
 

@@ -146,7 +146,7 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
         evidence.line = Some(files.line(check.span()));
         result.evidence.push(evidence);
     }
-    result.status = status(&result, rule.proof.is_some());
+    result.status = status(&mut result, rule.proof.is_some(), options.strict);
     result
 }
 
@@ -160,17 +160,25 @@ fn apply_with(model: &mut ModelSpec, with: &With) {
     }
 }
 
-fn status(result: &ClaimResult, has_proof: bool) -> Status {
+fn status(result: &mut ClaimResult, has_proof: bool, strict: bool) -> Status {
     let refuted = result.steps().any(|s| s.status == Status::Refuted) || result.evidence.iter().any(|e| e.verdict == Verdict::Refuted);
+    let symbolic_only = result.steps().any(|s| s.status == Status::SymbolicOnly);
     if refuted {
         Status::Refuted
     } else if !has_proof {
         Status::Unproved
     } else if !result.problems.is_empty()
-        || result.steps().any(|s| s.status != Status::Verified)
+        || result.steps().any(|s| !matches!(s.status, Status::Verified | Status::SymbolicOnly))
         || result.evidence.iter().any(|e| e.verdict == Verdict::NotShown)
     {
         Status::NotShown
+    } else if symbolic_only && strict {
+        let line = result.line;
+        let message = "with --strict, a step judged by the symbolic layer alone is not enough".to_string();
+        result.problems.push(Finding { span: Default::default(), line, kind: FindingKind::Problem, message });
+        Status::NotShown
+    } else if symbolic_only {
+        Status::SymbolicOnly
     } else {
         Status::Verified
     }

@@ -30,11 +30,13 @@ pub struct Options {
     pub seed: u64,
     /// Exact instantiations per step when a claim has no `check exact N`.
     pub samples: usize,
+    /// A step judged by the symbolic layer alone makes its claim not shown.
+    pub strict: bool,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { seed: 20220323, samples: 20 }
+        Options { seed: 20220323, samples: 20, strict: false }
     }
 }
 
@@ -88,9 +90,11 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
                             claim.status = Status::Supported;
                             claim.problems.clear();
                         }
-                        // A proof is only as good as the claims and lemmas it cites.
-                        for name in rule.cited() {
-                            let weak = claims.iter().find(|c| c.name == name).filter(|c| !c.status.is_accepted());
+                        // A proof is only as good as the claims and lemmas it uses (named after
+                        // `by`, or found by `by ?`).
+                        let used: BTreeSet<String> = claim.steps().flat_map(|s| s.used.iter().cloned()).collect();
+                        for name in &used {
+                            let weak = claims.iter().find(|c| c.name == *name).filter(|c| !c.status.is_accepted());
                             if let Some(c) = weak {
                                 let message = format!("it cites `{name}`, which is not verified ({})", c.status.name());
                                 if !claim.problems.iter().any(|p| p.message == message) {

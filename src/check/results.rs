@@ -17,6 +17,8 @@ pub struct StepResult {
     pub layers: Vec<LayerResult>,
     /// Warnings about the step (a cited rule it does not need).
     pub findings: Vec<Finding>,
+    /// The rules the symbolic layer used (with `by ?`, those it found).
+    pub used: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -73,6 +75,8 @@ pub struct Summary {
     pub unproved: usize,
     /// Library lemmas without proofs whose every check holds.
     pub supported: usize,
+    /// Verified, but some step only by the symbolic layer.
+    pub symbolic_only: usize,
     pub all_verified: bool,
 }
 
@@ -101,6 +105,7 @@ impl Results {
                 Status::NotShown => &mut s.not_shown,
                 Status::Unproved => &mut s.unproved,
                 Status::Supported => &mut s.supported,
+                Status::SymbolicOnly => &mut s.symbolic_only,
             } += 1;
         }
         s

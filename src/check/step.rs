@@ -83,11 +83,13 @@ fn implies(shown: Rel, claimed: Rel) -> bool {
 }
 
 fn check_step(lhs: &Expr, step: &Step, s: &StepScope, files: &SourceFiles, seed: u64) -> StepResult {
-    let (mut symbolic, warning) = symbolic_layer(lhs, step, s);
+    let Symbolic { layer: mut symbolic, warning, used } = symbolic_layer(lhs, step, s);
     let exact = points::layer(&s.known.model, &s.question(lhs, step.rel, &step.rhs, seed));
     let status = match (symbolic.verdict, exact.verdict) {
         (_, Verdict::Refuted) => Status::Refuted,
-        (Verdict::Holds, _) => Status::Verified,
+        // A second, independent layer confirms it, or could not apply: then it says so.
+        (Verdict::Holds, Verdict::Holds) => Status::Verified,
+        (Verdict::Holds, _) => Status::SymbolicOnly,
         _ => Status::NotShown,
     };
     if symbolic.verdict == Verdict::Holds && exact.verdict == Verdict::Refuted {
@@ -95,14 +97,21 @@ fn check_step(lhs: &Expr, step: &Step, s: &StepScope, files: &SourceFiles, seed:
     }
     let line = files.line(step.span);
     let findings = warning.map(|message| Finding { span: step.span, line, kind: FindingKind::Warning, message }).into_iter().collect();
-    StepResult { span: step.span, line, status, layers: vec![symbolic, exact], findings }
+    StepResult { span: step.span, line, status, layers: vec![symbolic, exact], findings, used }
 }
 
-/// The symbolic layer's verdict, and a warning when the step holds without a rule it cites.
-fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> (LayerResult, Option<String>) {
-    let layer = |verdict, detail: String| LayerResult::new(Layer::Symbolic, verdict, detail);
+/// What the symbolic layer says of a step: its verdict, a warning when the step holds
+/// without a rule it cites, and the rules it used.
+struct Symbolic {
+    layer: LayerResult,
+    warning: Option<String>,
+    used: Vec<String>,
+}
+
+fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> Symbolic {
+    let layer = |verdict, detail: String| Symbolic { layer: LayerResult::new(Layer::Symbolic, verdict, detail), warning: None, used: vec![] };
     if step.rel != Rel::Eq {
-        return (layer(Verdict::NotShown, "inequality steps are checked by the exact layer only in this version".into()), None);
+        return layer(Verdict::NotShown, "inequality steps are checked by the exact layer only in this version".into());
     }
     let all: Vec<&dyn Rewrite> = s
         .known
@@ -121,7 +130,7 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> (LayerResult, Optio
         }
     };
     match prove::prove_equal(lhs, &step.rhs, &rules, &s.context, depth) {
-        Err(e) => (layer(Verdict::NotApplicable, e), None),
+        Err(e) => layer(Verdict::NotApplicable, e),
         Ok(Outcome::Equal { used }) => {
             let detail = match (&step.by, used.is_empty()) {
                 (Justification::Search, true) => "closes by algebra".to_string(),
@@ -132,17 +141,17 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> (LayerResult, Optio
             // `transpose` is applied by normalization, so it never shows up as used.
             let unused: Vec<String> = cited.iter().filter(|c| !used.contains(c) && *c != "transpose").map(|u| format!("`{u}`")).collect();
             let warning = (!unused.is_empty()).then(|| format!("{} cited but not needed", unused.join(", ")));
-            (layer(Verdict::Holds, detail), warning)
+            Symbolic { warning, used, ..layer(Verdict::Holds, detail) }
         }
         Ok(Outcome::Different { residual, blocked }) => {
             let detail = not_shown(lhs, step, s, &all, &rules, &cited, format!("not equal after {}", with(&cited)), &residual, &blocked);
-            (layer(Verdict::NotShown, detail), None)
+            layer(Verdict::NotShown, detail)
         }
         Ok(Outcome::GaveUp { residual, forms, blocked }) => {
             let what = format!("gave up: {forms} forms per side after {} did not meet", with(&cited));
-            (layer(Verdict::NotShown, not_shown(lhs, step, s, &all, &rules, &cited, what, &residual, &blocked)), None)
+            layer(Verdict::NotShown, not_shown(lhs, step, s, &all, &rules, &cited, what, &residual, &blocked))
         }
-        Ok(Outcome::Undefined { reason }) => (layer(Verdict::NotShown, format!("cannot judge the step: {reason}")), None),
+        Ok(Outcome::Undefined { reason }) => layer(Verdict::NotShown, format!("cannot judge the step: {reason}")),
     }
 }
 

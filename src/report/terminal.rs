@@ -10,6 +10,7 @@ use crate::verdict::{Counterexample, Status, Verdict};
 fn mark(status: Status) -> String {
     match status {
         Status::Verified => "ok".into(),
+        Status::SymbolicOnly => "ok (symbolic only)".into(),
         Status::Supported => status.name().into(),
         _ => status.name().to_uppercase(),
     }
@@ -32,7 +33,7 @@ pub fn print(results: &Results, out: &mut impl Write) -> io::Result<()> {
                     for warning in &step.findings {
                         writeln!(out, "    warning: {}", warning.message)?;
                     }
-                    if step.status != Status::Verified {
+                    if !matches!(step.status, Status::Verified | Status::SymbolicOnly) {
                         for l in &step.layers {
                             if matches!(l.verdict, Verdict::Refuted | Verdict::NotShown | Verdict::NotApplicable) {
                                 writeln!(out, "    {}: {}", l.layer.name(), l.detail)?;
@@ -59,7 +60,7 @@ pub fn print(results: &Results, out: &mut impl Write) -> io::Result<()> {
     let s = results.summary();
     writeln!(
         out,
-        "{} file(s), {} claim(s): {} verified, {} refuted, {} not shown, {} unproved, {} library lemma(s) supported by evidence (root seed {})",
-        s.files, s.claims, s.verified, s.refuted, s.not_shown, s.unproved, s.supported, results.seed
+        "{} file(s), {} claim(s): {} verified, {} verified by the symbolic layer alone, {} refuted, {} not shown, {} unproved, {} library lemma(s) supported by evidence (root seed {})",
+        s.files, s.claims, s.verified, s.symbolic_only, s.refuted, s.not_shown, s.unproved, s.supported, results.seed
     )
 }
