@@ -116,9 +116,12 @@ fn not_a_library(doc: Document, files: &SourceFiles) -> Result<Document, Vec<dia
     let text = &files.get(doc.file).text;
     let at = text.find("evidence_only").unwrap_or(0);
     Err(vec![
-        diagnostic::InputError::new(diagnostic::Span::new(doc.file, at, at + "evidence_only".len()), "`evidence_only` is only for the built-in lemma library")
-            .label("not allowed here")
-            .help("remove it: a claim or lemma without a proof is unproved, whatever its checks say"),
+        diagnostic::InputError::new(
+            diagnostic::Span::new(doc.file, at, at + "evidence_only".len()),
+            "`evidence_only` is only for the built-in lemma library",
+        )
+        .label("not allowed here")
+        .help("remove it: a claim or lemma without a proof is unproved, whatever its checks say"),
     ])
 }
 

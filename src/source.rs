@@ -198,9 +198,13 @@ mod tests {
 
     #[test]
     fn a_block_in_a_list_item_or_a_quote_is_one_block_with_its_lines() {
-        for text in ["1. First\n\n   ```derivation\n   let x: scalar\n   claim c: x = x\n   ```\n", "> ```derivation\n> let x: scalar\n> claim c: x = x\n> ```\n"] {
+        for text in [
+            "1. First\n\n   ```derivation\n   let x: scalar\n   claim c: x = x\n   ```\n",
+            "> ```derivation\n> let x: scalar\n> claim c: x = x\n> ```\n",
+        ] {
             let (files, doc) = split_text(text);
-            let blocks: Vec<(&String, &Span)> = doc.parts.iter().filter_map(|p| if let Part::Derivation { code, span } = p { Some((code, span)) } else { None }).collect();
+            let blocks: Vec<(&String, &Span)> =
+                doc.parts.iter().filter_map(|p| if let Part::Derivation { code, span } = p { Some((code, span)) } else { None }).collect();
             assert_eq!(blocks.len(), 1, "{text}: {:?}", doc.parts);
             let (code, span) = blocks[0];
             assert_eq!(code.split_whitespace().collect::<Vec<_>>(), ["let", "x:", "scalar", "claim", "c:", "x", "=", "x"]);

@@ -100,7 +100,7 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
                                 if !claim.problems.iter().any(|p| p.message == message) {
                                     claim.problems.push(Finding { span: rule.span, line: claim.line, kind: FindingKind::Problem, message });
                                 }
-                                if claim.status == Status::Verified {
+                                if matches!(claim.status, Status::Verified | Status::SymbolicOnly) {
                                     claim.status = Status::NotShown;
                                 }
                             }

@@ -89,7 +89,7 @@ fn check_step(lhs: &Expr, step: &Step, s: &StepScope, files: &SourceFiles, seed:
         (_, Verdict::Refuted) => Status::Refuted,
         // A second, independent layer confirms it, or could not apply: then it says so.
         (Verdict::Holds, Verdict::Holds) => Status::Verified,
-        (Verdict::Holds, _) => Status::SymbolicOnly,
+        (Verdict::Holds, Verdict::NotApplicable) => Status::SymbolicOnly,
         _ => Status::NotShown,
     };
     if symbolic.verdict == Verdict::Holds && exact.verdict == Verdict::Refuted {

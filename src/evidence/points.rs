@@ -13,9 +13,13 @@ use crate::verdict::{Counterexample, Layer, LayerResult, Verdict};
 /// What the points say.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Holds { samples: usize },
+    Holds {
+        samples: usize,
+    },
     Refuted(Counterexample),
     NotApplicable(String),
+    /// Undefined at every point drawn.
+    Undefined(String),
 }
 
 #[cfg(test)]
@@ -101,7 +105,12 @@ pub fn check<N: Number>(spec: &ModelSpec, q: &Question) -> Outcome {
     while done < samples {
         attempts += 1;
         if attempts > samples * REDRAWS {
-            return Outcome::NotApplicable(format!("both sides are defined at only {done} of {attempts} random points"));
+            // A statement undefined wherever we look says nothing: that is not shown, not n/a.
+            return if done == 0 {
+                Outcome::Undefined(format!("a side is undefined at every one of the {attempts} random points drawn"))
+            } else {
+                Outcome::NotApplicable(format!("both sides are defined at only {done} of {attempts} random points"))
+            };
         }
         let outcome = (|| -> Result<Option<Counterexample>, Stop> {
             m.draw_assumptions()?;
@@ -162,6 +171,8 @@ pub fn layer(spec: &ModelSpec, q: &Question) -> LayerResult {
                 Some(cx),
             ),
             Outcome::NotApplicable(_) => LayerResult::new(Layer::Exact, Verdict::NotApplicable, reason),
+            Outcome::Undefined(why) => LayerResult::new(Layer::Float, Verdict::NotShown, why),
         },
+        Outcome::Undefined(why) => LayerResult::new(Layer::Exact, Verdict::NotShown, why),
     }
 }

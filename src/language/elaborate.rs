@@ -128,6 +128,9 @@ mod tests {
         assert_eq!(random_of("let g: sequence\nlet z, c: scalar\ngiven h: z = g[1]/2\ngiven k: c = 3*z"), names(&["c", "z"]));
         assert_eq!(random_of("let g: sequence\nlet z: scalar\ngiven h: g[1] + z = g[2]"), names(&["z"]));
         // A recursion's coefficients and a mean stay constants.
-        assert_eq!(random_of("let g, m: sequence\nlet beta, mu: scalar\ndef a: m[t] = beta*m[t-1] + g[t] for t >= 1\ngiven s: E[g[i]] = mu for i >= 1"), names(&[]));
+        assert_eq!(
+            random_of("let g, m: sequence\nlet beta, mu: scalar\ndef a: m[t] = beta*m[t-1] + g[t] for t >= 1\ngiven s: E[g[i]] = mu for i >= 1"),
+            names(&[])
+        );
     }
 }

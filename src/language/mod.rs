@@ -13,6 +13,7 @@ pub mod latex;
 mod lexer;
 mod parser;
 pub mod text;
+mod wellformed;
 
 pub use kinds::Kinds;
 pub use parser::Scope;
@@ -69,11 +70,12 @@ pub fn parse(file: &LiterateFile) -> Result<Document, Vec<InputError>> {
             }
         }
     }
-    if errors.is_empty() {
-        Ok(Document { file: file.file, path: file.path.clone(), front: file.front.clone(), items, scope, is_library: false })
-    } else {
-        Err(errors)
+    if !errors.is_empty() {
+        return Err(errors);
     }
+    let doc = Document { file: file.file, path: file.path.clone(), front: file.front.clone(), items, scope, is_library: false };
+    let errors = wellformed::errors(&doc);
+    if errors.is_empty() { Ok(doc) } else { Err(errors) }
 }
 
 #[cfg(test)]

@@ -77,7 +77,8 @@ mod tests {
             "a - (b - x) - (-a)^3 + a^-1 + 2^-x",
             "sum(i, 1, t, beta^(t-i)*g[i]) / (1 - beta^t)",
             "E[v[t-1]*g[t]] + E(z ~ N(0, I))[exp(dot(z, y))]",
-            "(W*y)^T*W^T*y + f(a, b)^2 - 3/4*x",
+            "dot(W*y, W^T*y) + f(a, b)^2 - 3/4*x",
+            "(W*y)^T*W^T + y^T",
             "a*-b + a/(b*x) + a/b*x",
         ] {
             let decls = if code.contains("beta") { format!("{decls}\nlet beta: scalar") } else { decls.to_string() };

@@ -164,6 +164,7 @@ qed
             status: Status::Verified,
             layers: vec![layer(Layer::Symbolic, Verdict::Holds), layer(Layer::Exact, Verdict::Holds)],
             findings: vec![],
+            used: vec![],
         }
     }
 

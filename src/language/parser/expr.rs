@@ -32,7 +32,9 @@ impl Parser<'_> {
     pub fn expr(&mut self) -> PResult<Expr> {
         let e = self.nested(|p| p.left_associative(&[(Tok::Plus, BinOp::Add), (Tok::Minus, BinOp::Sub)], Self::term))?;
         if self.nesting == 0 && depth(&e) > MAX_DEPTH {
-            return Err(InputError::new(e.span, format!("this expression is more than {MAX_DEPTH} operations deep")).help("split it into definitions"));
+            return Err(
+                InputError::new(e.span, format!("this expression is more than {MAX_DEPTH} operations deep")).help("split it into definitions")
+            );
         }
         Ok(e)
     }
@@ -44,7 +46,8 @@ impl Parser<'_> {
     /// Reads one more level of nesting, refusing more than `MAX_NESTING`.
     fn nested<T>(&mut self, read: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
         if self.nesting >= MAX_NESTING {
-            return Err(InputError::new(self.span(), format!("this expression is nested more than {MAX_NESTING} levels deep")).help("split it into definitions"));
+            return Err(InputError::new(self.span(), format!("this expression is nested more than {MAX_NESTING} levels deep"))
+                .help("split it into definitions"));
         }
         self.nesting += 1;
         let out = read(self);

@@ -193,11 +193,19 @@ impl<'s> Parser<'s> {
                 // Evidence shown under a claim is evidence about that claim's statement.
                 if let Check::Trajectory { relation, .. } | Check::MonteCarlo { relation, .. } = &check {
                     let canonical = |e: &Expr| super::affine::canonical_indices(e);
-                    let same = |a: &Relation, b: &Relation| a.rel == b.rel && canonical(&a.lhs) == canonical(&b.lhs) && canonical(&a.rhs) == canonical(&b.rhs);
+                    let same = |a: &Relation, b: &Relation| {
+                        a.rel == b.rel && canonical(&a.lhs) == canonical(&b.lhs) && canonical(&a.rhs) == canonical(&b.rhs)
+                    };
                     if !same(relation, &rule.relation) {
-                        return Err(InputError::new(relation.lhs.span.to(relation.rhs.span), format!("this check states something other than `{}`", rule.name))
-                            .label("not the claim's statement")
-                            .help(format!("a check tests its claim's own statement, `{}`; state another one as a lemma with its own check", super::text::relation(&rule.relation))));
+                        return Err(InputError::new(
+                            relation.lhs.span.to(relation.rhs.span),
+                            format!("this check states something other than `{}`", rule.name),
+                        )
+                        .label("not the claim's statement")
+                        .help(format!(
+                            "a check tests its claim's own statement, `{}`; state another one as a lemma with its own check",
+                            super::text::relation(&rule.relation)
+                        )));
                     }
                 }
                 rule.checks.push(check);

@@ -1,0 +1,287 @@
+//! What a file must satisfy beyond its syntax, checked once after parsing, as input errors:
+//! kinds that fit (no scalar added to a matrix, no `exp` of a vector), and definitions that
+//! define. A `def` is accepted without proof, so it must not be able to say anything false:
+//! it may not refer to itself except at an earlier index of a sequence, definitions may not
+//! refer to each other in a cycle, and a name, sequence element or function value is defined
+//! once (a sequence may have base cases at indices its general definition leaves out).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::affine::Affine;
+use super::ast::{BinOp, Check, Expr, ExprKind, Kind, Rule, RuleKind, Statement};
+use super::builtins::Func;
+use super::{Document, Item, Kinds};
+use crate::diagnostic::InputError;
+
+/// Every input error of this kind in the file.
+pub fn errors(doc: &Document) -> Vec<InputError> {
+    let mut out = Vec::new();
+    let kinds = Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
+    for item in &doc.items {
+        let Item::Block(block) = item else { continue };
+        for statement in &block.statements {
+            match statement {
+                Statement::Let(_) => {}
+                Statement::Assume(facts, _) => {
+                    for f in facts {
+                        check_kinds(&f.lhs, &kinds, &mut out);
+                        check_kinds(&f.rhs, &kinds, &mut out);
+                    }
+                }
+                Statement::Rule(rule) => {
+                    let mut kinds = kinds.clone();
+                    for b in &rule.binders {
+                        kinds.insert(b.var.clone(), b.kind.clone());
+                    }
+                    for e in rule_expressions(rule) {
+                        check_kinds(e, &kinds, &mut out);
+                    }
+                }
+            }
+        }
+    }
+    check_definitions(doc, &mut out);
+    out
+}
+
+/// Every expression a rule holds: its relation, conditions, proof and checks.
+fn rule_expressions(rule: &Rule) -> Vec<&Expr> {
+    let mut out = vec![&rule.relation.lhs, &rule.relation.rhs];
+    for c in &rule.conditions {
+        out.extend([&c.lhs, &c.rhs]);
+    }
+    for chain in rule.chains() {
+        out.push(&chain.first);
+        out.extend(chain.steps.iter().map(|s| &s.rhs));
+    }
+    for check in &rule.checks {
+        if let Check::Trajectory { relation, .. } | Check::MonteCarlo { relation, .. } = check {
+            out.extend([&relation.lhs, &relation.rhs]);
+        }
+    }
+    out
+}
+
+fn check_kinds(e: &Expr, kinds: &Kinds, out: &mut Vec<InputError>) {
+    let scalar = |x: &Expr| kinds.of(x) == Kind::Scalar;
+    let error = match &e.kind {
+        ExprKind::Bin(BinOp::Add | BinOp::Sub, a, b) if scalar(a) != scalar(b) => {
+            Some(("a scalar and a vector or matrix cannot be added".to_string(), "for `A + c I`, write `A + c*I`".to_string()))
+        }
+        ExprKind::Bin(BinOp::Div, _, b) if !scalar(b) => {
+            Some(("division by a vector or matrix is not defined".into(), "write the inverse, `A^-1`".into()))
+        }
+        ExprKind::Bin(BinOp::Pow, _, b) if !scalar(b) => Some(("an exponent must be a scalar".into(), "write the power of a scalar".into())),
+        ExprKind::Builtin(f @ (Func::Exp | Func::Log | Func::Sqrt), args) if !scalar(&args[0]) => {
+            Some((format!("`{}` takes a scalar", f.name()), "`exp_elem` applies exp entry by entry".into()))
+        }
+        ExprKind::Builtin(f @ (Func::Dot | Func::Norm | Func::Diag), args) if args.iter().any(scalar) => {
+            Some((format!("`{}` takes vectors", f.name()), "for a number, use `abs` of it or its square".into()))
+        }
+        _ => None,
+    };
+    if let Some((message, help)) = error {
+        out.push(InputError::new(e.span, message).help(help));
+        return;
+    }
+    // Children with their bound variables' kinds.
+    let children = e.children();
+    for (i, c) in children.iter().enumerate() {
+        match e.binds() {
+            Some(var) if i == children.len() - 1 => {
+                let mut inner = kinds.clone();
+                inner.insert(var, if matches!(e.kind, ExprKind::Expect { .. }) { Kind::Vector } else { Kind::Integer });
+                check_kinds(c, &inner, out);
+            }
+            _ => check_kinds(c, kinds, out),
+        }
+    }
+}
+
+/// What a definition's left side defines: a name, a sequence or a function.
+fn head(e: &Expr) -> Option<&str> {
+    match &e.kind {
+        ExprKind::Name(n) | ExprKind::Index(n, _) | ExprKind::Call(n, _) => Some(n),
+        _ => None,
+    }
+}
+
+/// The occurrences of `name` in `e` (sequence elements, applications, or the bare name).
+fn occurrences<'e>(e: &'e Expr, name: &str, out: &mut Vec<&'e Expr>) {
+    match &e.kind {
+        ExprKind::Name(n) | ExprKind::Index(n, _) | ExprKind::Call(n, _) if n == name => out.push(e),
+        _ => {}
+    }
+    if e.binds() != Some(name) {
+        e.children().into_iter().for_each(|c| occurrences(c, name, out));
+    }
+}
+
+/// Whether `v[j]` on the right of `v[i] = …` is at a strictly earlier index: `j = i - k` with a
+/// whole constant `k >= 1`.
+fn earlier(defined: &Expr, used: &Expr) -> bool {
+    let (ExprKind::Index(_, a), ExprKind::Index(_, b)) = (&defined.kind, &used.kind) else { return false };
+    let (Some(i), Some(j)) = (Affine::of(&a[0]), Affine::of(&b[0])) else { return false };
+    let difference = i.plus(&j.scale(&(-1).into()));
+    difference.terms.is_empty() && difference.constant >= 1.into()
+}
+
+fn check_definitions(doc: &Document, out: &mut Vec<InputError>) {
+    let defs: Vec<&Rule> = doc.rules().filter(|r| r.kind == RuleKind::Def).collect();
+    // One definition per thing, but for a sequence's base cases at constant indices.
+    let mut by_head: BTreeMap<&str, Vec<&Rule>> = BTreeMap::new();
+    for d in &defs {
+        if let Some(h) = head(&d.relation.lhs) {
+            by_head.entry(h).or_default().push(d);
+        }
+    }
+    for (h, rules) in &by_head {
+        let general: Vec<&&Rule> = rules.iter().filter(|r| !constant_index(&r.relation.lhs)).collect();
+        let constant: Vec<&&Rule> = rules.iter().filter(|r| constant_index(&r.relation.lhs)).collect();
+        if general.len() > 1 {
+            out.push(
+                InputError::new(general[1].span, format!("`{}` defines `{h}` again (so does `{}`)", general[1].name, general[0].name))
+                    .help("define it once; give the other one as a `given` if it is a hypothesis"),
+            );
+        }
+        let mut seen: Vec<(String, &str)> = Vec::new();
+        for c in &constant {
+            let index = match &c.relation.lhs.kind {
+                ExprKind::Index(_, args) => super::text::expr(&args[0]),
+                _ => String::new(),
+            };
+            if let Some((_, other)) = seen.iter().find(|(i, _)| *i == index) {
+                out.push(InputError::new(c.span, format!("`{}` defines `{h}[{index}]` again (so does `{other}`)", c.name)));
+            }
+            seen.push((index.clone(), &c.name));
+            // A base case must lie outside the general definition's range.
+            for g in &general {
+                if let (ExprKind::Index(_, pattern), ExprKind::Index(_, at)) = (&g.relation.lhs.kind, &c.relation.lhs.kind)
+                    && covers(g, &pattern[0], &at[0])
+                {
+                    out.push(
+                        InputError::new(c.span, format!("`{}` defines `{h}[{index}]`, which `{}` defines too", c.name, g.name))
+                            .help("a base case goes where the general definition's `for` conditions do not hold"),
+                    );
+                }
+            }
+        }
+    }
+    // No definition refers to what it defines, but at an earlier index; no cycles between them.
+    let defined: BTreeSet<&str> = by_head.keys().copied().collect();
+    let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for d in &defs {
+        let Some(h) = head(&d.relation.lhs) else { continue };
+        for other in &defined {
+            let mut found = Vec::new();
+            occurrences(&d.relation.rhs, other, &mut found);
+            let immediate: Vec<&&Expr> = found.iter().filter(|u| *other != h || !earlier(&d.relation.lhs, u)).collect();
+            if immediate.is_empty() {
+                continue;
+            }
+            if *other == h {
+                out.push(
+                    InputError::new(immediate[0].span, format!("`{}` defines `{h}` by itself", d.name))
+                        .label("not at an earlier index")
+                        .help("a sequence may refer to itself at an earlier index, `v[t-1]`; nothing else may refer to itself"),
+                );
+            } else if !matches!(d.relation.lhs.kind, ExprKind::Index(..)) || !found.iter().all(|u| earlier(&d.relation.lhs, u)) {
+                edges.entry(h).or_default().insert(other);
+            }
+        }
+    }
+    if let Some(cycle) = cycle(&edges) {
+        let first = defs.iter().find(|d| head(&d.relation.lhs) == Some(cycle[0])).map_or(Default::default(), |d| d.span);
+        out.push(
+            InputError::new(first, format!("these definitions refer to each other in a cycle: {}", cycle.join(" → ")))
+                .help("define one of them from the others only"),
+        );
+    }
+}
+
+fn constant_index(lhs: &Expr) -> bool {
+    matches!(&lhs.kind, ExprKind::Index(_, args) if Affine::of(&args[0]).is_some_and(|a| a.terms.is_empty()))
+}
+
+/// Whether the general definition `g` (of `v[pattern]`) applies at the constant index `at`:
+/// its conditions, with the pattern's variable solved, all hold there.
+fn covers(g: &Rule, pattern: &Expr, at: &Expr) -> bool {
+    let (Some(p), Some(a)) = (Affine::of(pattern), Affine::of(at)) else { return true };
+    let [(var, k)] = p.terms.iter().collect::<Vec<_>>()[..] else { return true };
+    let shifted = a.constant - &p.constant;
+    if !(&shifted % k).eq(&0.into()) {
+        return false;
+    }
+    let value = Expr::num(num_rational::BigRational::from_integer(shifted / k), at.span);
+    let map = std::collections::HashMap::from([(var.clone(), value)]);
+    g.conditions.iter().all(|c| {
+        let (l, r) = (Affine::of(&c.lhs.substitute(&map)), Affine::of(&c.rhs.substitute(&map)));
+        match (l, r) {
+            (Some(l), Some(r)) if l.terms.is_empty() && r.terms.is_empty() => c.rel.holds(l.constant.cmp(&r.constant)),
+            // A condition on another variable may hold: assume it does.
+            _ => true,
+        }
+    })
+}
+
+/// A cycle in a graph, if there is one.
+fn cycle<'a>(edges: &BTreeMap<&'a str, BTreeSet<&'a str>>) -> Option<Vec<&'a str>> {
+    fn visit<'a>(
+        n: &'a str,
+        edges: &BTreeMap<&'a str, BTreeSet<&'a str>>,
+        path: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+    ) -> Option<Vec<&'a str>> {
+        if let Some(at) = path.iter().position(|p| *p == n) {
+            let mut c = path[at..].to_vec();
+            c.push(n);
+            return Some(c);
+        }
+        if !done.insert(n) {
+            return None;
+        }
+        path.push(n);
+        for m in edges.get(n).into_iter().flatten() {
+            if let Some(c) = visit(m, edges, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    edges.keys().find_map(|n| visit(n, edges, &mut Vec::new(), &mut done))
+}
+
+#[cfg(test)]
+mod tests {
+    fn errors(code: &str) -> Vec<String> {
+        let mut files = crate::diagnostic::SourceFiles::default();
+        let id = files.add("t.md".into(), format!("```derivation\n{code}\n```\n"));
+        match crate::language::parse(&crate::source::split(id, &files).unwrap()) {
+            Ok(_) => vec![],
+            Err(errors) => errors.into_iter().map(|e| e.message).collect(),
+        }
+    }
+
+    #[test]
+    fn kinds_must_fit() {
+        assert!(errors("let W: matrix n x n\nlet x: vector n\nclaim c: (W + 2)*x = W*x + 2*x")[0].contains("cannot be added"));
+        assert!(errors("let x: vector n\nclaim c: exp(x) = x")[0].contains("takes a scalar"));
+        assert!(errors("let W: matrix n x n\nclaim c: (W + 2*I)*W = W*W + 2*W").is_empty());
+    }
+
+    #[test]
+    fn definitions_define() {
+        assert!(errors("let z: scalar\ndef d: z = z + 1")[0].contains("by itself"));
+        assert!(errors("let v: sequence\ndef a: v[t] = v[t] + 1 for t >= 0")[0].contains("by itself"));
+        assert!(errors("let v: sequence\ndef a: v[t] = 1 for t >= 0\ndef b: v[t] = 2 for t >= 0")[0].contains("again"));
+        assert!(errors("let v: sequence\ndef a: v[t] = v[t-1] for t >= 0\ndef b: v[0] = 2")[0].contains("too"));
+        assert!(errors("let x, y: scalar\ndef a: x = y + 1\ndef b: y = x")[0].contains("cycle"));
+        assert!(errors("let v, w: sequence\ndef a: v[t] = w[t] for t >= 0\ndef b: w[t] = v[t] + 1 for t >= 0")[0].contains("cycle"));
+        // A recursion down to a base case, and sequences defined from each other at earlier indices.
+        assert!(
+            errors("let v, w: sequence\ndef a: v[t] = 2*v[t-1] + w[t-1] for t >= 1\ndef b: v[0] = 1\ndef c: w[t] = v[t-1] for t >= 1").is_empty()
+        );
+    }
+}
