@@ -1,17 +1,17 @@
 //! One claim or lemma: its proof (a chain, or an induction's base and step), its own exact
 //! check, the evidence its `check` lines ask for, and the status that follows.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use num_rational::BigRational;
 
 use super::results::{ChainResult, ClaimResult};
 use super::step::{StepScope, check_chain};
-use super::{Knowledge, Options};
+use super::{Knowledge, Options, givens};
 use crate::diagnostic::SourceFiles;
 use crate::evidence::{cost, experiments, montecarlo, points, trajectory, unroll};
 use crate::language::Kinds;
-use crate::language::ast::{BinOp, Check, Expr, Fact, Proof, Rel, Rule, With};
+use crate::language::ast::{BinOp, Check, Expr, ExprKind, Fact, Proof, Rel, Rule, With};
 use crate::model::ModelSpec;
 use crate::prove::{self, Context, Equation};
 use crate::verdict::{Finding, FindingKind, Status, Verdict};
@@ -30,6 +30,7 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
             apply_with(&mut model, with);
         }
     }
+    model.unusable = unusable(rule, &model);
     let known = Knowledge { model, ..known.clone() };
     let line = files.line(rule.span);
     let mut result = ClaimResult {
@@ -148,6 +149,42 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
     }
     result.status = status(&mut result, rule.proof.is_some(), options.strict);
     result
+}
+
+/// Why the models cannot serve this claim, if they cannot: it depends (through the names it
+/// mentions and their definitions) on a given they do not satisfy.
+fn unusable(rule: &Rule, model: &ModelSpec) -> Option<String> {
+    let mut names = BTreeSet::new();
+    let mut exprs = vec![&rule.relation.lhs, &rule.relation.rhs];
+    for chain in rule.chains() {
+        exprs.push(&chain.first);
+        exprs.extend(chain.steps.iter().map(|s| &s.rhs));
+    }
+    for e in exprs {
+        givens::mentioned(e, &mut names);
+    }
+    loop {
+        let before = names.len();
+        for d in &model.definitions {
+            let head = match &d.lhs.kind {
+                ExprKind::Name(n) | ExprKind::Index(n, _) | ExprKind::Call(n, _) => n,
+                _ => continue,
+            };
+            if names.contains(head) {
+                givens::mentioned(&d.rhs, &mut names);
+            }
+        }
+        if names.len() == before {
+            break;
+        }
+    }
+    model.unsatisfied.iter().find_map(|(given, mentions)| {
+        let shared: Vec<&String> = mentions.intersection(&names).collect();
+        (!shared.is_empty()).then(|| {
+            let list: Vec<String> = shared.iter().map(|n| format!("`{n}`")).collect();
+            format!("random models cannot satisfy `{given}`, and this claim depends on {} through it", list.join(", "))
+        })
+    })
 }
 
 /// `with n = 5, sigma = tanh`: sizes for every model, concrete functions for float models.

@@ -8,17 +8,17 @@
 //! statuses from the layers' verdicts and never computes a verdict itself.
 
 mod claim;
+mod givens;
 mod results;
 mod step;
 
 use std::collections::BTreeSet;
 
 use crate::diagnostic::SourceFiles;
-use crate::language::affine::Affine;
-use crate::language::ast::{Expr, ExprKind, Kind, Rel, Rule, RuleKind, Statement};
+use crate::language::ast::{Rel, Rule, RuleKind, Statement};
 use crate::language::elaborate::elaborate;
 use crate::language::{Document, Item, Kinds};
-use crate::model::{Definition, ModelSpec};
+use crate::model::ModelSpec;
 use crate::prove::Equation;
 use crate::verdict::{Finding, FindingKind, Status, Verdict};
 pub use results::{ChainResult, ClaimResult, DocumentResult, Results, StepResult, Summary};
@@ -65,6 +65,8 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
         kinds: kinds.clone(),
         shapes: elaboration.shapes.into_iter().collect(),
         sizes: elaboration.sizes.into_iter().collect(),
+        random: elaboration.random.clone(),
+        scale: elaboration.scale,
         ..ModelSpec::default()
     };
     let mut known = Knowledge { model, random: elaboration.random, ..Knowledge::default() };
@@ -107,7 +109,7 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
                         }
                         claims.push(claim);
                     } else {
-                        add_definition(&mut known.model, rule);
+                        givens::add(&mut known.model, rule, &kinds);
                     }
                     if rule.relation.rel == Rel::Eq {
                         known.rules.push(equation(rule));
@@ -127,44 +129,6 @@ fn equation(rule: &Rule) -> Equation {
         rule.binders.iter().map(|b| (b.var.clone(), b.kind.clone())).collect(),
         rule.conditions.clone(),
     )
-}
-
-/// A `def` or `given` joins the model when it defines something; otherwise the exact layer
-/// cannot build models that satisfy it, and says so.
-fn add_definition(model: &mut ModelSpec, rule: &Rule) {
-    // Facts about expectations constrain distributions, which Monte Carlo checks take from
-    // their `where` clause; points of a model never evaluate `E`.
-    if mentions_expectation(&rule.relation.lhs) || mentions_expectation(&rule.relation.rhs) {
-        return;
-    }
-    let vars: Vec<(String, Kind)> = rule.binders.iter().map(|b| (b.var.clone(), b.kind.clone())).collect();
-    let is_var = |n: &str| vars.iter().any(|(v, _)| v == n);
-    let definitional = rule.relation.rel == Rel::Eq
-        && match &rule.relation.lhs.kind {
-            ExprKind::Name(n) => !is_var(n),
-            ExprKind::Index(..) => true,
-            ExprKind::Call(_, args) => args.iter().all(|a| matches!(&a.kind, ExprKind::Name(v) if is_var(v)) || Affine::of(a).is_some()),
-            _ => false,
-        };
-    if definitional {
-        model.definitions.push(Definition {
-            name: rule.name.clone(),
-            lhs: rule.relation.lhs.clone(),
-            rhs: rule.relation.rhs.clone(),
-            vars,
-            conditions: rule.conditions.clone(),
-        });
-    } else if rule.binders.is_empty() && rule.relation.rel != Rel::Eq {
-        // A fact such as `given x >= 0` restricts the points drawn, like an `assume`.
-        model.assumptions.push(rule.relation.clone());
-    } else if model.unusable.is_none() {
-        model.unusable =
-            Some(format!("`{}` does not define a name, sequence element or function value (`x = …`), so random models cannot satisfy it", rule.name));
-    }
-}
-
-fn mentions_expectation(e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::Expect { .. }) || e.children().into_iter().any(mentions_expectation)
 }
 
 /// FNV-1a over the root seed, the file and the claim: stable across runs and platforms.

@@ -23,5 +23,6 @@ pub fn stop_text(s: Stop) -> String {
         Stop::Undefined => "a value is undefined (division by zero) on this trajectory".into(),
         Stop::NotApplicable(r) => r,
         Stop::Shapes(what) => format!("the shapes do not fit: {what}"),
+        Stop::Invalid(why) => format!("the point is not a model of the file: {why}"),
     }
 }

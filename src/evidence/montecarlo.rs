@@ -114,6 +114,7 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
     let mut diff = vec![Moments::default(); points.len()];
     let mut model: Model<f64> = Model::new(&spec, seed);
     model.sampling = true;
+    model.outcomes = 1;
     for _ in 0..setup.samples {
         model.reset();
         for (k, point) in points.iter().enumerate() {
@@ -131,6 +132,7 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
                 Err(Stop::NotApplicable(reason)) => return fail(reason),
                 Err(Stop::Undefined) => return fail("a side is undefined (division by zero) on a sample path".into()),
                 Err(Stop::Shapes(what)) => return fail(format!("the shapes do not fit: {what}")),
+                Err(Stop::Invalid(why)) => return fail(format!("a sample path is not a model of the file: {why}")),
             }
         }
     }

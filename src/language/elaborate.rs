@@ -4,6 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use num_rational::BigRational;
+use num_traits::Signed;
+
 use super::Document;
 use super::ast::{Check, Expr, ExprKind, Kind, Rel, RuleKind};
 
@@ -18,10 +21,20 @@ pub struct Elaboration {
     /// A default size for every dimension name: 2 for the first declared, 3 for the next, …,
     /// so that a product of mismatched shapes cannot pass by coincidence.
     pub sizes: BTreeMap<String, usize>,
+    /// Ten times the largest number the file writes (at least 10): how far some random draws
+    /// go, so that a claim true only below a constant of the file is caught.
+    pub scale: BigRational,
 }
 
 pub fn elaborate(doc: &Document) -> Elaboration {
-    let mut out = Elaboration { random: random_names(doc), ..Elaboration::default() };
+    let mut out = Elaboration { random: random_names(doc), scale: BigRational::from_integer(10.into()), ..Elaboration::default() };
+    for rule in doc.rules() {
+        let mut exprs = vec![&rule.relation.lhs, &rule.relation.rhs];
+        exprs.extend(rule.conditions.iter().flat_map(|c| [&c.lhs, &c.rhs]));
+        for e in exprs {
+            largest_number(e, &mut out.scale);
+        }
+    }
     let mut decls: Vec<_> = doc.scope.decls.values().collect();
     decls.sort_by_key(|d| d.span.start);
     for d in decls {
@@ -36,6 +49,16 @@ pub fn elaborate(doc: &Document) -> Elaboration {
         }
     }
     out
+}
+
+fn largest_number(e: &Expr, scale: &mut BigRational) {
+    if let ExprKind::Num(q) = &e.kind {
+        let ten = q.abs() * BigRational::from_integer(10.into());
+        if ten > *scale {
+            *scale = ten;
+        }
+    }
+    e.children().into_iter().for_each(|c| largest_number(c, scale));
 }
 
 /// Whether an expression may be random: it mentions, outside any expectation, a sequence

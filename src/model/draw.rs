@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use nalgebra::DMatrix;
+use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::Zero;
+use num_traits::{Signed, Zero};
 use rand::RngExt;
 
 use super::number::Number;
@@ -20,10 +21,40 @@ impl<N: Number> Model<'_, N> {
         BigRational::new(p.into(), q.into())
     }
 
-    /// Draws a scalar inside the bounds that `assume` gives it; strictly inside, so a
-    /// strict bound is never hit.
+    /// A number from several scales, both signs: mostly small fractions, sometimes zero or a
+    /// small integer, sometimes beyond every constant of the file (a claim such as
+    /// `x^2 <= 16` must meet an `x` above 4).
+    pub fn any_number(&mut self) -> BigRational {
+        let scale = if self.spec.scale.is_zero() { BigRational::from_integer(10.into()) } else { self.spec.scale.clone() };
+        match self.rng.random_range(0..16) {
+            0..=8 => self.small_rational(12, 4),
+            9 | 10 => BigRational::from_integer(self.rng.random_range(-2..=2i64).into()),
+            _ => {
+                let q = self.rng.random_range(1..=6i64);
+                let p = self.rng.random_range(-20 * q..=20 * q);
+                scale * BigRational::new(p.into(), (10 * q).into())
+            }
+        }
+    }
+
+    /// A number at least `lo` (strictly above it when `strict`): sometimes exactly on an
+    /// allowed end, sometimes just above it, sometimes far.
+    fn above(&mut self, lo: &BigRational, strict: bool) -> BigRational {
+        let q = self.rng.random_range(2..=12i64);
+        match self.rng.random_range(0..8) {
+            0 if !strict => lo.clone(),
+            0 | 1 => lo + BigRational::new(1.into(), BigInt::from(q).pow(3)),
+            2 => lo + self.any_number().abs() + BigRational::new(1.into(), q.into()),
+            _ => lo + BigRational::new(self.rng.random_range(1..=4 * q).into(), q.into()),
+        }
+    }
+
+    /// Draws a scalar inside the bounds that `assume` gives it (constant bounds; the others
+    /// are met by redrawing), sometimes on an allowed end; an `integer` is a whole number.
     pub(super) fn draw_scalar(&mut self, name: &str) -> BigRational {
-        let (mut lo, mut hi): (Option<BigRational>, Option<BigRational>) = (None, None);
+        // Each end: the bound, and whether it is strict.
+        type End = Option<(BigRational, bool)>;
+        let (mut lo, mut hi): (End, End) = (None, None);
         for f in &self.spec.assumptions {
             let (is_lhs, other, rel) = match (&f.lhs.kind, &f.rhs.kind) {
                 (ExprKind::Name(n), _) if n == name => (true, &f.rhs, f.rel),
@@ -34,28 +65,38 @@ impl<N: Number> Model<'_, N> {
             if rel == Rel::Eq {
                 return b;
             }
+            let strict = matches!(rel, Rel::Lt | Rel::Gt);
             let upper = matches!((is_lhs, rel), (true, Rel::Lt | Rel::Le) | (false, Rel::Gt | Rel::Ge));
+            if rel == Rel::Ne {
+                continue;
+            }
             if upper {
-                hi = Some(hi.map_or(b.clone(), |h| h.min(b.clone())));
-            } else {
-                lo = Some(lo.map_or(b.clone(), |l| l.max(b.clone())));
-            }
-        }
-        let q = self.rng.random_range(2..=12i64);
-        match (lo, hi) {
-            (Some(l), Some(h)) => {
-                let p = self.rng.random_range(1..q);
-                &l + (h - &l) * BigRational::new(p.into(), q.into())
-            }
-            (Some(l), None) => l + BigRational::new(self.rng.random_range(1..=4 * q).into(), q.into()),
-            (None, Some(h)) => h - BigRational::new(self.rng.random_range(1..=4 * q).into(), q.into()),
-            (None, None) => loop {
-                let r = self.small_rational(12, 4);
-                if !r.is_zero() {
-                    break r;
+                if hi.as_ref().is_none_or(|(h, _)| b < *h) {
+                    hi = Some((b, strict));
                 }
-            },
+            } else if lo.as_ref().is_none_or(|(l, _)| b > *l) {
+                lo = Some((b, strict));
+            }
         }
+        let value = match (lo, hi) {
+            (Some((l, ls)), Some((h, hs))) => {
+                let q = self.rng.random_range(2..=12i64);
+                match self.rng.random_range(0..8) {
+                    0 if !ls => l,
+                    1 if !hs => h,
+                    2 => &l + (&h - &l) / BigRational::from_integer(BigInt::from(q).pow(3)),
+                    3 => &h - (&h - &l) / BigRational::from_integer(BigInt::from(q).pow(3)),
+                    _ => {
+                        let p = self.rng.random_range(1..q);
+                        &l + (h - &l) * BigRational::new(p.into(), q.into())
+                    }
+                }
+            }
+            (Some((l, strict)), None) => self.above(&l, strict),
+            (None, Some((h, strict))) => -self.above(&-h, strict),
+            (None, None) => self.any_number(),
+        };
+        if matches!(self.spec.kinds.get(name), Some(Kind::Integer)) { value.round() } else { value }
     }
 
     /// Draws every assumed scalar and redraws until all `assume` facts hold.
@@ -122,19 +163,31 @@ impl<N: Number> Model<'_, N> {
         };
         match element {
             Kind::Scalar | Kind::Integer if kind == element => Ok(Value::S(N::from_rational(&self.draw_scalar(name)))),
-            Kind::Scalar | Kind::Integer => Ok(Value::S(N::from_rational(&self.small_rational(9, 9)))),
+            Kind::Integer => {
+                let x = self.any_number().round();
+                Ok(Value::S(N::from_rational(&x)))
+            }
+            Kind::Scalar => {
+                let x = self.any_number();
+                Ok(Value::S(N::from_rational(&x)))
+            }
             Kind::Vector | Kind::Matrix => {
                 let dims = self.spec.shapes.get(name).cloned().unwrap_or_default();
                 let declared = if element == Kind::Vector { 1 } else { 2 };
                 if dims.len() < declared {
                     self.guessed_shapes = true;
                 }
-                let size = |d: Option<&String>| -> usize { d.map_or(3, |d| d.parse().ok().or_else(|| self.spec.sizes.get(d).copied()).unwrap_or(3)) };
+                let bump = self.size_bump;
+                let size = |d: Option<&String>| -> usize {
+                    d.map_or(3 + bump, |d| d.parse().ok().unwrap_or_else(|| self.spec.sizes.get(d).copied().unwrap_or(3) + bump))
+                };
                 let (rows, cols) = if element == Kind::Vector { (size(dims.first()), 1) } else { (size(dims.first()), size(dims.get(1))) };
                 let mut m = DMatrix::from_element(rows, cols, N::zero());
+                // Entries mostly small, so that products stay moderate; now and then a large one.
                 for i in 0..rows {
                     for j in 0..cols {
-                        m[(i, j)] = N::from_rational(&self.small_rational(6, 3));
+                        let x = if self.rng.random_range(0..8) == 0 { self.any_number() } else { self.small_rational(6, 3) };
+                        m[(i, j)] = N::from_rational(&x);
                     }
                 }
                 Ok(Value::M(m))

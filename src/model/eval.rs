@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use nalgebra::DMatrix;
 use num_rational::BigRational;
-use num_traits::Zero;
+
 use rand::RngExt;
 
 use super::Model;
@@ -16,6 +16,7 @@ use crate::language::builtins::{Func, IDENTITY, ONES};
 
 impl<N: Number> Model<'_, N> {
     pub fn eval(&mut self, e: &Expr, env: &HashMap<String, Value<N>>) -> Result<Value<N>, Stop> {
+        self.spend()?;
         match &e.kind {
             ExprKind::Num(n) => Ok(Value::S(N::from_rational(n))),
             ExprKind::Name(n) => {
@@ -78,28 +79,32 @@ impl<N: Number> Model<'_, N> {
                 Value::Ones(t) => Value::Ones(!t),
                 other => other,
             }),
-            ExprKind::Expect { .. } if !self.sampling => na("expectations are checked by Monte Carlo, not at single points"),
-            ExprKind::Expect { gaussian: None, body } => self.eval(body, env),
-            ExprKind::Expect { gaussian: Some((x, mean, cov)), body } => {
-                let standard = matches!(&mean.kind, ExprKind::Num(n) if n.is_zero()) && matches!(&cov.kind, ExprKind::Name(n) if n == IDENTITY);
-                if !standard {
-                    return na(format!("only the standard Gaussian `{x} ~ N(0, I)` is sampled"));
+            // Monte Carlo: one draw of the body on this sample path.
+            ExprKind::Expect { gaussian: None, body } if self.sampling => self.eval(body, env),
+            // Exact and float models: the average over the outcomes of the probability space.
+            ExprKind::Expect { gaussian: None, body } => {
+                let here = self.outcome;
+                let mut total: Option<Value<N>> = None;
+                for outcome in 0..self.outcomes {
+                    self.outcome = outcome;
+                    let v = self.eval(body, env);
+                    let v = match v {
+                        Ok(v) => v,
+                        Err(e) => {
+                            self.outcome = here;
+                            return Err(e);
+                        }
+                    };
+                    total = Some(match total {
+                        None => v,
+                        Some(t) => add(t, v)?,
+                    });
                 }
-                // The Gaussian vector has the length of what it is dotted with.
-                let partner = dot_partner(body, x)
-                    .ok_or_else(|| Stop::NotApplicable(format!("cannot tell the dimension of `{x}`: use it in `dot({x}, w)`")))?;
-                let length = match self.eval(&partner, env)? {
-                    Value::M(m) => m.len(),
-                    _ => return na(format!("`{x}` is dotted with a scalar")),
-                };
-                let mut draw = DMatrix::from_element(length, 1, N::zero());
-                for entry in draw.iter_mut() {
-                    *entry = N::from_f64(self.standard_normal());
-                }
-                let mut inner = env.clone();
-                inner.insert(x.clone(), Value::M(draw));
-                self.eval(body, &inner)
+                self.outcome = here;
+                let k = N::from_rational(&BigRational::from_integer(self.outcomes.into()));
+                scale(&total.unwrap_or(Value::S(N::zero())), &(N::one() / k))
             }
+            ExprKind::Expect { gaussian: Some((x, mean, cov)), body } => self.gaussian(x, mean, cov, body, env),
             ExprKind::Bin(BinOp::Pow, base, exponent) => {
                 if let (ExprKind::Builtin(Func::Norm, args), ExprKind::Num(k)) = (&base.kind, &exponent.kind)
                     && k == &BigRational::from_integer(2.into())
@@ -125,6 +130,135 @@ impl<N: Number> Model<'_, N> {
                 }
             }
         }
+    }
+
+    /// `E(x ~ N(mean, cov))[body]`: a draw when sampling; otherwise Gauss–Hermite quadrature
+    /// (floats only, up to 4 dimensions), computed twice with different numbers of nodes,
+    /// and a point where the two disagree is skipped.
+    fn gaussian(&mut self, x: &str, mean: &Expr, cov: &Expr, body: &Expr, env: &HashMap<String, Value<N>>) -> Result<Value<N>, Stop> {
+        if N::EXACT {
+            return na("a Gaussian expectation is not a rational number (the float layer integrates it)");
+        }
+        // The Gaussian vector has the length of what it is dotted with.
+        let partner =
+            dot_partner(body, x).ok_or_else(|| Stop::NotApplicable(format!("cannot tell the dimension of `{x}`: use it in `dot({x}, w)`")))?;
+        let d = match self.eval(&partner, env)? {
+            Value::M(m) => m.len(),
+            _ => return na(format!("`{x}` is dotted with a scalar")),
+        };
+        let mean = match self.eval(mean, env)? {
+            Value::S(z) if z.is_zero() => DMatrix::from_element(d, 1, N::zero()),
+            Value::M(m) if m.len() == d => DMatrix::from_iterator(d, 1, m.iter().cloned()),
+            _ => return na(format!("the mean of `{x}` is not a vector of its length {d}")),
+        };
+        // x = mean + L z with L L^T the covariance and z standard normal.
+        let root: DMatrix<N> = match self.eval(cov, env)? {
+            Value::Identity => DMatrix::from_fn(d, d, |i, j| if i == j { N::one() } else { N::zero() }),
+            Value::M(c) if c.nrows() == d && c.ncols() == d => {
+                let f = c.map(|v| v.to_f64());
+                let chol =
+                    nalgebra::Cholesky::new(f).ok_or_else(|| Stop::NotApplicable(format!("the covariance of `{x}` is not positive definite")))?;
+                chol.l().map(N::from_f64)
+            }
+            _ => return na(format!("the covariance of `{x}` is not a {d}×{d} matrix")),
+        };
+        let at = |model: &mut Self, z: &[f64]| -> Result<Value<N>, Stop> {
+            let z = DMatrix::from_iterator(d, 1, z.iter().map(|v| N::from_f64(*v)));
+            let point = &mean + &root * z;
+            let mut inner = env.clone();
+            inner.insert(x.to_string(), Value::M(point));
+            model.eval(body, &inner)
+        };
+        if self.sampling {
+            let z: Vec<f64> = (0..d).map(|_| self.standard_normal()).collect();
+            return at(self, &z);
+        }
+        // Few nodes suffice once they are centred (below); the two counts must agree.
+        let (coarse, fine) = match d {
+            1 => (12, 16),
+            2 => (8, 12),
+            3 => (6, 9),
+            4 => (5, 7),
+            _ => return na(format!("Gauss–Hermite quadrature is used up to 4 dimensions; `{x}` has {d}")),
+        };
+        // Nodes centred where the integrand's mass is: E[f(z)] = E[f(y + mu) e^(-mu.y - |mu|^2/2)]
+        // for any shift mu, and at the mode of f times the Gaussian density the new integrand
+        // is nearly flat (exactly constant for f = exp(w.z)), which quadrature integrates well.
+        let mu = self.mode(&at, d);
+        let mu_squared: f64 = mu.iter().map(|m| m * m).sum();
+        let mut estimates = Vec::new();
+        for n in [coarse, fine] {
+            let (nodes, weights) = gauss_hermite(n);
+            let mut total: Option<Value<N>> = None;
+            let mut index = vec![0usize; d];
+            loop {
+                let y: Vec<f64> = index.iter().map(|&i| nodes[i]).collect();
+                let z: Vec<f64> = y.iter().zip(&mu).map(|(y, m)| y + m).collect();
+                let tilt = -y.iter().zip(&mu).map(|(y, m)| y * m).sum::<f64>() - mu_squared / 2.0;
+                let w: f64 = index.iter().map(|&i| weights[i]).product();
+                let factor = N::from_f64(w) * N::from_f64(tilt).exp().ok_or(Stop::Undefined)?;
+                let v = scale(&at(self, &z)?, &factor)?;
+                total = Some(match total {
+                    None => v,
+                    Some(t) => add(t, v)?,
+                });
+                // The next multi-index, odometer style.
+                let Some(k) = (0..d).find(|&k| index[k] + 1 < n) else { break };
+                index[k] += 1;
+                index[..k].iter_mut().for_each(|i| *i = 0);
+            }
+            estimates.push(total.unwrap_or(Value::S(N::zero())));
+        }
+        self.approximate = true;
+        let (a, b) = (&estimates[0], &estimates[1]);
+        let agree = match (a, b) {
+            (Value::S(p), Value::S(q)) => p.close(q, 1e-11),
+            (Value::M(p), Value::M(q)) => p.iter().zip(q.iter()).all(|(p, q)| p.close(q, 1e-11)),
+            _ => false,
+        };
+        if agree { Ok(estimates.pop().unwrap_or(Value::S(N::zero()))) } else { Err(Stop::Undefined) }
+    }
+
+    /// Where `log |f(z)| - |z|^2/2` is largest, found by gradient ascent with numerical
+    /// gradients (0 when `f` is not a positive scalar there): the centre for quadrature.
+    fn mode(&mut self, f: &Integrand<'_, Self, N>, d: usize) -> Vec<f64> {
+        let h = |model: &mut Self, z: &[f64]| -> Option<f64> {
+            let Ok(Value::S(v)) = f(model, z) else { return None };
+            let v = v.to_f64().abs();
+            (v > 0.0 && v.is_finite()).then(|| v.ln() - z.iter().map(|c| c * c).sum::<f64>() / 2.0)
+        };
+        let mut z = vec![0.0; d];
+        let Some(mut best) = h(self, &z) else { return z };
+        for _ in 0..60 {
+            let eps = 1e-4;
+            let mut gradient = Vec::with_capacity(d);
+            for k in 0..d {
+                let (mut up, mut down) = (z.clone(), z.clone());
+                up[k] += eps;
+                down[k] -= eps;
+                gradient.push(match (h(self, &up), h(self, &down)) {
+                    (Some(a), Some(b)) => (a - b) / (2.0 * eps),
+                    _ => 0.0,
+                });
+            }
+            if gradient.iter().map(|g| g * g).sum::<f64>().sqrt() < 1e-9 {
+                break;
+            }
+            let mut step = 1.0;
+            let mut moved = false;
+            for _ in 0..40 {
+                let next: Vec<f64> = z.iter().zip(&gradient).map(|(a, g)| a + step * g).collect();
+                if let Some(value) = h(self, &next).filter(|v| *v > best) {
+                    (z, best, moved) = (next, value, true);
+                    break;
+                }
+                step /= 2.0;
+            }
+            if !moved {
+                break;
+            }
+        }
+        z
     }
 
     pub(super) fn power(&mut self, b: Value<N>, x: Value<N>) -> Result<Value<N>, Stop> {
@@ -287,6 +421,7 @@ impl<N: Number> Model<'_, N> {
         if !N::EXACT {
             return x.exp().ok_or(Stop::Undefined);
         }
+        self.used_oracle = true;
         let key = ("exp_elem".to_string(), vec![x.key()]);
         if let Some(Value::S(v)) = self.values.get(&key) {
             return Ok(v.clone());
@@ -296,6 +431,33 @@ impl<N: Number> Model<'_, N> {
         self.values.insert(key, Value::S(v.clone()));
         Ok(v)
     }
+}
+
+/// A quadrature rule: nodes and weights.
+type Rule = (Vec<f64>, Vec<f64>);
+
+/// The body of a Gaussian expectation at a point of the standard normal.
+type Integrand<'a, M, N> = dyn Fn(&mut M, &[f64]) -> Result<Value<N>, Stop> + 'a;
+
+/// Nodes and weights of Gauss–Hermite quadrature for the standard normal with `n` nodes
+/// (Golub–Welsch: the eigenvalues of the Jacobi matrix of the probabilists' Hermite
+/// polynomials, weights from the first components of its eigenvectors).
+fn gauss_hermite(n: usize) -> Rule {
+    thread_local! {
+        static CACHE: std::cell::RefCell<HashMap<usize, Rule>> = std::cell::RefCell::new(HashMap::new());
+    }
+    CACHE.with(|c| {
+        c.borrow_mut()
+            .entry(n)
+            .or_insert_with(|| {
+                let jacobi = DMatrix::from_fn(n, n, |i, j| if i + 1 == j || j + 1 == i { (i.max(j) as f64).sqrt() } else { 0.0 });
+                let eigen = nalgebra::SymmetricEigen::new(jacobi);
+                let nodes: Vec<f64> = eigen.eigenvalues.iter().copied().collect();
+                let weights: Vec<f64> = (0..n).map(|k| eigen.eigenvectors[(0, k)].powi(2)).collect();
+                (nodes, weights)
+            })
+            .clone()
+    })
 }
 
 /// The other argument of a `dot(x, ·)` in `e`.

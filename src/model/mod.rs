@@ -1,11 +1,16 @@
 //! Random models of a file, shared by the exact, float and Monte Carlo layers, generic over
-//! the number type: exact rationals (`BigRational`) or `f64`.
+//! the number type: exact rationals (`BigRational`), `f64`, or 320-bit floats (`Wide`).
 //!
 //! A model draws free scalars inside their `assume` ranges, gives every free sequence
 //! element, vector and matrix random entries of its declared shape, gives every application
 //! of an uninterpreted function its own random value (the same each time it is asked: a
 //! consistent "oracle", applied entry by entry to vectors and matrices), and computes
 //! everything a `def` or `given` defines from its definition.
+//!
+//! Randomness is a finite probability space: `OUTCOMES` equally likely outcomes, and every
+//! random quantity (a sequence element, a function value, a name tied to them) has a value
+//! per outcome, so `E[…]` is an exact average. A `given` that fixes a mean (`E[g[i]] = mu`)
+//! shifts the outcomes of every `g[i]` to that mean.
 //!
 //! Architecture invariant: nothing here uses the symbolic layer; index arithmetic comes from
 //! `language::affine`, which both layers read.
@@ -15,14 +20,14 @@ mod eval;
 mod number;
 mod value;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-pub use number::Number;
+pub use number::{Number, Wide};
 pub use value::{Stop, Value, compare};
 use value::{na, scale};
 
@@ -56,9 +61,24 @@ pub struct ModelSpec {
     pub float_functions: HashMap<String, String>,
     /// Monte Carlo: names drawn from `Normal(mean, sd)` instead of uniformly (floats only).
     pub distributions: HashMap<String, (Expr, Expr)>,
-    /// Why no model can be built (a given the model cannot satisfy by construction).
+    /// Names that are random (see `language::elaborate`); sequences and functions always are.
+    pub random: BTreeSet<String>,
+    /// Givens `E[leaf] = value` that fix the mean of random leaves.
+    pub means: Vec<Definition>,
+    /// Givens the models cannot satisfy by construction, with the names they mention: a claim
+    /// that depends on one of these names gets no model.
+    pub unsatisfied: Vec<(String, BTreeSet<String>)>,
+    /// A magnitude beyond every constant of the file: some draws go that far.
+    pub scale: BigRational,
+    /// Why no model can be built for the claim at hand (it depends on an unsatisfied given).
     pub unusable: Option<String>,
 }
+
+/// How many equally likely outcomes the finite probability space has.
+pub const OUTCOMES: usize = 4;
+
+/// How many evaluation steps one point may take.
+const WORK: u64 = 3_000_000;
 
 /// FNV-1a: the memo tables are hashed millions of times in Monte Carlo runs, and need no
 /// protection against adversarial keys.
@@ -92,6 +112,10 @@ pub enum KeyPart {
     Shape(usize, usize),
     Ones(bool),
     Identity,
+    /// A number too precise for the others, by its exact text.
+    Text(String),
+    /// Which outcome of the finite probability space a random value is for.
+    Outcome(usize),
 }
 
 fn key_parts<N: Number>(v: &Value<N>) -> Vec<KeyPart> {
@@ -109,8 +133,8 @@ pub struct Model<'s, N: Number> {
     values: HashMap<Key, Value<N>, Fnv>,
     /// Labels of the free values drawn so far (`g[2]`, `beta`).
     labels: HashMap<Key, String, Fnv>,
-    /// The free values an evaluation used, in order: what a counterexample shows.
-    pub touched: Vec<(String, Value<N>)>,
+    /// The free values an evaluation used, in order, as text: what a counterexample shows.
+    pub touched: Vec<(String, String)>,
     in_progress: HashSet<Key, Fnv>,
     /// A definition whose value is scaled by a factor: the negative control of trajectories.
     perturbed: Option<(String, BigRational)>,
@@ -123,6 +147,20 @@ pub struct Model<'s, N: Number> {
     /// Whether a vector or matrix without a declared shape was given a default size: then
     /// a size mismatch may be ours, not the derivation's.
     pub guessed_shapes: bool,
+    /// Outcomes of the probability space (1 when Monte Carlo samples), and the current one.
+    pub outcomes: usize,
+    outcome: usize,
+    /// Added to every named dimension's size: points alternate between two sizes, so that
+    /// an identity true only for 2×2 matrices does not pass.
+    pub size_bump: usize,
+    /// Whether `exp_elem` or a softmax was evaluated with a random positive function in place
+    /// of `exp` (exact models): a refutation must then be confirmed with `exp` itself.
+    pub used_oracle: bool,
+    /// Whether a value came from quadrature (a Gaussian expectation): compare it to a
+    /// quadrature's tolerance, not to double precision.
+    pub approximate: bool,
+    /// Evaluation steps taken at this point.
+    work: u64,
 }
 
 impl<'s, N: Number> Model<'s, N> {
@@ -139,6 +177,12 @@ impl<'s, N: Number> Model<'s, N> {
             multiply_adds: None,
             sampling: false,
             guessed_shapes: false,
+            outcomes: OUTCOMES,
+            outcome: 0,
+            size_bump: 0,
+            used_oracle: false,
+            approximate: false,
+            work: 0,
         }
     }
 
@@ -152,6 +196,22 @@ impl<'s, N: Number> Model<'s, N> {
         self.labels.clear();
         self.touched.clear();
         self.in_progress.clear();
+        self.outcome = 0;
+        self.work = 0;
+        self.used_oracle = false;
+        self.approximate = false;
+    }
+
+    /// Counts one evaluation step; a point that takes too many is given up (nested sums and
+    /// long recursions are bounded by this, not by the stack).
+    fn spend(&mut self) -> Result<(), Stop> {
+        self.work += 1;
+        if self.work > WORK { na(format!("evaluating it takes more than {WORK} steps at one point")) } else { Ok(()) }
+    }
+
+    /// Whether the values of a name vary with the outcome.
+    fn random_head(&self, name: &str) -> bool {
+        matches!(self.spec.kinds.get(name), Some(Kind::Sequence(_) | Kind::Function)) || self.spec.random.contains(name)
     }
 
     pub fn holds(&mut self, f: &Fact, env: &HashMap<String, Value<N>>) -> Result<bool, Stop> {
@@ -167,14 +227,19 @@ impl<'s, N: Number> Model<'s, N> {
         if let Some(label) = self.labels.get(key)
             && !self.touched.iter().any(|(l, _)| l == label)
         {
-            self.touched.push((label.clone(), value.clone()));
+            self.touched.push((label.clone(), value.to_string()));
         }
     }
 
     /// The value of a name, sequence element or function application: remembered, defined,
     /// or drawn.
     pub fn value(&mut self, name: &str, args: Vec<Value<N>>) -> Result<Value<N>, Stop> {
-        let key: Key = (name.to_string(), args.iter().flat_map(key_parts).collect());
+        let random = self.random_head(name) && self.outcomes > 1;
+        let mut parts: Vec<KeyPart> = args.iter().flat_map(key_parts).collect();
+        if random {
+            parts.push(KeyPart::Outcome(self.outcome));
+        }
+        let key: Key = (name.to_string(), parts);
         if let Some(v) = self.fixed.get(&key).cloned() {
             return Ok(v);
         }
@@ -182,6 +247,7 @@ impl<'s, N: Number> Model<'s, N> {
             self.touch(&key, &v);
             return Ok(v);
         }
+        self.warm_up(name, &args)?;
         if !self.in_progress.insert(key.clone()) {
             return na(format!("the definitions of `{name}` refer to each other in a cycle"));
         }
@@ -189,22 +255,113 @@ impl<'s, N: Number> Model<'s, N> {
         self.in_progress.remove(&key);
         let value = match defined? {
             Some(v) => v,
+            None if random => return self.draw_outcomes(name, args),
             None => {
                 let v = self.draw(name)?;
-                let label = match (self.spec.kinds.0.get(name), args.as_slice()) {
-                    (Some(Kind::Sequence(_)), [i]) => format!("{name}[{i}]"),
-                    (Some(Kind::Function), args) => {
-                        format!("{name}({})", args.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "))
-                    }
-                    _ => name.to_string(),
-                };
-                self.labels.insert(key.clone(), label);
-                self.touch(&key, &v);
+                self.remember_drawn(&key, name, &args, &v);
                 v
             }
         };
         self.values.insert(key, value.clone());
         Ok(value)
+    }
+
+    /// A random leaf: its values at every outcome at once, shifted to the mean a `given`
+    /// fixes (`E[g[i]] = mu`); the value at the current outcome.
+    fn draw_outcomes(&mut self, name: &str, args: Vec<Value<N>>) -> Result<Value<N>, Stop> {
+        let mut draws = Vec::with_capacity(self.outcomes);
+        for _ in 0..self.outcomes {
+            draws.push(self.draw(name)?);
+        }
+        if let Some(mean) = self.fixed_mean(name, &args)? {
+            let k = N::from_rational(&BigRational::from_integer(self.outcomes.into()));
+            let average = draws.iter().cloned().try_fold(None, |acc: Option<Value<N>>, v| -> Result<_, Stop> {
+                Ok(Some(match acc {
+                    None => v,
+                    Some(a) => value::add(a, v)?,
+                }))
+            })?;
+            let average = scale(&average.unwrap_or(Value::S(N::zero())), &(N::one() / k))?;
+            let shift = value::add(mean, scale(&average, &-N::one())?)?;
+            for d in draws.iter_mut() {
+                *d = value::add(d.clone(), shift.clone())?;
+            }
+        }
+        let mut shown = Vec::new();
+        for (outcome, v) in draws.iter().enumerate() {
+            let mut parts: Vec<KeyPart> = args.iter().flat_map(key_parts).collect();
+            parts.push(KeyPart::Outcome(outcome));
+            self.values.insert((name.to_string(), parts), v.clone());
+            shown.push(v.to_string());
+        }
+        // A counterexample shows a random value at every outcome.
+        let key: Key = (name.to_string(), args.iter().flat_map(key_parts).chain([KeyPart::Outcome(self.outcome)]).collect());
+        let label = format!("{} over the {} outcomes", label_of(self.spec, name, &args), self.outcomes);
+        if !self.sampling && !self.touched.iter().any(|(l, _)| *l == label) {
+            self.labels.insert(key.clone(), label.clone());
+            self.touched.push((label, shown.join(" | ")));
+        }
+        Ok(draws[self.outcome].clone())
+    }
+
+    fn remember_drawn(&mut self, key: &Key, name: &str, args: &[Value<N>], v: &Value<N>) {
+        self.labels.insert(key.clone(), label_of(self.spec, name, args));
+        self.touch(key, v);
+    }
+
+    /// The mean a `given E[leaf] = value` fixes for this leaf, if one applies.
+    fn fixed_mean(&mut self, name: &str, args: &[Value<N>]) -> Result<Option<Value<N>>, Stop> {
+        for d in &self.spec.means {
+            let ExprKind::Expect { body, .. } = &d.lhs.kind else { continue };
+            let (head, patterns): (&String, &[Expr]) = match &body.kind {
+                ExprKind::Name(n) => (n, &[]),
+                ExprKind::Index(n, ps) | ExprKind::Call(n, ps) => (n, ps.as_slice()),
+                _ => continue,
+            };
+            if head != name || patterns.len() != args.len() {
+                continue;
+            }
+            let Some(env) = bind(patterns, args, &d.vars) else { continue };
+            if self.conditions_hold(&d.conditions, &env)? {
+                return self.eval(&d.rhs, &env).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    fn conditions_hold(&mut self, conditions: &[Fact], env: &HashMap<String, Value<N>>) -> Result<bool, Stop> {
+        for c in conditions {
+            if !self.holds(c, env)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Before a far element of a recursively defined sequence (`v[2000]`), its earlier
+    /// elements in strides, so that the recursion below each stays shallow.
+    fn warm_up(&mut self, name: &str, args: &[Value<N>]) -> Result<(), Stop> {
+        const STRIDE: i64 = 64;
+        let [Value::S(i)] = args else { return Ok(()) };
+        // Most indices are small: nothing to do, and nothing to look up.
+        let Some(k) = i.as_index().filter(|k| *k > 2 * STRIDE) else { return Ok(()) };
+        if !matches!(self.spec.kinds.get(name), Some(Kind::Sequence(_))) {
+            return Ok(());
+        }
+        let Some(base) = self.spec.definitions.iter().filter(|d| matches!(&d.lhs.kind, ExprKind::Index(n, _) if n == name)).map(lower_bound).min()
+        else {
+            return Ok(());
+        };
+        let mut j = base + STRIDE;
+        while j < k - STRIDE {
+            let key_outcome = if self.random_head(name) && self.outcomes > 1 { vec![KeyPart::Outcome(self.outcome)] } else { vec![] };
+            let key: Key = (name.to_string(), key_parts(&int::<N>(j)).into_iter().chain(key_outcome).collect());
+            if !self.values.contains_key(&key) && !self.in_progress.contains(&key) {
+                self.value(name, vec![int(j)])?;
+            }
+            j += STRIDE;
+        }
+        Ok(())
     }
 
     /// The value a definition gives, if one applies here.
@@ -220,6 +377,7 @@ impl<'s, N: Number> Model<'s, N> {
             };
             return Ok(Some(Value::S(N::from_f64(v))));
         }
+        let mut found: Option<(String, Value<N>)> = None;
         for d in &self.spec.definitions {
             let (head, patterns): (&String, &[Expr]) = match &d.lhs.kind {
                 ExprKind::Name(n) => (n, &[]),
@@ -230,24 +388,52 @@ impl<'s, N: Number> Model<'s, N> {
                 continue;
             }
             let Some(env) = bind(patterns, args, &d.vars) else { continue };
-            let mut applies = true;
-            for c in &d.conditions {
-                if !self.holds(c, &env)? {
-                    applies = false;
-                    break;
-                }
-            }
-            if !applies {
+            if !self.conditions_hold(&d.conditions, &env)? {
                 continue;
             }
             let value = self.eval(&d.rhs, &env)?;
-            return Ok(Some(match &self.perturbed {
+            let value = match &self.perturbed {
                 Some((p, factor)) if *p == d.name => scale(&value, &N::from_rational(factor))?,
                 _ => value,
-            }));
+            };
+            // Two givens that both apply must agree here, or no model satisfies both: the point
+            // is not a model of the file, and nothing may be concluded from it.
+            match &found {
+                None => found = Some((d.name.clone(), value)),
+                Some((first, v)) if !same_value(v, &value) => {
+                    return Err(Stop::Invalid(format!("`{first}` and `{}` give {} different values here", d.name, label_of(self.spec, name, args))));
+                }
+                Some(_) => {}
+            }
         }
-        Ok(None)
+        Ok(found.map(|(_, v)| v))
     }
+}
+
+/// How a drawn value is named in a counterexample: `g[3]`, `f(1/2, 3)`, `beta`.
+fn label_of<N: Number>(spec: &ModelSpec, name: &str, args: &[Value<N>]) -> String {
+    match (spec.kinds.get(name), args) {
+        (Some(Kind::Sequence(_)), [i]) => format!("{name}[{i}]"),
+        (Some(Kind::Function), args) => format!("{name}({})", args.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")),
+        _ => name.to_string(),
+    }
+}
+
+fn same_value<N: Number>(a: &Value<N>, b: &Value<N>) -> bool {
+    compare(a, crate::language::ast::Rel::Eq, b).unwrap_or(false)
+}
+
+/// The least index a sequence's definition applies from (0 when its conditions say nothing).
+fn lower_bound(d: &Definition) -> i64 {
+    let ExprKind::Index(_, pattern) = &d.lhs.kind else { return 0 };
+    let Some(p) = Affine::of(&pattern[0]) else { return 0 };
+    let lows = d.conditions.iter().filter_map(|c| {
+        let (ExprKind::Name(v), crate::language::ast::Rel::Ge) = (&c.lhs.kind, c.rel) else { return None };
+        let bound = constant(&c.rhs)?.to_integer();
+        let k = p.terms.get(v)?;
+        i64::try_from(bound * k + &p.constant).ok()
+    });
+    lows.min().unwrap_or(0)
 }
 
 /// Binds a definition's argument patterns to concrete arguments: a pattern variable takes

@@ -1,10 +1,13 @@
-//! The numbers a model computes with: exact rationals, or `f64` where exact arithmetic
-//! cannot apply (`exp`, `log`, most square roots).
+//! The numbers a model computes with: exact rationals, `f64` where exact arithmetic cannot
+//! apply (`exp`, `log`, most square roots), and 320-bit floats (`Wide`) to recheck a
+//! double-precision disagreement before calling it a refutation.
 
 use std::fmt::{Debug, Display};
 
 use num_rational::BigRational;
 use num_traits::{One, Signed, ToPrimitive, Zero};
+
+use astro_float::{BigFloat, Consts, Radix, RoundingMode};
 
 use super::KeyPart;
 
@@ -35,13 +38,25 @@ pub trait Number:
     fn sqrt(&self) -> Option<Self>;
     fn pow(&self, exponent: &Self) -> Option<Self>;
     fn as_index(&self) -> Option<i64>;
-    /// Equal for this number type: exactly for rationals, to a relative 1e-9 for floats.
+    /// Equal for this number type: exactly for rationals, to a relative 1e-10 for `f64`, to a
+    /// relative 2^-250 for `Wide`.
     fn same(&self, other: &Self) -> bool;
+    /// Equal to a relative `tolerance` (for values computed by quadrature).
+    fn close(&self, other: &Self, tolerance: f64) -> bool {
+        let (a, b) = (self.to_f64(), other.to_f64());
+        (a - b).abs() <= tolerance * a.abs().max(b.abs()).max(1e-300)
+    }
+    /// A number at all: not an overflow to infinity, not NaN.
+    fn finite(&self) -> bool {
+        true
+    }
     /// A float approximation, for plots and Monte Carlo.
     fn to_f64(&self) -> f64;
     /// Whether `exp` of a matrix entry is computed (floats) or drawn as a positive oracle
     /// value (rationals: the identities about softmax hold for every positive function).
     const EXACT: bool;
+    /// Whether a disagreement in this type is rechecked in 320-bit floats (double precision).
+    const RECHECKED: bool = false;
 }
 
 impl Number for BigRational {
@@ -115,10 +130,187 @@ impl Number for f64 {
         (self.fract() == 0.0 && self.abs() < 1e15).then_some(*self as i64)
     }
     fn same(&self, other: &Self) -> bool {
-        (self - other).abs() <= 1e-9 * (1.0 + self.abs().max(other.abs()))
+        self == other || (self - other).abs() <= 1e-10 * self.abs().max(other.abs())
     }
     fn to_f64(&self) -> f64 {
         *self
+    }
+    fn finite(&self) -> bool {
+        self.is_finite()
+    }
+    const EXACT: bool = false;
+    const RECHECKED: bool = true;
+}
+
+/// Bits of a `Wide` number's mantissa.
+const WIDE_BITS: usize = 320;
+const ROUND: RoundingMode = RoundingMode::ToEven;
+
+thread_local! {
+    /// The constants cache `astro-float` needs for `exp` and `ln`.
+    static CONSTS: std::cell::RefCell<Option<Consts>> = const { std::cell::RefCell::new(None) };
+}
+
+fn with_consts<T>(f: impl FnOnce(&mut Consts) -> T) -> Option<T> {
+    CONSTS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = Consts::new().ok();
+        }
+        c.as_mut().map(f)
+    })
+}
+
+/// A float of 320 bits: what a double-precision mismatch is rechecked in, so that rounding
+/// (`(exp(a) + 1) - exp(a)` at a large `a`) is never taken for a refutation.
+#[derive(Debug, Clone)]
+pub struct Wide(BigFloat);
+
+impl Wide {
+    fn of(x: BigFloat) -> Wide {
+        Wide(x)
+    }
+
+    fn text(&self) -> String {
+        with_consts(|cc| self.0.format(Radix::Dec, ROUND, cc).unwrap_or_else(|_| "NaN".into())).unwrap_or_else(|| "NaN".into())
+    }
+}
+
+impl PartialEq for Wide {
+    fn eq(&self, other: &Wide) -> bool {
+        self.0.cmp(&other.0) == Some(0)
+    }
+}
+
+impl PartialOrd for Wide {
+    fn partial_cmp(&self, other: &Wide) -> Option<std::cmp::Ordering> {
+        self.0.cmp(&other.0).map(|c| c.cmp(&0))
+    }
+}
+
+impl Display for Wide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.to_f64())
+    }
+}
+
+impl Zero for Wide {
+    fn zero() -> Wide {
+        Wide(BigFloat::from_word(0, WIDE_BITS))
+    }
+    fn is_zero(&self) -> bool {
+        self.0.is_zero()
+    }
+}
+
+impl One for Wide {
+    fn one() -> Wide {
+        Wide(BigFloat::from_word(1, WIDE_BITS))
+    }
+}
+
+impl std::ops::Add for Wide {
+    type Output = Wide;
+    fn add(self, o: Wide) -> Wide {
+        Wide(self.0.add(&o.0, WIDE_BITS, ROUND))
+    }
+}
+
+impl std::ops::Sub for Wide {
+    type Output = Wide;
+    fn sub(self, o: Wide) -> Wide {
+        Wide(self.0.sub(&o.0, WIDE_BITS, ROUND))
+    }
+}
+
+impl std::ops::Mul for Wide {
+    type Output = Wide;
+    fn mul(self, o: Wide) -> Wide {
+        Wide(self.0.mul(&o.0, WIDE_BITS, ROUND))
+    }
+}
+
+impl std::ops::Div for Wide {
+    type Output = Wide;
+    fn div(self, o: Wide) -> Wide {
+        Wide(self.0.div(&o.0, WIDE_BITS, ROUND))
+    }
+}
+
+impl std::ops::Neg for Wide {
+    type Output = Wide;
+    fn neg(self) -> Wide {
+        Wide(self.0.neg())
+    }
+}
+
+impl std::ops::AddAssign for Wide {
+    fn add_assign(&mut self, o: Wide) {
+        self.0 = self.0.add(&o.0, WIDE_BITS, ROUND);
+    }
+}
+
+impl std::ops::MulAssign for Wide {
+    fn mul_assign(&mut self, o: Wide) {
+        self.0 = self.0.mul(&o.0, WIDE_BITS, ROUND);
+    }
+}
+
+impl Number for Wide {
+    fn from_rational(r: &BigRational) -> Self {
+        let part = |n: &num_bigint::BigInt| {
+            with_consts(|cc| BigFloat::parse(&n.to_string(), Radix::Dec, WIDE_BITS, ROUND, cc)).unwrap_or(BigFloat::nan(None))
+        };
+        Wide(part(r.numer()).div(&part(r.denom()), WIDE_BITS, ROUND))
+    }
+    fn from_f64(x: f64) -> Self {
+        Wide(BigFloat::from_f64(x, WIDE_BITS))
+    }
+    fn key(&self) -> KeyPart {
+        KeyPart::Text(self.text())
+    }
+    fn exp(&self) -> Option<Self> {
+        let v = with_consts(|cc| self.0.exp(WIDE_BITS, ROUND, cc))?;
+        Some(Wide::of(v)).filter(|w| w.finite())
+    }
+    fn ln(&self) -> Option<Self> {
+        if !self.0.is_positive() || self.0.is_zero() {
+            return None;
+        }
+        with_consts(|cc| self.0.ln(WIDE_BITS, ROUND, cc)).map(Wide)
+    }
+    fn sqrt(&self) -> Option<Self> {
+        (!self.0.is_negative() || self.0.is_zero()).then(|| Wide(self.0.sqrt(WIDE_BITS, ROUND)))
+    }
+    fn pow(&self, exponent: &Self) -> Option<Self> {
+        if let Some(k) = exponent.as_index().filter(|k| k.unsigned_abs() <= 1 << 20) {
+            let p = Wide(self.0.powi(k.unsigned_abs() as usize, WIDE_BITS, ROUND));
+            return if k < 0 { (!self.0.is_zero()).then(|| Wide::one() / p) } else { Some(p) };
+        }
+        if self.0.is_negative() {
+            return None;
+        }
+        let v = with_consts(|cc| self.0.pow(&exponent.0, WIDE_BITS, ROUND, cc))?;
+        Some(Wide(v)).filter(|w| w.finite())
+    }
+    fn as_index(&self) -> Option<i64> {
+        if !self.0.is_int() {
+            return None;
+        }
+        let x = self.to_f64();
+        (x.abs() < 1e15).then_some(x as i64)
+    }
+    fn same(&self, other: &Self) -> bool {
+        let scale = Wide(self.0.abs().max(&other.0.abs()));
+        let tiny = Wide::from_f64(2f64.powi(-250));
+        let gap = Wide((self.clone() - other.clone()).0.abs());
+        self == other || gap <= tiny * scale
+    }
+    fn to_f64(&self) -> f64 {
+        self.text().parse().unwrap_or(f64::NAN)
+    }
+    fn finite(&self) -> bool {
+        !self.0.is_nan() && !self.0.is_inf()
     }
     const EXACT: bool = false;
 }

@@ -18,6 +18,26 @@ pub enum Value<N: Number> {
     Identity,
 }
 
+impl<N: Number> Value<N> {
+    /// Every number in it finite (not an overflow, not NaN).
+    pub fn finite(&self) -> bool {
+        match self {
+            Value::S(x) => x.finite(),
+            Value::M(m) => m.iter().all(|x| x.finite()),
+            _ => true,
+        }
+    }
+
+    /// Equal to a relative `tolerance`, entry by entry (values from quadrature).
+    pub fn close(&self, other: &Value<N>, tolerance: f64) -> bool {
+        match (self, other) {
+            (Value::S(a), Value::S(b)) => a.close(b, tolerance),
+            (Value::M(a), Value::M(b)) => a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(p, q)| p.close(q, tolerance)),
+            _ => false,
+        }
+    }
+}
+
 impl<N: Number> std::fmt::Display for Value<N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -42,6 +62,9 @@ pub enum Stop {
     NotApplicable(String),
     /// Vectors or matrices whose sizes do not fit (a product, sum or `dot`).
     Shapes(String),
+    /// The point is not a model of the file (two givens disagree on a value): nothing may be
+    /// concluded from it.
+    Invalid(String),
 }
 
 pub(super) fn na<T>(reason: impl Into<String>) -> Result<T, Stop> {
