@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, MonteCarloSetup, Rel, Relation};
-use crate::model::{Definition, Model, ModelSpec, Stop, Value, int};
+use crate::model::{Definition, Model, ModelSpec, Number, Stop, Value, Wide, int};
 use crate::verdict::{Counterexample, Curve, Layer, LayerResult, Plot, Table, Verdict};
 
 /// The per-check level: what 4 standard errors leave out, two-sided.
@@ -44,20 +44,33 @@ pub fn bonferroni_z(points: usize) -> f64 {
     z_for_tail(two_sided_tail(LEVEL_SIGMAS) / points.max(1) as f64)
 }
 
-/// Running mean and variance (Welford).
+/// Running mean, variance and kurtosis (Welford's updates, extended to the fourth moment).
 #[derive(Default, Clone, Copy)]
 pub struct Moments {
     pub n: f64,
     pub mean: f64,
     m2: f64,
+    m3: f64,
+    m4: f64,
 }
 
 impl Moments {
     pub fn push(&mut self, x: f64) {
+        let n1 = self.n;
         self.n += 1.0;
-        let d = x - self.mean;
-        self.mean += d / self.n;
-        self.m2 += d * (x - self.mean);
+        let n = self.n;
+        let delta = x - self.mean;
+        let delta_n = delta / n;
+        let term = delta * delta_n * n1;
+        self.mean += delta_n;
+        self.m4 += term * delta_n * delta_n * (n * n - 3.0 * n + 3.0) + 6.0 * delta_n * delta_n * self.m2 - 4.0 * delta_n * self.m3;
+        self.m3 += term * delta_n * (n - 2.0) - 3.0 * delta_n * self.m2;
+        self.m2 += term;
+    }
+
+    /// `E[(x - mean)^4] / var^2`: 3 for a Gaussian, large for heavy tails.
+    pub fn kurtosis(&self) -> f64 {
+        if self.m2 > 0.0 { self.n * self.m4 / (self.m2 * self.m2) } else { 0.0 }
     }
 
     pub fn variance(&self) -> f64 {
@@ -79,12 +92,16 @@ fn scalar(v: Value<f64>) -> Result<f64, Stop> {
 /// Runs the check; the relation's sides are random variables once `E[…]` is read as one draw.
 pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, seed: u64) -> LayerResult {
     let fail = |detail: String| LayerResult::new(Layer::MonteCarlo, Verdict::NotApplicable, detail);
-    // One draw per path estimates E[X] + c·E[Y] without bias, but not E[X]·E[Y].
-    if !linear_in_expectations(&relation.lhs) || !linear_in_expectations(&relation.rhs) {
-        return fail(
-            "an expectation appears inside a product or a function: one draw per sample path cannot estimate it; check each expectation on its own"
-                .into(),
-        );
+    let mut random = spec.random.clone();
+    random.extend(setup.draws.iter().map(|(n, ..)| n.clone()));
+    // A plain `E[…]` integrates every random quantity, so beside one nothing random may stand
+    // outside an expectation (`E[g[1]] = g[1]` would compare equal means); `E(x ~ N(…))`
+    // integrates `x` only, for each draw of the rest.
+    let plain = plain_expectation(&relation.lhs) || plain_expectation(&relation.rhs);
+    for side in [&relation.lhs, &relation.rhs] {
+        if let Some(problem) = unestimable(side, &random, plain) {
+            return fail(problem);
+        }
     }
     let mut spec = spec.clone();
     for (name, mean, sd) in &setup.draws {
@@ -104,18 +121,19 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
         .collect();
     spec.definitions = fixed.into_iter().chain(spec.definitions).collect();
     spec.unusable = None;
+    spec.random = random;
     let points: Vec<Option<i64>> = match &setup.range {
         Some((_, a, b)) => (*a..=*b).map(Some).collect(),
         None => vec![None],
     };
     let var = setup.range.as_ref().map(|(v, ..)| v.clone());
-    let mut left = vec![Moments::default(); points.len()];
-    let mut right = vec![Moments::default(); points.len()];
-    let mut diff = vec![Moments::default(); points.len()];
+    let batch = setup.samples.div_ceil(BATCHES).max(1);
+    let mut stats = vec![PointStatistics::default(); points.len()];
     let mut model: Model<f64> = Model::new(&spec, seed);
     model.sampling = true;
     model.outcomes = 1;
-    for _ in 0..setup.samples {
+    let first_path = model.rng.clone();
+    for path in 0..setup.samples {
         model.reset();
         for (k, point) in points.iter().enumerate() {
             let env: HashMap<String, Value<f64>> = match (&var, point) {
@@ -124,30 +142,29 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
             };
             let sides = model.eval(&relation.lhs, &env).and_then(scalar).and_then(|a| Ok((a, scalar(model.eval(&relation.rhs, &env)?)?)));
             match sides {
-                Ok((a, b)) => {
-                    left[k].push(a);
-                    right[k].push(b);
-                    diff[k].push(a - b);
-                }
+                Ok((a, b)) if a.is_finite() && b.is_finite() => stats[k].push(a, b, path / batch),
+                Ok(_) => return fail("a side overflows on a sample path".into()),
                 Err(Stop::NotApplicable(reason)) => return fail(reason),
                 Err(Stop::Undefined) => return fail("a side is undefined (division by zero) on a sample path".into()),
                 Err(Stop::Shapes(what)) => return fail(format!("the shapes do not fit: {what}")),
                 Err(Stop::Invalid(why)) => return fail(format!("a sample path is not a model of the file: {why}")),
             }
         }
+        // A constant (a scalar without a value in `where`) is one number for the whole check,
+        // drawn on the first path, not one per path.
+        if path == 0 {
+            model.freeze_constants();
+            if let Some(problem) = rounding(&spec, relation, &points, &var, first_path.clone(), &stats) {
+                return fail(problem);
+            }
+        }
     }
     let z_star = bonferroni_z(points.len());
     let mut rows = Vec::new();
     let mut worst: Option<(usize, f64)> = None;
-    for k in 0..points.len() {
-        let se = diff[k].standard_error();
-        let z = if se > 0.0 {
-            diff[k].mean / se
-        } else if diff[k].mean == 0.0 {
-            0.0
-        } else {
-            f64::INFINITY
-        };
+    let mut heavy: Option<usize> = None;
+    for (k, st) in stats.iter().enumerate() {
+        let z = st.z();
         let badness = |z: f64| match relation.rel {
             Rel::Eq => z.abs(),
             Rel::Le | Rel::Lt => z,
@@ -157,36 +174,64 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
         if worst.is_none_or(|(_, w)| badness(z) > badness(w)) {
             worst = Some((k, z));
         }
+        if st.tails_too_heavy() && heavy.is_none() {
+            heavy = Some(k);
+        }
         let label = points[k].map_or(String::new(), |t| t.to_string());
         rows.push(vec![
             label,
-            format!("{:.5}", left[k].mean),
-            format!("{:.5}", z_star * left[k].standard_error()),
-            format!("{:.5}", right[k].mean),
+            format!("{:.5}", st.left.mean),
+            format!("{:.5}", z_star * st.left.standard_error()),
+            format!("{:.5}", st.right.mean),
             format!("{:.2}", z),
         ]);
     }
     let (k, z) = worst.unwrap_or((0, 0.0));
-    let at = match (&var, points[k]) {
+    let at = |k: usize| match (&var, points[k]) {
         (Some(v), Some(t)) => format!(" at {v} = {t}"),
         _ => String::new(),
     };
-    // `=` is a two-sided test; `<=` and `>=` fail only when the estimate is significantly on
-    // the wrong side (strict relations are tested like their non-strict forms).
-    let holds = match relation.rel {
-        Rel::Eq => z.abs() <= z_star,
-        Rel::Le | Rel::Lt => z <= z_star,
-        Rel::Ge | Rel::Gt => z >= -z_star,
-        Rel::Ne => z.abs() > z_star,
+    // `=` is two-sided; `<=` and `>=` fail when the estimate is significantly on the wrong
+    // side; a strict relation (and `!=`) needs the estimate significantly on the right side,
+    // or it cannot tell the relation from equality.
+    let verdict = match relation.rel {
+        Rel::Eq if z.abs() <= z_star => Verdict::Holds,
+        Rel::Le if z <= z_star => Verdict::Holds,
+        Rel::Ge if z >= -z_star => Verdict::Holds,
+        Rel::Lt if z < -z_star => Verdict::Holds,
+        Rel::Gt if z > z_star => Verdict::Holds,
+        Rel::Ne if z.abs() > z_star => Verdict::Holds,
+        Rel::Lt if z < z_star => Verdict::NotShown,
+        Rel::Gt if z > -z_star => Verdict::NotShown,
+        Rel::Ne => Verdict::NotShown,
+        _ => Verdict::Refuted,
     };
-    let detail = format!(
-        "{} samples (seed {seed}); the largest deviation is {:.2} standard errors{at}, {} the threshold {:.2} (4σ family level, Bonferroni over {} point(s))",
+    let mut detail = format!(
+        "{} samples (seed {seed}); the largest deviation is {:.2} standard errors{}, {} the threshold {:.2} (4σ family level, Bonferroni over {} point(s))",
         setup.samples,
         z.abs(),
-        if holds { "within" } else { "beyond" },
+        at(k),
+        if z.abs() <= z_star { "within" } else { "beyond" },
         z_star,
         points.len()
     );
+    if verdict == Verdict::NotShown {
+        detail.push_str(&format!("; a strict `{}` needs the estimate beyond the threshold on its side", relation.rel.symbol()));
+    }
+    // Where the tails are too heavy for so few samples, the z-test's interval is not to be
+    // trusted either way.
+    let verdict = match heavy {
+        Some(h) if verdict != Verdict::NotShown => {
+            detail = format!(
+                "{} samples (seed {seed}); the distribution{} has tails too heavy for a z-test with this many samples (batch means disagree with the standard error, or the kurtosis is {:.0}), so the estimate cannot decide",
+                setup.samples,
+                at(h),
+                stats[h].diff.kurtosis()
+            );
+            Verdict::NotShown
+        }
+        _ => verdict,
+    };
     let columns = vec![
         var.clone().unwrap_or_else(|| "point".into()),
         "estimate (left)".into(),
@@ -205,23 +250,143 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
             curves: vec![
                 Curve {
                     label: "estimate (left side)".into(),
-                    points: xs.iter().zip(&left).map(|(x, m)| (*x, m.mean)).collect(),
-                    intervals: Some(left.iter().map(|m| (m.mean - z_star * m.standard_error(), m.mean + z_star * m.standard_error())).collect()),
+                    points: xs.iter().zip(&stats).map(|(x, s)| (*x, s.left.mean)).collect(),
+                    intervals: Some(
+                        stats
+                            .iter()
+                            .map(|s| (s.left.mean - z_star * s.left.standard_error(), s.left.mean + z_star * s.left.standard_error()))
+                            .collect(),
+                    ),
                 },
-                Curve { label: "claimed (right side)".into(), points: xs.iter().zip(&right).map(|(x, m)| (*x, m.mean)).collect(), intervals: None },
+                Curve {
+                    label: "claimed (right side)".into(),
+                    points: xs.iter().zip(&stats).map(|(x, s)| (*x, s.right.mean)).collect(),
+                    intervals: None,
+                },
             ],
         }
     });
-    let counterexample = (!holds).then(|| Counterexample {
+    let counterexample = (verdict == Verdict::Refuted).then(|| Counterexample {
         values: points[k].map(|t| vec![(var.clone().unwrap_or_default(), t.to_string())]).unwrap_or_default(),
-        lhs: format!("{:.6} ± {:.6}", left[k].mean, z_star * left[k].standard_error()),
-        rhs: format!("{:.6}", right[k].mean),
+        lhs: format!("{:.6} ± {:.6}", stats[k].left.mean, z_star * stats[k].left.standard_error()),
+        rhs: format!("{:.6}", stats[k].right.mean),
     });
-    LayerResult {
-        counterexample,
-        table: Some(Table { columns, rows }),
-        plot,
-        ..LayerResult::new(Layer::MonteCarlo, if holds { Verdict::Holds } else { Verdict::Refuted }, detail)
+    LayerResult { counterexample, table: Some(Table { columns, rows }), plot, ..LayerResult::new(Layer::MonteCarlo, verdict, detail) }
+}
+
+/// Why double precision cannot be trusted on these paths, if it cannot: the first path again
+/// in 320-bit floats gives other values (`(exp(a) + 1) - exp(a)` is 0 in double precision at
+/// `a = 40`), so every estimate would be off by rounding, not by chance.
+fn rounding(
+    spec: &ModelSpec,
+    relation: &Relation,
+    points: &[Option<i64>],
+    var: &Option<String>,
+    rng: rand_chacha::ChaCha8Rng,
+    stats: &[PointStatistics],
+) -> Option<String> {
+    let mut wide: Model<Wide> = Model::new(spec, 0);
+    wide.rng = rng;
+    wide.sampling = true;
+    wide.outcomes = 1;
+    for (k, point) in points.iter().enumerate() {
+        let env: HashMap<String, Value<Wide>> = match (var, point) {
+            (Some(v), Some(t)) => HashMap::from([(v.clone(), int(*t))]),
+            _ => HashMap::new(),
+        };
+        let (Ok(Value::S(a)), Ok(Value::S(b))) = (wide.eval(&relation.lhs, &env), wide.eval(&relation.rhs, &env)) else { continue };
+        for (precise, double) in [(a.to_f64(), stats[k].left.mean), (b.to_f64(), stats[k].right.mean)] {
+            if (precise - double).abs() > 1e-6 * precise.abs().max(double.abs()).max(1e-300) {
+                return Some(format!(
+                    "double precision loses these values to rounding: on the first sample path a side is {double} in double precision and {precise} in 320-bit floats"
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Batches per point, for the batch-means check of the standard error.
+const BATCHES: usize = 20;
+
+/// Both sides and their difference at one point, over the sample paths.
+#[derive(Default, Clone)]
+struct PointStatistics {
+    left: Moments,
+    right: Moments,
+    diff: Moments,
+    /// The difference's mean in each batch of consecutive paths.
+    batches: Vec<Moments>,
+}
+
+impl PointStatistics {
+    fn push(&mut self, a: f64, b: f64, batch: usize) {
+        self.left.push(a);
+        self.right.push(b);
+        self.diff.push(a - b);
+        if self.batches.len() <= batch {
+            self.batches.resize(batch + 1, Moments::default());
+        }
+        self.batches[batch].push(a - b);
+    }
+
+    /// The difference's mean in standard errors. Rounding alone can make two equal sides
+    /// differ by ~1e-16 with a standard error of 0: the error has a floor at the scale of
+    /// the values.
+    fn z(&self) -> f64 {
+        let floor = 1e-12 * (self.left.mean.abs() + self.right.mean.abs() + 1e-300);
+        let se = self.diff.standard_error().max(floor);
+        if self.diff.mean == 0.0 { 0.0 } else { self.diff.mean / se }
+    }
+
+    /// Whether a z-test cannot be trusted here: the spread of the batch means says the
+    /// standard error is off by more than a factor of two (a rare huge value dominates), or
+    /// the kurtosis is too large for this many samples.
+    fn tails_too_heavy(&self) -> bool {
+        let means: Vec<f64> = self.batches.iter().filter(|b| b.n > 1.0).map(|b| b.mean).collect();
+        let floor = 1e-12 * (self.left.mean.abs() + self.right.mean.abs() + 1e-300);
+        if self.diff.standard_error() <= floor {
+            return false;
+        }
+        let mut spread = Moments::default();
+        means.iter().for_each(|m| spread.push(*m));
+        let batch_se = spread.standard_error();
+        let ratio = batch_se / self.diff.standard_error();
+        (means.len() >= 10 && !(0.5..=2.0).contains(&ratio)) || self.diff.kurtosis() > self.diff.n / 100.0
+    }
+}
+
+/// Why one draw per sample path cannot estimate a side, if it cannot: an expectation inside a
+/// product or a function (`E[X]*E[Y]`), one inside another (`E[g*E[g]]` is not `E[g^2]`), or
+/// a random quantity outside any expectation (`E[g]*g`).
+fn unestimable(side: &Expr, random: &std::collections::BTreeSet<String>, plain: bool) -> Option<String> {
+    if !linear_in_expectations(side) {
+        return Some(
+            "an expectation appears inside a product or a function: one draw per sample path cannot estimate it; check each expectation on its own"
+                .into(),
+        );
+    }
+    if nested_expectation(side, false) {
+        return Some("an expectation inside an expectation: one draw per sample path would read both as the same draw".into());
+    }
+    if plain && crate::language::elaborate::is_random(side, random) {
+        return Some(format!(
+            "`{}` is random outside any expectation: one draw per sample path cannot estimate it",
+            crate::language::text::expr(side)
+        ));
+    }
+    None
+}
+
+fn plain_expectation(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Expect { gaussian: None, .. }) || e.children().into_iter().any(plain_expectation)
+}
+
+fn nested_expectation(e: &Expr, inside: bool) -> bool {
+    match &e.kind {
+        ExprKind::Expect { .. } if inside => true,
+        ExprKind::Expect { .. } => e.children().into_iter().any(|c| nested_expectation(c, true)),
+        _ => e.children().into_iter().any(|c| nested_expectation(c, inside)),
     }
 }
 

@@ -9,7 +9,7 @@ use num_rational::BigRational;
 use super::stop_text;
 use crate::language::ast::Rel;
 use crate::language::ast::{Expr, Kind, Relation};
-use crate::model::{Model, ModelSpec, Number, Value, compare, int};
+use crate::model::{Model, ModelSpec, Number, Value, Wide, compare, int};
 use crate::verdict::{Counterexample, Curve, Layer, LayerResult, Plot, Table, Verdict};
 
 /// Two sequences run side by side for steps `from..=to`.
@@ -75,13 +75,14 @@ pub fn layer(model: &ModelSpec, relation: &Relation, var: &str, from: i64, to: i
     kinds.0.insert(var.to_string(), Kind::Integer);
     let model = ModelSpec { kinds, ..model.clone() };
     let layer = |verdict, detail: String, counterexample| LayerResult { counterexample, ..LayerResult::new(Layer::Trajectory, verdict, detail) };
-    let arithmetic = if float { "in double precision (agreement to 1e-9)" } else { "exactly" };
+    let arithmetic = if float { "in double precision (to a relative 1e-10; a mismatch rechecked in 320-bit floats)" } else { "exactly" };
     let simulate = |runs, perturb: Option<(&str, BigRational)>| {
-        if float {
-            run::<f64>(&model, &relation.lhs, &relation.rhs, var, from, to, runs, perturb, seed)
-        } else {
-            run::<BigRational>(&model, &relation.lhs, &relation.rhs, var, from, to, runs, perturb, seed)
+        if !float {
+            return run::<BigRational>(&model, &relation.lhs, &relation.rhs, var, from, to, runs, perturb.clone(), seed);
         }
+        let double = run::<f64>(&model, &relation.lhs, &relation.rhs, var, from, to, runs, perturb.clone(), seed)?;
+        // A double-precision mismatch may be rounding: the same runs in 320-bit floats decide.
+        if double.mismatch.is_some() { run::<Wide>(&model, &relation.lhs, &relation.rhs, var, from, to, runs, perturb, seed) } else { Ok(double) }
     };
     let run = match simulate(TRAJECTORY_RUNS, None) {
         Err(reason) => return layer(Verdict::NotApplicable, reason, None),

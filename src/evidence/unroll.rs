@@ -4,20 +4,41 @@
 use std::collections::HashMap;
 
 use crate::language::Kinds;
-use crate::language::ast::{Expr, Rule};
-use crate::model::Definition;
+use crate::language::ast::{Expr, ExprKind, Rel, Rule};
+use crate::model::{Definition, constant};
 use crate::prove::{self, Equation};
 use crate::verdict::{Counterexample, Layer, LayerResult, Verdict};
 
-/// Expands both sides of the claim from the definitions at each concrete index and compares.
+/// Expands both sides of the claim from the definitions at each concrete index where the
+/// claim's conditions hold, and compares.
 pub fn layer(rule: &Rule, definitions: &[Definition], kinds: &Kinds, var: &str, from: i64, to: i64) -> LayerResult {
+    let na = |why: &str| LayerResult::new(Layer::Unroll, Verdict::NotApplicable, why);
+    if rule.relation.rel != Rel::Eq {
+        return na("unrolling compares the two sides of an equation");
+    }
+    if [&rule.relation.lhs, &rule.relation.rhs].iter().any(|e| mentions_expectation(e)) {
+        return na("unrolling expands definitions, not expectations (a Monte Carlo check estimates them)");
+    }
+    if rule.binders.iter().any(|b| b.var != var) {
+        return na(&format!("the claim has variables besides `{var}`, which unrolling does not give values"));
+    }
     let definitions: Vec<Equation> =
         definitions.iter().map(|d| Equation::new(&d.name, &d.lhs, &d.rhs, d.vars.clone(), d.conditions.clone())).collect();
+    let mut checked = 0;
     for t in from..=to {
         let at = HashMap::from([(var.to_string(), Expr::int(t, rule.span))]);
+        // Only where the claim says something: its conditions hold at this index.
+        let applies = rule.conditions.iter().all(|c| match (constant(&c.lhs.substitute(&at)), constant(&c.rhs.substitute(&at))) {
+            (Some(l), Some(r)) => c.rel.holds(l.cmp(&r)),
+            _ => false,
+        });
+        if !applies {
+            continue;
+        }
+        checked += 1;
         let (lhs, rhs) = (rule.relation.lhs.substitute(&at), rule.relation.rhs.substitute(&at));
         match prove::equal_after_expansion(&lhs, &rhs, &definitions, kinds) {
-            Err(e) => return LayerResult::new(Layer::Unroll, Verdict::NotApplicable, e),
+            Err(e) => return na(&e),
             Ok((true, _)) => {}
             Ok((false, residual)) => {
                 let mut r = LayerResult::new(Layer::Unroll, Verdict::Refuted, format!("at {var} = {t} the expanded sides differ by {residual}"));
@@ -30,9 +51,18 @@ pub fn layer(rule: &Rule, definitions: &[Definition], kinds: &Kinds, var: &str, 
             }
         }
     }
+    if checked == 0 {
+        return na(&format!("the claim's conditions hold at no {var} in {from}..{to}"));
+    }
     LayerResult::new(
         Layer::Unroll,
         Verdict::Holds,
-        format!("for every {var} in {from}..{to}, both sides expanded from the definitions are identical"),
+        format!(
+            "for every {var} in {from}..{to} where the claim applies ({checked} of them), both sides expanded from the definitions are identical"
+        ),
     )
+}
+
+fn mentions_expectation(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Expect { .. }) || e.children().into_iter().any(mentions_expectation)
 }

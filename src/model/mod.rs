@@ -24,6 +24,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
+
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -209,6 +210,18 @@ impl<'s, N: Number> Model<'s, N> {
         if self.work > WORK { na(format!("evaluating it takes more than {WORK} steps at one point")) } else { Ok(()) }
     }
 
+    /// Monte Carlo: the values of every quantity that is not random, drawn on the first sample
+    /// path, stay for all later paths (a constant is one number for the whole check).
+    pub fn freeze_constants(&mut self) {
+        let constants: Vec<(Key, Value<N>)> = self
+            .values
+            .iter()
+            .filter(|((name, _), _)| !self.random_head(name) && !self.spec.distributions.contains_key(name))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        self.fixed.extend(constants);
+    }
+
     /// Whether the values of a name vary with the outcome.
     fn random_head(&self, name: &str) -> bool {
         matches!(self.spec.kinds.get(name), Some(Kind::Sequence(_) | Kind::Function)) || self.spec.random.contains(name)
@@ -367,15 +380,26 @@ impl<'s, N: Number> Model<'s, N> {
     /// The value a definition gives, if one applies here.
     fn defined(&mut self, name: &str, args: &[Value<N>]) -> Result<Option<Value<N>>, Stop> {
         if let (Some(concrete), [Value::S(x)]) = (self.spec.float_functions.get(name).filter(|_| !N::EXACT), args) {
-            let x = x.to_f64();
+            // In the number type itself, so that a 320-bit recheck is 320-bit throughout.
+            let exp = |y: N| y.exp().ok_or(Stop::Undefined);
+            let one = N::one();
             let v = match concrete.as_str() {
-                "tanh" => x.tanh(),
-                "sigmoid" => 1.0 / (1.0 + (-x).exp()),
-                "relu" => x.max(0.0),
-                "exp" => x.exp(),
+                "tanh" => {
+                    let e = exp(x.clone() + x.clone())?;
+                    (e.clone() - one.clone()) / (e + one)
+                }
+                "sigmoid" => one.clone() / (one + exp(-x.clone())?),
+                "relu" => {
+                    if *x > N::zero() {
+                        x.clone()
+                    } else {
+                        N::zero()
+                    }
+                }
+                "exp" => exp(x.clone())?,
                 other => return na(format!("unknown float function `{other}` (tanh, sigmoid, relu, exp)")),
             };
-            return Ok(Some(Value::S(N::from_f64(v))));
+            return Ok(Some(Value::S(v)));
         }
         let mut found: Option<(String, Value<N>)> = None;
         for d in &self.spec.definitions {
@@ -390,6 +414,9 @@ impl<'s, N: Number> Model<'s, N> {
             let Some(env) = bind(patterns, args, &d.vars) else { continue };
             if !self.conditions_hold(&d.conditions, &env)? {
                 continue;
+            }
+            if self.sampling && mentions_expectation(&d.rhs) {
+                return na(format!("`{}` defines `{name}` by an expectation, which one sample path cannot compute", d.name));
             }
             let value = self.eval(&d.rhs, &env)?;
             let value = match &self.perturbed {
@@ -408,6 +435,10 @@ impl<'s, N: Number> Model<'s, N> {
         }
         Ok(found.map(|(_, v)| v))
     }
+}
+
+fn mentions_expectation(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Expect { .. }) || e.children().into_iter().any(mentions_expectation)
 }
 
 /// How a drawn value is named in a counterexample: `g[3]`, `f(1/2, 3)`, `beta`.

@@ -18,7 +18,9 @@ fn mark(status: Status) -> String {
 
 fn counterexample(out: &mut impl Write, cx: &Counterexample) -> io::Result<()> {
     let values: Vec<String> = cx.values.iter().map(|(n, v)| format!("{n} = {v}")).collect();
-    writeln!(out, "    counterexample: {}; left = {}, right = {}", values.join(", "), cx.lhs, cx.rhs)
+    // A Monte Carlo counterexample may have no fixed values: every variable was sampled.
+    let at = if values.is_empty() { String::new() } else { format!("{}; ", values.join(", ")) };
+    writeln!(out, "    counterexample: {at}left = {}, right = {}", cx.lhs, cx.rhs)
 }
 
 /// Writes the results to `out`.
