@@ -130,6 +130,7 @@ impl InputError {
             .next()
             .map_or(1, |s| s.chars().count().max(1))
             .min(line_text.chars().count().saturating_sub(col - 1).max(1));
+        let (shown, caret_at, width) = window(line_text, col - 1, width);
         let gutter = line.to_string().len();
         let pad = " ".repeat(gutter);
         let mut out = format!(
@@ -138,8 +139,8 @@ impl InputError {
             file.path,
             line,
             col,
-            line_text,
-            " ".repeat(col - 1),
+            shown,
+            " ".repeat(caret_at),
             "^".repeat(width),
             self.label
         );
@@ -148,6 +149,30 @@ impl InputError {
         }
         out
     }
+}
+
+/// The part of a long source line worth showing around a caret: at most `CONTEXT` characters
+/// either side, elided with `…`, so a 6000-character line does not flood the terminal.
+/// Returns the text, the caret's column in it and the caret's width.
+fn window(line: &str, at: usize, width: usize) -> (String, usize, usize) {
+    const CONTEXT: usize = 40;
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= 2 * CONTEXT + width.min(CONTEXT) {
+        return (line.to_string(), at, width);
+    }
+    let width = width.min(CONTEXT);
+    let from = at.saturating_sub(CONTEXT);
+    let to = (at + width + CONTEXT).min(chars.len());
+    let mut shown: String = chars[from..to].iter().collect();
+    let mut caret_at = at - from;
+    if from > 0 {
+        shown.insert(0, '…');
+        caret_at += 1;
+    }
+    if to < chars.len() {
+        shown.push('…');
+    }
+    (shown, caret_at, width)
 }
 
 /// Where an input error is, resolved: for JSON and other machine-readable output.
@@ -187,5 +212,17 @@ mod tests {
         let text = err.render(&files);
         assert!(text.contains("--> a.md:2:7"), "{text}");
         assert!(text.contains("2 |   v = (x\n  |       ^ opened here"), "{text}");
+    }
+
+    #[test]
+    fn a_long_line_is_shown_around_the_caret() {
+        let mut files = SourceFiles::default();
+        let line = format!("{}x{}", "(".repeat(3000), ")".repeat(3000));
+        let id = files.add("a.md".into(), line);
+        let text = InputError::new(Span::new(id, 3000, 3001), "too deep").render(&files);
+        assert!(text.contains("--> a.md:1:3001"), "{text}");
+        let shown = text.lines().nth(3).unwrap();
+        assert_eq!(shown, format!("1 | …{}x{}…", "(".repeat(40), ")".repeat(40)));
+        assert_eq!(text.lines().nth(4).unwrap(), format!("  | {}^ here", " ".repeat(41)));
     }
 }

@@ -30,6 +30,7 @@
 //! derivcheck::assert_identity!("let x, y: scalar", "(x - y)*(x + y)", "x^2 - y^2");
 //! ```
 
+pub mod audit;
 pub mod check;
 pub mod diagnostic;
 pub mod evidence;

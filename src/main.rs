@@ -24,6 +24,27 @@ enum Command {
     Check(CheckArgs),
     /// Check derivations and write report.tex, report.html and report.md.
     Report(ReportArgs),
+    /// Mutate every step of every proof (sign flips, dropped or doubled factors, shifted
+    /// indices and bounds, swapped operands, wrong exponents and constants) and report how
+    /// many mutants that change the meaning each layer rejects, and every one that survives.
+    /// Exits with 1 when a meaning-changing mutant is accepted.
+    Audit(AuditArgs),
+}
+
+#[derive(Args)]
+struct AuditArgs {
+    /// Markdown files, or folders to search for .md files.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Root seed of every random choice.
+    #[arg(long, default_value_t = check::Options::default().seed)]
+    seed: u64,
+    /// Exact instantiations per step when a claim has no `check exact N`.
+    #[arg(long, default_value_t = check::Options::default().samples)]
+    samples: usize,
+    /// Also write every mutant and its verdict as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -77,6 +98,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => run(&args, None),
+        Command::Audit(args) => audit(&args),
         Command::Report(args) => {
             let mut formats: Vec<Format> = Vec::new();
             for f in &args.format {
@@ -90,26 +112,51 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-fn run(args: &CheckArgs, report_to: Option<ReportTo>) -> u8 {
-    let loaded = match derivcheck::load(&args.paths) {
-        Ok(l) => l,
+/// Loads the input, or prints why it cannot (and writes the errors as JSON when asked).
+fn load(paths: &[PathBuf], json: Option<&std::path::Path>, seed: u64) -> Result<derivcheck::Loaded, u8> {
+    match derivcheck::load(paths) {
+        Ok(l) => Ok(l),
         Err(LoadError::Io(msg)) => {
             eprintln!("error: {msg}");
-            return 2;
+            Err(2)
         }
         Err(LoadError::Input { rendered, errors }) => {
             for r in &rendered {
                 eprintln!("{r}");
             }
             // Tools reading the JSON learn why there are no verdicts; no report is written.
-            if let Some(path) = &args.json
-                && let Err(e) = report::write_file(path, &report::json_errors(args.seed, &errors))
+            if let Some(path) = json
+                && let Err(e) = report::write_file(path, &report::json_errors(seed, &errors))
             {
                 eprintln!("error: {e}");
             }
             eprintln!("derivcheck: {} error(s) in the input; nothing was checked and no report was written", errors.len());
-            return 2;
+            Err(2)
         }
+    }
+}
+
+fn audit(args: &AuditArgs) -> u8 {
+    let loaded = match load(&args.paths, args.json.as_deref(), args.seed) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let options = check::Options { seed: args.seed, samples: args.samples.max(1), strict: false };
+    let audit = derivcheck::audit::run(&loaded, &options);
+    let _ = derivcheck::audit::print(&audit, &mut std::io::stdout().lock());
+    if let Some(path) = &args.json
+        && let Err(e) = report::write_file(path, &derivcheck::audit::json(&audit))
+    {
+        eprintln!("error: {e}");
+        return 2;
+    }
+    if audit.summary.survivors() == 0 { 0 } else { 1 }
+}
+
+fn run(args: &CheckArgs, report_to: Option<ReportTo>) -> u8 {
+    let loaded = match load(&args.paths, args.json.as_deref(), args.seed) {
+        Ok(l) => l,
+        Err(code) => return code,
     };
     let options = check::Options { seed: args.seed, samples: args.samples.max(1), strict: args.strict };
     let results = check::check_documents(&loaded.documents, &loaded.files, &options);

@@ -5,18 +5,26 @@ use std::collections::{BTreeSet, HashMap};
 
 use num_rational::BigRational;
 
-use super::results::{ChainResult, ClaimResult};
-use super::step::{StepScope, check_chain};
+use super::results::{AuditedMutant, ChainResult, ClaimResult, Meaning};
+use super::step::{StepScope, check_chain, check_step};
 use super::{Knowledge, Options, givens};
 use crate::diagnostic::SourceFiles;
 use crate::evidence::{cost, experiments, montecarlo, points, trajectory, unroll};
-use crate::language::Kinds;
-use crate::language::ast::{BinOp, Check, Expr, ExprKind, Fact, Proof, Rel, Rule, With};
+use crate::language::ast::{BinOp, Chain, Check, Expr, ExprKind, Fact, Proof, Rel, Rule, Step, With};
+use crate::language::{Kinds, kind_errors, text};
 use crate::model::ModelSpec;
-use crate::prove::{self, Context, Equation};
-use crate::verdict::{Finding, FindingKind, Status, Verdict};
+use crate::prove::{self, Context, Equation, Outcome, Rewrite};
+use crate::verdict::{Finding, FindingKind, Layer, Status, Verdict};
 
-pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &SourceFiles, options: &Options, seed: u64) -> ClaimResult {
+/// What a claim is checked against: what is known before it, with its own binders' kinds
+/// and `check exact` sizes, and how many exact points each step gets.
+struct Setting {
+    known: Knowledge,
+    kinds: Kinds,
+    samples: usize,
+}
+
+fn setting(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, options: &Options) -> Setting {
     let mut kinds = base_kinds.clone();
     for b in &rule.binders {
         kinds.insert(b.var.clone(), b.kind.clone());
@@ -31,7 +39,102 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
         }
     }
     model.unusable = unusable(rule, &model);
-    let known = Knowledge { model, ..known.clone() };
+    Setting { known: Knowledge { model, ..known.clone() }, kinds, samples }
+}
+
+/// The scope of a proof's steps: the claim's conditions (in an induction, those about the
+/// induction variable replaced by `extra`), the `assume` facts and the claim's own side
+/// conditions (where they fail, the claim says nothing).
+fn scope<'a>(rule: &'a Rule, set: &'a Setting, hypothesis: Option<Equation>, extra: Vec<Fact>, fixed: HashMap<String, BigRational>) -> StepScope<'a> {
+    let induction_var = match &rule.proof {
+        Some(Proof::Induction { var, .. }) => Some(var.clone()),
+        _ => None,
+    };
+    // A step shown only for t >= 5 cannot rest on a base at 0.
+    let about_var = |c: &Fact| induction_var.as_ref().is_some_and(|v| !extra.is_empty() && (c.lhs.mentions(v) || c.rhs.mentions(v)));
+    let conditions: Vec<Fact> = rule.conditions.iter().filter(|c| !about_var(c)).cloned().chain(extra.iter().cloned()).collect();
+    let mut context = Context {
+        facts: conditions.iter().chain(&set.known.model.assumptions).cloned().collect(),
+        kinds: set.kinds.clone(),
+        random: set.known.random.clone(),
+    };
+    for side in [&rule.relation.lhs, &rule.relation.rhs] {
+        let own = prove::side_conditions(side, &context);
+        context.facts.extend(own);
+    }
+    StepScope { known: &set.known, hypothesis, context, binders: &rule.binders, conditions, fixed, samples: set.samples }
+}
+
+/// One chain of a proof with what it must show and the scope its steps are checked in.
+struct Goal<'a> {
+    label: Option<&'static str>,
+    chain: &'a Chain,
+    lhs: Expr,
+    rhs: Expr,
+    scope: StepScope<'a>,
+    seed: u64,
+}
+
+/// The chains of a proof: the one chain, or an induction's base (the claim at the start)
+/// and step (the claim at `var` from the claim at `var - 1`); with the problems of its shape.
+fn goals<'a>(rule: &'a Rule, set: &'a Setting, seed: u64) -> (Vec<Goal<'a>>, Vec<String>) {
+    let (lhs, rhs) = (&rule.relation.lhs, &rule.relation.rhs);
+    match &rule.proof {
+        None => (vec![], vec![format!("`{}` has no proof", rule.name)]),
+        Some(Proof::Chain(chain)) => {
+            let scope = scope(rule, set, None, vec![], HashMap::new());
+            (vec![Goal { label: None, chain, lhs: lhs.clone(), rhs: rhs.clone(), scope, seed }], vec![])
+        }
+        Some(Proof::Induction { var, from, base, step, .. }) => {
+            let mut problems = Vec::new();
+            let span = rule.span;
+            let at = |k: i64| Expr::int(k, span);
+            let var_expr = Expr::name(var, span);
+            let covered = Context { facts: rule.conditions.clone(), ..Context::default() }.proves(&Fact {
+                lhs: var_expr.clone(),
+                rel: Rel::Ge,
+                rhs: at(*from),
+            });
+            if !covered {
+                problems.push(format!("the induction starts at {var} = {from}, but the claim's conditions do not give {var} >= {from}"));
+            }
+            let base_map = HashMap::from([(var.clone(), at(*from))]);
+            let base_fact = Fact { lhs: var_expr.clone(), rel: Rel::Eq, rhs: at(*from) };
+            let fixed = HashMap::from([(var.clone(), BigRational::from_integer((*from).into()))]);
+            let mut goals = vec![Goal {
+                label: Some("base"),
+                chain: base,
+                lhs: lhs.substitute(&base_map),
+                rhs: rhs.substitute(&base_map),
+                scope: scope(rule, set, None, vec![base_fact], fixed),
+                seed: seed ^ 1,
+            }];
+            let Some(next) = from.checked_add(1) else {
+                problems.push(format!("the induction cannot start at {from}"));
+                return (goals, problems);
+            };
+            let previous = HashMap::from([(var.clone(), Expr::bin(BinOp::Sub, var_expr.clone(), at(1)))]);
+            // Only an equation can be used as a rewrite.
+            let hypothesis = (rule.relation.rel == Rel::Eq).then(|| {
+                Equation::new(
+                    "hypothesis",
+                    &lhs.substitute(&previous),
+                    &rhs.substitute(&previous),
+                    rule.binders.iter().filter(|b| b.var != *var).map(|b| (b.var.clone(), b.kind.clone())).collect(),
+                    rule.conditions.iter().filter(|c| !c.lhs.mentions(var) && !c.rhs.mentions(var)).cloned().collect(),
+                )
+            });
+            let step_fact = Fact { lhs: var_expr, rel: Rel::Ge, rhs: at(next) };
+            let scope = scope(rule, set, hypothesis, vec![step_fact], HashMap::new());
+            goals.push(Goal { label: Some("step"), chain: step, lhs: lhs.clone(), rhs: rhs.clone(), scope, seed: seed ^ 2 });
+            (goals, problems)
+        }
+    }
+}
+
+pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &SourceFiles, options: &Options, seed: u64) -> ClaimResult {
+    let set = setting(rule, known, base_kinds, options);
+    let (known, kinds, samples) = (&set.known, &set.kinds, set.samples);
     let line = files.line(rule.span);
     let mut result = ClaimResult {
         name: rule.name.clone(),
@@ -45,85 +148,16 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
         problems: Vec::new(),
     };
     let problem = |message: String| Finding { span: rule.span, line, kind: FindingKind::Problem, message };
-    // In an induction, the facts about the induction variable are the base case's or the
-    // step's, never the claim's: a step shown only for t >= 5 cannot rest on a base at 0.
-    let induction_var = match &rule.proof {
-        Some(Proof::Induction { var, .. }) => Some(var.clone()),
-        _ => None,
-    };
-    let scope = |hypothesis, extra: Vec<Fact>, fixed| {
-        let about_var = |c: &Fact| induction_var.as_ref().is_some_and(|v| !extra.is_empty() && (c.lhs.mentions(v) || c.rhs.mentions(v)));
-        let conditions: Vec<Fact> = rule.conditions.iter().filter(|c| !about_var(c)).cloned().chain(extra.iter().cloned()).collect();
-        // What the proof may use: the conditions, the `assume` facts, and the claim's own side
-        // conditions (where they fail, the claim says nothing).
-        let mut context = Context {
-            facts: conditions.iter().chain(&known.model.assumptions).cloned().collect(),
-            kinds: kinds.clone(),
-            random: known.random.clone(),
-        };
-        for side in [&rule.relation.lhs, &rule.relation.rhs] {
-            let own = prove::side_conditions(side, &context);
-            context.facts.extend(own);
-        }
-        StepScope { known: &known, hypothesis, context, binders: &rule.binders, conditions, fixed, samples }
-    };
-    match &rule.proof {
-        None => result.problems.push(problem(format!("`{}` has no proof", rule.name))),
-        Some(Proof::Chain(chain)) => {
-            let s = scope(None, vec![], HashMap::new());
-            let (steps, problems) = check_chain(chain, &rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, &s, files, seed);
-            result.chains.push(ChainResult { label: None, steps });
-            result.problems.extend(problems.into_iter().map(problem));
-        }
-        Some(Proof::Induction { var, from, base, step, .. }) => {
-            let span = rule.span;
-            let at = |k: i64| Expr::int(k, span);
-            let var_expr = Expr::name(var, span);
-            let covered = Context { facts: rule.conditions.clone(), ..Context::default() }.proves(&Fact {
-                lhs: var_expr.clone(),
-                rel: Rel::Ge,
-                rhs: at(*from),
-            });
-            if !covered {
-                result
-                    .problems
-                    .push(problem(format!("the induction starts at {var} = {from}, but the claim's conditions do not give {var} >= {from}")));
-            }
-            // Base: the claim at var = from.
-            let base_map = HashMap::from([(var.clone(), at(*from))]);
-            let base_fact = Fact { lhs: var_expr.clone(), rel: Rel::Eq, rhs: at(*from) };
-            let fixed = HashMap::from([(var.clone(), BigRational::from_integer((*from).into()))]);
-            let s = scope(None, vec![base_fact], fixed);
-            let (lhs, rhs) = (rule.relation.lhs.substitute(&base_map), rule.relation.rhs.substitute(&base_map));
-            let (steps, problems) = check_chain(base, &lhs, rule.relation.rel, &rhs, &s, files, seed ^ 1);
-            result.chains.push(ChainResult { label: Some("base".into()), steps });
-            result.problems.extend(problems.into_iter().map(|p| problem(format!("base: {p}"))));
-            // Step: the claim at var from the claim at var - 1.
-            let Some(next) = from.checked_add(1) else {
-                result.problems.push(problem(format!("the induction cannot start at {from}")));
-                result.status = Status::NotShown;
-                return result;
-            };
-            let previous = HashMap::from([(var.clone(), Expr::bin(BinOp::Sub, var_expr.clone(), at(1)))]);
-            // Only an equation can be used as a rewrite.
-            let hypothesis = (rule.relation.rel == Rel::Eq).then(|| {
-                Equation::new(
-                    "hypothesis",
-                    &rule.relation.lhs.substitute(&previous),
-                    &rule.relation.rhs.substitute(&previous),
-                    rule.binders.iter().filter(|b| b.var != *var).map(|b| (b.var.clone(), b.kind.clone())).collect(),
-                    rule.conditions.iter().filter(|c| !c.lhs.mentions(var) && !c.rhs.mentions(var)).cloned().collect(),
-                )
-            });
-            let step_fact = Fact { lhs: var_expr, rel: Rel::Ge, rhs: at(next) };
-            let s = scope(hypothesis, vec![step_fact], HashMap::new());
-            let (steps, problems) = check_chain(step, &rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, &s, files, seed ^ 2);
-            result.chains.push(ChainResult { label: Some("step".into()), steps });
-            result.problems.extend(problems.into_iter().map(|p| problem(format!("step: {p}"))));
-        }
+    let (goals, problems) = goals(rule, &set, seed);
+    result.problems.extend(problems.into_iter().map(problem));
+    for goal in &goals {
+        let (steps, problems) = check_chain(goal.chain, &goal.lhs, rule.relation.rel, &goal.rhs, &goal.scope, files, goal.seed);
+        result.chains.push(ChainResult { label: goal.label.map(String::from), steps });
+        let prefix = goal.label.map(|l| format!("{l}: ")).unwrap_or_default();
+        result.problems.extend(problems.into_iter().map(|p| problem(format!("{prefix}{p}"))));
     }
     // The claim itself, at random points: evidence whether or not it has a proof.
-    let s = scope(None, vec![], HashMap::new());
+    let s = scope(rule, &set, None, vec![], HashMap::new());
     let mut own = points::layer(&s.known.model, &s.question(&rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, seed ^ 3));
     own.line = Some(line);
     result.evidence.push(own);
@@ -139,7 +173,7 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
             Check::Trajectory { relation, var, from, to, control, float, with, .. } => {
                 trajectory::layer(&with_sizes(with), relation, var, *from, *to, control.as_ref().map(|c| c.0.as_str()), *float, seed)
             }
-            Check::Unroll { var, from, to, .. } => unroll::layer(rule, &known.model.definitions, &kinds, var, *from, *to),
+            Check::Unroll { var, from, to, .. } => unroll::layer(rule, &known.model.definitions, kinds, var, *from, *to),
             Check::MonteCarlo { relation, setup, .. } => montecarlo::check(&known.model, relation, setup, seed),
             Check::Experiment { name, args, .. } => experiments::experiment(name, args, seed),
             Check::Cost { var, from, to, with, .. } => cost::layer(&with_sizes(with), &rule.relation, var, *from, *to),
@@ -149,6 +183,98 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
     }
     result.status = status(&mut result, rule.proof.is_some(), options.strict);
     result
+}
+
+/// Every mutant of every step of the claim's proof, judged as `check` judges the proof: the
+/// mutated step, and the step after it (or, for the last step, whether the chain still ends
+/// at the claim's side), since it now starts from the mutant.
+pub(super) fn audit(
+    rule: &Rule,
+    known: &Knowledge,
+    base_kinds: &Kinds,
+    files: &SourceFiles,
+    options: &Options,
+    seed: u64,
+    mutants: &dyn Fn(&Expr) -> Vec<(&'static str, Expr)>,
+) -> Vec<AuditedMutant> {
+    let set = setting(rule, known, base_kinds, options);
+    let (goals, _) = goals(rule, &set, seed);
+    let mut out = Vec::new();
+    for goal in &goals {
+        let s = &goal.scope;
+        let steps = &goal.chain.steps;
+        for (k, step) in steps.iter().enumerate() {
+            let previous = if k == 0 { &goal.chain.first } else { &steps[k - 1].rhs };
+            for (operator, mutant) in mutants(&step.rhs) {
+                let seed = goal.seed.wrapping_add(k as u64 * 7919);
+                let (meaning, rejected_by) = if kind_errors(&mutant, &set.kinds).is_empty() {
+                    (meaning(&step.rhs, &mutant, s, seed), judge(previous, step, &mutant, steps.get(k + 1), &goal.rhs, s, files, seed))
+                } else {
+                    (Meaning::IllFormed, vec!["language"])
+                };
+                out.push(AuditedMutant {
+                    file: String::new(),
+                    line: files.line(step.span),
+                    claim: rule.name.clone(),
+                    operator,
+                    original: text::expr(&step.rhs),
+                    mutant: text::expr(&mutant),
+                    meaning,
+                    rejected_by,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// What rejects a proof whose step `step` now ends at `mutant`: the layers that do not
+/// accept the mutated step or the step after it, or the chain's end (`chain`).
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    previous: &Expr,
+    step: &Step,
+    mutant: &Expr,
+    next: Option<&Step>,
+    end: &Expr,
+    s: &StepScope,
+    files: &SourceFiles,
+    seed: u64,
+) -> Vec<&'static str> {
+    let mutated = Step { rhs: mutant.clone(), ..step.clone() };
+    let mut judged = vec![check_step(previous, &mutated, s, files, seed)];
+    let mut rejected_by: Vec<&'static str> = Vec::new();
+    match next {
+        Some(next) => judged.push(check_step(mutant, next, s, files, seed.wrapping_add(7919))),
+        None => {
+            if !matches!(prove::prove_equal(mutant, end, &[], &s.context, 0), Ok(Outcome::Equal { .. })) {
+                rejected_by.push("chain");
+            }
+        }
+    }
+    for result in judged.iter().filter(|r| !matches!(r.status, Status::Verified | Status::SymbolicOnly)) {
+        for layer in &result.layers {
+            // A symbolic layer that cannot read the step does not show it either.
+            let rejects = matches!(layer.verdict, Verdict::Refuted | Verdict::NotShown)
+                || (layer.layer == Layer::Symbolic && layer.verdict == Verdict::NotApplicable);
+            if rejects && !rejected_by.contains(&layer.layer.name()) {
+                rejected_by.push(layer.layer.name());
+            }
+        }
+    }
+    rejected_by
+}
+
+/// Whether `mutant` says something else than `original` in this scope (see [`Meaning`]).
+fn meaning(original: &Expr, mutant: &Expr, s: &StepScope, seed: u64) -> Meaning {
+    if points::layer(&s.known.model, &s.question(original, Rel::Eq, mutant, seed ^ 5)).verdict == Verdict::Refuted {
+        return Meaning::Changed;
+    }
+    let rules: Vec<&dyn Rewrite> = s.known.rules.iter().map(|r| r as &dyn Rewrite).collect();
+    match prove::prove_equal(original, mutant, &rules, &s.context, 3) {
+        Ok(Outcome::Equal { .. }) => Meaning::Same,
+        _ => Meaning::Unknown,
+    }
 }
 
 /// Why the models cannot serve this claim, if they cannot: it depends (through the names it

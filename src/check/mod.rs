@@ -15,13 +15,13 @@ mod step;
 use std::collections::BTreeSet;
 
 use crate::diagnostic::SourceFiles;
-use crate::language::ast::{Rel, Rule, RuleKind, Statement};
+use crate::language::ast::{Expr, Rel, Rule, RuleKind, Statement};
 use crate::language::elaborate::elaborate;
 use crate::language::{Document, Item, Kinds};
 use crate::model::ModelSpec;
 use crate::prove::Equation;
 use crate::verdict::{Finding, FindingKind, Status, Verdict};
-pub use results::{ChainResult, ClaimResult, DocumentResult, Results, StepResult, Summary};
+pub use results::{AuditedMutant, ChainResult, ClaimResult, DocumentResult, Meaning, Results, StepResult, Summary};
 
 /// Settings of one run.
 #[derive(Debug, Clone)]
@@ -58,7 +58,9 @@ struct Knowledge {
     random: BTreeSet<String>,
 }
 
-fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &crate::progress::ProgressBar) -> DocumentResult {
+/// Walks a document's statements in order, keeping what is known, and calls `visit` with
+/// each claim or lemma and what is known just before it.
+fn walk(doc: &Document, mut visit: impl FnMut(&Rule, &Knowledge, &Kinds)) {
     let kinds = Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
     let elaboration = elaborate(doc);
     let model = ModelSpec {
@@ -70,9 +72,6 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
         ..ModelSpec::default()
     };
     let mut known = Knowledge { model, random: elaboration.random, ..Knowledge::default() };
-    let mut claims: Vec<ClaimResult> = Vec::new();
-    // A library of lemmas stated with evidence but no proofs (`evidence_only = true`).
-    let evidence_only = doc.is_library && doc.front.extra.get("evidence_only").and_then(|v| v.as_bool()).unwrap_or(false);
     for item in &doc.items {
         let Item::Block(block) = item else { continue };
         for statement in &block.statements {
@@ -81,33 +80,7 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
                 Statement::Assume(facts, _) => known.model.assumptions.extend(facts.iter().cloned()),
                 Statement::Rule(rule) => {
                     if matches!(rule.kind, RuleKind::Claim | RuleKind::Lemma) {
-                        let seed = derive_seed(options.seed, &doc.path, &rule.name);
-                        bar.set_message(rule.name.clone());
-                        let mut claim = claim::check(rule, &known, &kinds, files, options, seed);
-                        bar.inc(1);
-                        // Supported: nothing fails, and a check that reads the statement holds.
-                        let evidence_holds = claim.evidence.iter().all(|e| matches!(e.verdict, Verdict::Holds | Verdict::NotApplicable))
-                            && claim.evidence.iter().any(|e| e.verdict == Verdict::Holds && e.layer.reads_the_statement());
-                        if evidence_only && rule.proof.is_none() && evidence_holds {
-                            claim.status = Status::Supported;
-                            claim.problems.clear();
-                        }
-                        // A proof is only as good as the claims and lemmas it uses (named after
-                        // `by`, or found by `by ?`).
-                        let used: BTreeSet<String> = claim.steps().flat_map(|s| s.used.iter().cloned()).collect();
-                        for name in &used {
-                            let weak = claims.iter().find(|c| c.name == *name).filter(|c| !c.status.is_accepted());
-                            if let Some(c) = weak {
-                                let message = format!("it cites `{name}`, which is not verified ({})", c.status.name());
-                                if !claim.problems.iter().any(|p| p.message == message) {
-                                    claim.problems.push(Finding { span: rule.span, line: claim.line, kind: FindingKind::Problem, message });
-                                }
-                                if matches!(claim.status, Status::Verified | Status::SymbolicOnly) {
-                                    claim.status = Status::NotShown;
-                                }
-                            }
-                        }
-                        claims.push(claim);
+                        visit(rule, &known, &kinds);
                     } else {
                         givens::add(&mut known.model, rule, &kinds);
                     }
@@ -118,7 +91,71 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
             }
         }
     }
+}
+
+fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &crate::progress::ProgressBar) -> DocumentResult {
+    let mut claims: Vec<ClaimResult> = Vec::new();
+    // A library of lemmas stated with evidence but no proofs (`evidence_only = true`).
+    let evidence_only = doc.is_library && doc.front.extra.get("evidence_only").and_then(|v| v.as_bool()).unwrap_or(false);
+    walk(doc, |rule, known, kinds| {
+        let seed = derive_seed(options.seed, &doc.path, &rule.name);
+        bar.set_message(rule.name.clone());
+        let mut claim = claim::check(rule, known, kinds, files, options, seed);
+        bar.inc(1);
+        // Supported: nothing fails, and a check that reads the statement holds.
+        let evidence_holds = claim.evidence.iter().all(|e| matches!(e.verdict, Verdict::Holds | Verdict::NotApplicable))
+            && claim.evidence.iter().any(|e| e.verdict == Verdict::Holds && e.layer.reads_the_statement());
+        if evidence_only && rule.proof.is_none() && evidence_holds {
+            claim.status = Status::Supported;
+            claim.problems.clear();
+        }
+        // A proof is only as good as the claims and lemmas it uses (named after `by`, or
+        // found by `by ?`).
+        let used: BTreeSet<String> = claim.steps().flat_map(|s| s.used.iter().cloned()).collect();
+        for name in &used {
+            let weak = claims.iter().find(|c| c.name == *name).filter(|c| !c.status.is_accepted());
+            if let Some(c) = weak {
+                let message = format!("it cites `{name}`, which is not verified ({})", c.status.name());
+                if !claim.problems.iter().any(|p| p.message == message) {
+                    claim.problems.push(Finding { span: rule.span, line: claim.line, kind: FindingKind::Problem, message });
+                }
+                if matches!(claim.status, Status::Verified | Status::SymbolicOnly) {
+                    claim.status = Status::NotShown;
+                }
+            }
+        }
+        claims.push(claim);
+    });
     DocumentResult { path: doc.path.clone(), library: doc.is_library, claims }
+}
+
+/// Mutation testing (`derivcheck audit`): every step of every proof, its right-hand side
+/// replaced by each mutant `mutants` proposes, judged as `check` would judge it.
+pub fn audit_documents(
+    documents: &[Document],
+    files: &SourceFiles,
+    options: &Options,
+    mutants: &dyn Fn(&Expr) -> Vec<(&'static str, Expr)>,
+) -> Vec<AuditedMutant> {
+    let claims = documents.iter().map(|d| d.rules().filter(|r| r.proof.is_some()).count() as u64).sum();
+    let bar = crate::progress::bar(claims, "auditing");
+    let mut out = Vec::new();
+    for doc in documents.iter().filter(|d| !d.is_library) {
+        walk(doc, |rule, known, kinds| {
+            if rule.proof.is_some() {
+                bar.set_message(rule.name.clone());
+                let seed = derive_seed(options.seed, &doc.path, &rule.name);
+                out.extend(
+                    claim::audit(rule, known, kinds, files, options, seed, mutants)
+                        .into_iter()
+                        .map(|m| AuditedMutant { file: doc.path.clone(), ..m }),
+                );
+                bar.inc(1);
+            }
+        });
+    }
+    bar.finish_and_clear();
+    out
 }
 
 fn equation(rule: &Rule) -> Equation {
@@ -196,6 +233,30 @@ qed
         assert!(step.layers[0].detail.contains("-2*epsilon*g[t]"), "{}", step.layers[0].detail);
         assert_eq!(step.status, Status::NotShown);
         assert_ne!(result.claims[0].status, Status::Verified);
+    }
+
+    /// The audit's rejections are the layers' own: with the symbolic layer broken, every
+    /// meaning-changing mutant is still rejected, and some by the exact layer alone.
+    #[test]
+    fn the_audit_credits_each_layer_with_its_own_rejections() {
+        let text = SIGN_SLIP.replace("alpha*dtheta[t-1] + epsilon*g[t] by", "alpha*dtheta[t-1] - epsilon*g[t] by");
+        let mut files = SourceFiles::default();
+        let id = files.add("test.md".into(), text);
+        let doc = crate::language::parse(&crate::source::split(id, &files).unwrap()).unwrap();
+        let audit = |weakened: bool| {
+            crate::prove::WEAKENED.set(weakened);
+            let out = audit_documents(std::slice::from_ref(&doc), &files, &Options::default(), &crate::audit::mutate::mutants);
+            crate::prove::WEAKENED.set(false);
+            out
+        };
+        for weakened in [false, true] {
+            let mutants = audit(weakened);
+            let changed: Vec<&AuditedMutant> = mutants.iter().filter(|m| m.meaning == Meaning::Changed).collect();
+            assert!(changed.len() >= 15, "{mutants:?}");
+            assert!(changed.iter().all(|m| !m.accepted()), "{changed:?}");
+            let exact_alone = changed.iter().filter(|m| m.rejected_by == ["exact"]).count();
+            assert_eq!(exact_alone > 0, weakened, "weakened: {weakened}, {changed:?}");
+        }
     }
 
     #[test]

@@ -111,3 +111,38 @@ impl Results {
         s
     }
 }
+
+/// One mutant of one step, as `derivcheck audit` judged it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditedMutant {
+    pub file: String,
+    pub line: usize,
+    pub claim: String,
+    pub operator: &'static str,
+    /// The step's right-hand side as written, and as mutated.
+    pub original: String,
+    pub mutant: String,
+    pub meaning: Meaning,
+    /// What rejected the mutated proof: `symbolic`, `exact` or `float` (a layer refuted or
+    /// could not show a step), `chain` (the chain no longer ends at the claim's side).
+    pub rejected_by: Vec<&'static str>,
+}
+
+impl AuditedMutant {
+    pub fn accepted(&self) -> bool {
+        self.rejected_by.is_empty()
+    }
+}
+
+/// Whether a mutant says something else than the original: `changed` when the exact (or
+/// float) layer finds a point where the two right-hand sides differ, `same` when the
+/// symbolic layer shows them equal (with the file's rules) and no point separates them,
+/// `ill_formed` when the language rejects it (a matrix exponent), `unknown` otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Meaning {
+    Changed,
+    Same,
+    IllFormed,
+    Unknown,
+}

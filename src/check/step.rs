@@ -82,9 +82,10 @@ fn implies(shown: Rel, claimed: Rel) -> bool {
     shown == claimed || matches!((shown, claimed), (Eq, Le | Ge) | (Lt, Le) | (Gt, Ge))
 }
 
-fn check_step(lhs: &Expr, step: &Step, s: &StepScope, files: &SourceFiles, seed: u64) -> StepResult {
-    let Symbolic { layer: mut symbolic, warning, used } = symbolic_layer(lhs, step, s);
+pub(super) fn check_step(lhs: &Expr, step: &Step, s: &StepScope, files: &SourceFiles, seed: u64) -> StepResult {
     let exact = points::layer(&s.known.model, &s.question(lhs, step.rel, &step.rhs, seed));
+    // A step the exact layer refutes gets no hint about the rules it would need: it is false.
+    let Symbolic { layer: mut symbolic, warning, used } = symbolic_layer(lhs, step, s, exact.verdict != Verdict::Refuted);
     let status = match (symbolic.verdict, exact.verdict) {
         (_, Verdict::Refuted) => Status::Refuted,
         // A second, independent layer confirms it, or could not apply: then it says so.
@@ -108,7 +109,7 @@ struct Symbolic {
     used: Vec<String>,
 }
 
-fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> Symbolic {
+fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symbolic {
     let layer = |verdict, detail: String| Symbolic { layer: LayerResult::new(Layer::Symbolic, verdict, detail), warning: None, used: vec![] };
     if step.rel != Rel::Eq {
         return layer(Verdict::NotShown, "inequality steps are checked by the exact layer only in this version".into());
@@ -144,12 +145,14 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope) -> Symbolic {
             Symbolic { warning, used, ..layer(Verdict::Holds, detail) }
         }
         Ok(Outcome::Different { residual, blocked }) => {
-            let detail = not_shown(lhs, step, s, &all, &rules, &cited, format!("not equal after {}", with(&cited)), &residual, &blocked);
+            let all = if hint { all.as_slice() } else { &[] };
+            let detail = not_shown(lhs, step, s, all, &rules, &cited, format!("not equal after {}", with(&cited)), &residual, &blocked);
             layer(Verdict::NotShown, detail)
         }
         Ok(Outcome::GaveUp { residual, forms, blocked }) => {
             let what = format!("gave up: {forms} forms per side after {} did not meet", with(&cited));
-            layer(Verdict::NotShown, not_shown(lhs, step, s, &all, &rules, &cited, what, &residual, &blocked))
+            let all = if hint { all.as_slice() } else { &[] };
+            layer(Verdict::NotShown, not_shown(lhs, step, s, all, &rules, &cited, what, &residual, &blocked))
         }
         Ok(Outcome::Undefined { reason }) => layer(Verdict::NotShown, format!("cannot judge the step: {reason}")),
     }
@@ -160,7 +163,8 @@ fn with(cited: &[String]) -> String {
 }
 
 /// Why a step is not shown: what is left of it, or, when other rules in scope would close
-/// it, that it is true but not for the reason given.
+/// it, which ones it needs. Those rules may themselves be unproved or false, so the hint
+/// never calls the step true.
 #[allow(clippy::too_many_arguments)]
 fn not_shown(
     lhs: &Expr,
@@ -179,7 +183,7 @@ fn not_shown(
     {
         let missing: Vec<String> = used.iter().filter(|u| !cited.contains(u)).map(|u| format!("`{u}`")).collect();
         if !missing.is_empty() {
-            return format!("true, but not for the reason given: it needs {}, which is not cited", missing.join(", "));
+            return format!("it would follow with {}, which it does not cite", missing.join(", "));
         }
     }
     let mut detail = format!("{what}; remaining difference (left − right): {residual}");

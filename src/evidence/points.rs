@@ -164,7 +164,7 @@ pub fn check<N: Number>(spec: &ModelSpec, q: &Question) -> Outcome {
             Err(Stop::NotApplicable(reason)) => return Outcome::NotApplicable(reason),
             // With every shape declared, sizes that do not fit are an error of the derivation.
             Err(Stop::Shapes(what)) if !m.guessed_shapes => {
-                let values = m.touched.clone();
+                let values = m.shown();
                 return Outcome::Refuted { cx: Counterexample { values, lhs: format!("undefined: {what}"), rhs: "—".into() }, oracle: false };
             }
             Err(Stop::Shapes(what)) => {
@@ -185,7 +185,7 @@ fn point<N: Number>(m: &mut Model<N>, q: &Question) -> Result<Option<Counterexam
     if !draw_binders(m, &free, conditions, &mut env)? {
         return Err(Stop::NotApplicable("no values of the variables satisfy the `for` conditions".into()));
     }
-    m.touched.clear();
+    m.clear_shown();
     let (a, b) = (m.eval(lhs, &env)?, m.eval(rhs, &env)?);
     // An overflow to infinity or a NaN is no value at all, not a counterexample.
     if !a.finite() || !b.finite() {
@@ -196,7 +196,7 @@ fn point<N: Number>(m: &mut Model<N>, q: &Question) -> Result<Option<Counterexam
         return Ok(None);
     }
     let mut values: Vec<(String, String)> = binders.iter().filter_map(|b| env.get(&b.var).map(|v| (b.var.clone(), v.to_string()))).collect();
-    values.extend(m.touched.iter().cloned());
+    values.extend(m.shown());
     Ok(Some(Counterexample { values, lhs: a.to_string(), rhs: b.to_string() }))
 }
 

@@ -110,6 +110,51 @@ pub fn is_lemma(name: &str) -> bool {
 pub const EXPERIMENTS: &[&str] = &["positive_features", "gaussian_integral"];
 
 /// `sum(i, lo, hi, body)` and `prod(…)`.
+/// Greek letters: typed directly, each is the same name as its spelling, and the spelling is
+/// shown as the letter in LaTeX (but omicron, which LaTeX writes as a Latin o).
+pub const GREEK: &[(char, &str)] = &[
+    ('α', "alpha"),
+    ('β', "beta"),
+    ('γ', "gamma"),
+    ('δ', "delta"),
+    ('ε', "epsilon"),
+    ('ϵ', "varepsilon"),
+    ('ζ', "zeta"),
+    ('η', "eta"),
+    ('θ', "theta"),
+    ('ϑ', "vartheta"),
+    ('ι', "iota"),
+    ('κ', "kappa"),
+    ('λ', "lambda"),
+    ('μ', "mu"),
+    ('ν', "nu"),
+    ('ξ', "xi"),
+    ('ο', "omicron"),
+    ('π', "pi"),
+    ('ϖ', "varpi"),
+    ('ρ', "rho"),
+    ('σ', "sigma"),
+    ('ς', "varsigma"),
+    ('τ', "tau"),
+    ('υ', "upsilon"),
+    ('φ', "phi"),
+    ('ϕ', "varphi"),
+    ('χ', "chi"),
+    ('ψ', "psi"),
+    ('ω', "omega"),
+    ('Γ', "Gamma"),
+    ('Δ', "Delta"),
+    ('Θ', "Theta"),
+    ('Λ', "Lambda"),
+    ('Ξ', "Xi"),
+    ('Π', "Pi"),
+    ('Σ', "Sigma"),
+    ('Υ', "Upsilon"),
+    ('Φ', "Phi"),
+    ('Ψ', "Psi"),
+    ('Ω', "Omega"),
+];
+
 pub const BIG_OPS: &[&str] = &["sum", "prod"];
 
 pub const KEYWORDS: &[&str] =

@@ -5,12 +5,7 @@ use num_traits::Signed;
 
 use super::Scope;
 use super::ast::{BigOp, BinOp, Expr, ExprKind, Rel};
-use super::builtins::{IDENTITY, ONES};
-
-const GREEK: &[&str] = &[
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
-    "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega",
-];
+use super::builtins::{GREEK, IDENTITY, ONES};
 
 pub fn relation(lhs: &Expr, rel: Rel, rhs: &Expr, scope: &Scope) -> String {
     format!("{} {} {}", expr(lhs, scope), rel.latex(), expr(rhs, scope))
@@ -34,7 +29,7 @@ pub fn name(n: &str, scope: &Scope) -> String {
             if digits.is_empty() || stem.is_empty() { (n, None) } else { (stem, Some(digits.to_string())) }
         }
     };
-    let stem = if GREEK.contains(&stem) {
+    let stem = if GREEK.iter().any(|&(_, name)| name == stem && name != "omicron") {
         format!("\\{stem}")
     } else if stem.chars().count() == 1 {
         stem.to_string()

@@ -2,6 +2,7 @@
 //! spellings (`β`, `≤`, `→`, `·`, `−`, `ᵀ`) become their ASCII forms here, so the parser sees
 //! one language.
 
+use super::builtins::GREEK;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Zero};
@@ -86,33 +87,7 @@ pub struct Token {
 
 /// Greek letters typed directly are the same names as their spelled-out forms.
 fn greek(c: char) -> Option<&'static str> {
-    Some(match c {
-        'α' => "alpha",
-        'β' => "beta",
-        'γ' => "gamma",
-        'δ' => "delta",
-        'ε' => "epsilon",
-        'ζ' => "zeta",
-        'η' => "eta",
-        'θ' => "theta",
-        'κ' => "kappa",
-        'λ' => "lambda",
-        'μ' => "mu",
-        'ν' => "nu",
-        'ξ' => "xi",
-        'π' => "pi",
-        'ρ' => "rho",
-        'σ' => "sigma",
-        'τ' => "tau",
-        'φ' => "phi",
-        'χ' => "chi",
-        'ψ' => "psi",
-        'ω' => "omega",
-        'Δ' => "Delta",
-        'Σ' => "Sigma",
-        'Φ' => "Phi",
-        _ => return None,
-    })
+    GREEK.iter().find(|&&(letter, _)| letter == c).map(|&(_, name)| name)
 }
 
 /// Splits `code` (which starts at byte `base` of file `file`) into tokens. Brackets must

@@ -17,6 +17,7 @@ mod wellformed;
 
 pub use kinds::Kinds;
 pub use parser::Scope;
+pub use wellformed::kind_errors;
 
 use crate::diagnostic::InputError;
 use crate::source::{FrontMatter, LiterateFile, Part};

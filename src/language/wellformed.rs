@@ -62,6 +62,13 @@ fn rule_expressions(rule: &Rule) -> Vec<&Expr> {
     out
 }
 
+/// The kind errors of one expression (what `derivcheck audit` asks of a mutant).
+pub fn kind_errors(e: &Expr, kinds: &Kinds) -> Vec<InputError> {
+    let mut out = Vec::new();
+    check_kinds(e, kinds, &mut out);
+    out
+}
+
 fn check_kinds(e: &Expr, kinds: &Kinds, out: &mut Vec<InputError>) {
     let scalar = |x: &Expr| kinds.of(x) == Kind::Scalar;
     let error = match &e.kind {

@@ -83,6 +83,7 @@ impl<N: Number> Model<'_, N> {
             ExprKind::Expect { gaussian: None, body } if self.sampling => self.eval(body, env),
             // Exact and float models: the average over the outcomes of the probability space.
             ExprKind::Expect { gaussian: None, body } => {
+                self.averaged = true;
                 let here = self.outcome;
                 let mut total: Option<Value<N>> = None;
                 for outcome in 0..self.outcomes {

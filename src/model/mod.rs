@@ -135,7 +135,12 @@ pub struct Model<'s, N: Number> {
     /// Labels of the free values drawn so far (`g[2]`, `beta`).
     labels: HashMap<Key, String, Fnv>,
     /// The free values an evaluation used, in order, as text: what a counterexample shows.
-    pub touched: Vec<(String, String)>,
+    touched: Vec<(String, String)>,
+    /// For a random value shown at every outcome: its plain label and its value at the
+    /// outcome evaluated, shown instead when no expectation averaged over the outcomes.
+    at_outcome: HashMap<String, (String, String)>,
+    /// Whether an expectation averaged over the outcomes since the values were last cleared.
+    pub averaged: bool,
     in_progress: HashSet<Key, Fnv>,
     /// A definition whose value is scaled by a factor: the negative control of trajectories.
     perturbed: Option<(String, BigRational)>,
@@ -172,6 +177,8 @@ impl<'s, N: Number> Model<'s, N> {
             values: HashMap::default(),
             labels: HashMap::default(),
             touched: Vec::new(),
+            at_outcome: HashMap::new(),
+            averaged: false,
             in_progress: HashSet::default(),
             perturbed: None,
             fixed: HashMap::default(),
@@ -195,7 +202,7 @@ impl<'s, N: Number> Model<'s, N> {
     pub fn reset(&mut self) {
         self.values.clear();
         self.labels.clear();
-        self.touched.clear();
+        self.clear_shown();
         self.in_progress.clear();
         self.outcome = 0;
         self.work = 0;
@@ -220,6 +227,25 @@ impl<'s, N: Number> Model<'s, N> {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         self.fixed.extend(constants);
+    }
+
+    /// Forgets the values shown so far: the next evaluation starts a counterexample afresh.
+    pub fn clear_shown(&mut self) {
+        self.touched.clear();
+        self.at_outcome.clear();
+        self.averaged = false;
+    }
+
+    /// The values a counterexample shows: a random value at every outcome when an
+    /// expectation averaged over them, otherwise at the one outcome the sides were evaluated at.
+    pub fn shown(&self) -> Vec<(String, String)> {
+        self.touched
+            .iter()
+            .map(|(label, value)| match self.at_outcome.get(label) {
+                Some(single) if !self.averaged => single.clone(),
+                _ => (label.clone(), value.clone()),
+            })
+            .collect()
     }
 
     /// Whether the values of a name vary with the outcome.
@@ -312,6 +338,7 @@ impl<'s, N: Number> Model<'s, N> {
         let label = format!("{} over the {} outcomes", label_of(self.spec, name, &args), self.outcomes);
         if !self.sampling && !self.touched.iter().any(|(l, _)| *l == label) {
             self.labels.insert(key.clone(), label.clone());
+            self.at_outcome.insert(label.clone(), (label_of(self.spec, name, &args), draws[self.outcome].to_string()));
             self.touched.push((label, shown.join(" | ")));
         }
         Ok(draws[self.outcome].clone())

@@ -4,8 +4,10 @@
 //! so the processes never wait on this one for Symbolica's lock.
 
 mod architecture;
+mod audit;
 mod concurrency;
 mod fixtures;
+mod names;
 mod report;
 
 use std::path::{Path, PathBuf};
