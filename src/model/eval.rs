@@ -163,30 +163,90 @@ impl<N: Number> Model<'_, N> {
             }
             _ => return na(format!("the covariance of `{x}` is not a {d}×{d} matrix")),
         };
-        let at = |model: &mut Self, z: &[f64]| -> Result<Value<N>, Stop> {
+        let at = |z: &[f64]| -> HashMap<String, Value<N>> {
             let z = DMatrix::from_iterator(d, 1, z.iter().map(|v| N::from_f64(*v)));
             let point = &mean + &root * z;
             let mut inner = env.clone();
             inner.insert(x.to_string(), Value::M(point));
-            model.eval(body, &inner)
+            inner
         };
         if self.sampling {
             let z: Vec<f64> = (0..d).map(|_| self.standard_normal()).collect();
-            return at(self, &z);
+            return self.eval(body, &at(&z));
         }
-        // Few nodes suffice once they are centred (below); the two counts must agree.
-        let (coarse, fine) = match d {
-            1 => (12, 16),
-            2 => (8, 12),
-            3 => (6, 9),
-            4 => (5, 7),
-            _ => return na(format!("Gauss–Hermite quadrature is used up to 4 dimensions; `{x}` has {d}")),
-        };
-        // Nodes centred where the integrand's mass is: E[f(z)] = E[f(y + mu) e^(-mu.y - |mu|^2/2)]
-        // for any shift mu, and at the mode of f times the Gaussian density the new integrand
-        // is nearly flat (exactly constant for f = exp(w.z)), which quadrature integrates well.
-        let mu = self.mode(&at, d);
+        self.approximate = true;
+        self.gaussian_terms(x, body, d, &at, env)
+    }
+
+    /// `E[body]` over the Gaussian `x`, term by term (linearity), each term integrated by
+    /// quadrature centred for it. Constant factors stay in their term, where an exponential
+    /// one joins the term's exponent (`exp(-c)*exp(c + …)` neither underflows nor overflows).
+    fn gaussian_terms(&mut self, x: &str, body: &Expr, d: usize, at: &Place<'_, N>, env: &HashMap<String, Value<N>>) -> Result<Value<N>, Stop> {
+        if !body.mentions(x) {
+            return self.eval(body, env);
+        }
+        match &body.kind {
+            ExprKind::Bin(op @ (BinOp::Add | BinOp::Sub), a, b) => {
+                let (a, b) = (self.gaussian_terms(x, a, d, at, env)?, self.gaussian_terms(x, b, d, at, env)?);
+                if *op == BinOp::Add { add(a, b) } else { add(a, scale(&b, &-N::one())?) }
+            }
+            ExprKind::Neg(a) => scale(&self.gaussian_terms(x, a, d, at, env)?, &-N::one()),
+            _ => self.gaussian_term(x, body, d, at),
+        }
+    }
+
+    /// One term `p(x) * exp(l(x))`, `p` a polynomial and `l` linear in `x`, by Gauss–Hermite
+    /// quadrature centred at the gradient `g` of `l`: then the integrand in the new variable is
+    /// the polynomial `p(y + g)` times a constant, which the rule integrates exactly when it
+    /// has enough nodes. Other integrands (a spike, a bump far from the centre) are not
+    /// trusted to quadrature. Computed with two numbers of nodes, which must agree.
+    fn gaussian_term(&mut self, x: &str, term: &Expr, d: usize, at: &Place<'_, N>) -> Result<Value<N>, Stop> {
+        let mut exponents = Vec::new();
+        let (degree, polynomial) = exp_polynomial(term, x, &mut exponents).ok_or_else(|| {
+            Stop::NotApplicable(format!(
+                "quadrature is trusted only for a polynomial times the exponential of a linear function of `{x}`; `{}` is not one",
+                crate::language::text::expr(term)
+            ))
+        })?;
+        // Once centred, the integrand is a polynomial of this degree: `coarse` nodes per
+        // dimension integrate it exactly, and one more must agree.
+        let coarse = degree as usize / 2 + 1;
+        let fine = coarse + 1;
+        if fine.checked_pow(d as u32).is_none_or(|n| n > MAX_NODES) {
+            return na(format!("quadrature of a degree-{degree} polynomial in {d} dimensions needs more than {MAX_NODES} nodes"));
+        }
+        // The gradient of the exponent, from its values at 0 and at the unit vectors: it is
+        // linear in the standard normal variable, since `x` is an affine function of it.
+        let exponent = exponents.into_iter().reduce(|a, b| Expr::bin(BinOp::Add, a, b));
+        let mut mu = vec![0.0; d];
+        if let Some(exponent) = &exponent {
+            let value_at = |model: &mut Self, z: &[f64]| -> Result<f64, Stop> {
+                match model.eval(exponent, &at(z))? {
+                    Value::S(v) => Ok(v.to_f64()),
+                    _ => na("an exponent is not a scalar"),
+                }
+            };
+            let zero = value_at(self, &vec![0.0; d])?;
+            for (k, m) in mu.iter_mut().enumerate() {
+                let mut unit = vec![0.0; d];
+                unit[k] = 1.0;
+                *m = value_at(self, &unit)? - zero;
+            }
+        }
         let mu_squared: f64 = mu.iter().map(|m| m * m).sum();
+        // p(z) * exp(l(z) + tilt), the exponent computed as one number.
+        let body_at = |model: &mut Self, z: &[f64], tilt: f64| -> Result<Value<N>, Stop> {
+            let place = at(z);
+            let exponent = match &exponent {
+                Some(l) => match model.eval(l, &place)? {
+                    Value::S(v) => v + N::from_f64(tilt),
+                    _ => return na("an exponent is not a scalar"),
+                },
+                None => N::from_f64(tilt),
+            };
+            let p = model.eval(&polynomial, &place)?;
+            scale(&p, &exponent.exp().ok_or(Stop::Undefined)?)
+        };
         let mut estimates = Vec::new();
         for n in [coarse, fine] {
             let (nodes, weights) = gauss_hermite(n);
@@ -197,8 +257,7 @@ impl<N: Number> Model<'_, N> {
                 let z: Vec<f64> = y.iter().zip(&mu).map(|(y, m)| y + m).collect();
                 let tilt = -y.iter().zip(&mu).map(|(y, m)| y * m).sum::<f64>() - mu_squared / 2.0;
                 let w: f64 = index.iter().map(|&i| weights[i]).product();
-                let factor = N::from_f64(w) * N::from_f64(tilt).exp().ok_or(Stop::Undefined)?;
-                let v = scale(&at(self, &z)?, &factor)?;
+                let v = scale(&body_at(self, &z, tilt)?, &N::from_f64(w))?;
                 total = Some(match total {
                     None => v,
                     Some(t) => add(t, v)?,
@@ -210,7 +269,6 @@ impl<N: Number> Model<'_, N> {
             }
             estimates.push(total.unwrap_or(Value::S(N::zero())));
         }
-        self.approximate = true;
         let (a, b) = (&estimates[0], &estimates[1]);
         let agree = match (a, b) {
             (Value::S(p), Value::S(q)) => p.close(q, 1e-11),
@@ -218,48 +276,6 @@ impl<N: Number> Model<'_, N> {
             _ => false,
         };
         if agree { Ok(estimates.pop().unwrap_or(Value::S(N::zero()))) } else { Err(Stop::Undefined) }
-    }
-
-    /// Where `log |f(z)| - |z|^2/2` is largest, found by gradient ascent with numerical
-    /// gradients (0 when `f` is not a positive scalar there): the centre for quadrature.
-    fn mode(&mut self, f: &Integrand<'_, Self, N>, d: usize) -> Vec<f64> {
-        let h = |model: &mut Self, z: &[f64]| -> Option<f64> {
-            let Ok(Value::S(v)) = f(model, z) else { return None };
-            let v = v.to_f64().abs();
-            (v > 0.0 && v.is_finite()).then(|| v.ln() - z.iter().map(|c| c * c).sum::<f64>() / 2.0)
-        };
-        let mut z = vec![0.0; d];
-        let Some(mut best) = h(self, &z) else { return z };
-        for _ in 0..60 {
-            let eps = 1e-4;
-            let mut gradient = Vec::with_capacity(d);
-            for k in 0..d {
-                let (mut up, mut down) = (z.clone(), z.clone());
-                up[k] += eps;
-                down[k] -= eps;
-                gradient.push(match (h(self, &up), h(self, &down)) {
-                    (Some(a), Some(b)) => (a - b) / (2.0 * eps),
-                    _ => 0.0,
-                });
-            }
-            if gradient.iter().map(|g| g * g).sum::<f64>().sqrt() < 1e-9 {
-                break;
-            }
-            let mut step = 1.0;
-            let mut moved = false;
-            for _ in 0..40 {
-                let next: Vec<f64> = z.iter().zip(&gradient).map(|(a, g)| a + step * g).collect();
-                if let Some(value) = h(self, &next).filter(|v| *v > best) {
-                    (z, best, moved) = (next, value, true);
-                    break;
-                }
-                step /= 2.0;
-            }
-            if !moved {
-                break;
-            }
-        }
-        z
     }
 
     pub(super) fn power(&mut self, b: Value<N>, x: Value<N>) -> Result<Value<N>, Stop> {
@@ -438,7 +454,66 @@ impl<N: Number> Model<'_, N> {
 type Rule = (Vec<f64>, Vec<f64>);
 
 /// The body of a Gaussian expectation at a point of the standard normal.
-type Integrand<'a, M, N> = dyn Fn(&mut M, &[f64]) -> Result<Value<N>, Stop> + 'a;
+/// The most nodes one Gaussian quadrature may take.
+const MAX_NODES: usize = 100_000;
+
+/// Where the Gaussian variable is for a standard normal point `z`: the environment to
+/// evaluate in.
+type Place<'a, N> = dyn Fn(&[f64]) -> HashMap<String, Value<N>> + 'a;
+
+/// `e` as a polynomial in the Gaussian vector `x` (entering through `dot(x, w)`) times
+/// exponential factors `exp(l)` with `l` linear in `x` or free of it: the polynomial's degree
+/// and `e` with those factors replaced by 1, their arguments collected in `exponents` (so that
+/// the factors are evaluated as one exponential, without overflow or underflow); `None` when
+/// `e` is not of that form.
+fn exp_polynomial(e: &Expr, x: &str, exponents: &mut Vec<Expr>) -> Option<(u32, Expr)> {
+    let one = || Expr::int(1, e.span);
+    match &e.kind {
+        ExprKind::Builtin(Func::Exp, args) if polynomial_degree(&args[0], x)? <= 1 => {
+            exponents.push(args[0].clone());
+            Some((0, one()))
+        }
+        _ if !e.mentions(x) => Some((0, e.clone())),
+        ExprKind::Bin(BinOp::Mul, a, b) => {
+            let ((da, a), (db, b)) = (exp_polynomial(a, x, exponents)?, exp_polynomial(b, x, exponents)?);
+            Some((da + db, Expr::bin(BinOp::Mul, a, b)))
+        }
+        ExprKind::Bin(BinOp::Div, a, c) if !c.mentions(x) => {
+            let (d, a) = exp_polynomial(a, x, exponents)?;
+            Some((d, Expr::bin(BinOp::Div, a, (**c).clone())))
+        }
+        ExprKind::Neg(a) => {
+            let (d, a) = exp_polynomial(a, x, exponents)?;
+            Some((d, Expr::new(ExprKind::Neg(Box::new(a)), e.span)))
+        }
+        _ => Some((polynomial_degree(e, x)?, e.clone())),
+    }
+}
+
+/// The degree of `e` as a polynomial in the Gaussian vector `x`, which enters only through
+/// `dot(x, w)` with `w` free of `x` (or `dot(x, x)`).
+fn polynomial_degree(e: &Expr, x: &str) -> Option<u32> {
+    if !e.mentions(x) {
+        return Some(0);
+    }
+    let is_x = |a: &Expr| matches!(&a.kind, ExprKind::Name(n) if n == x);
+    match &e.kind {
+        ExprKind::Builtin(Func::Dot, args) if is_x(&args[0]) && is_x(&args[1]) => Some(2),
+        ExprKind::Builtin(Func::Dot, args) if (is_x(&args[0]) && !args[1].mentions(x)) || (is_x(&args[1]) && !args[0].mentions(x)) => Some(1),
+        ExprKind::Bin(BinOp::Add | BinOp::Sub, a, b) => Some(polynomial_degree(a, x)?.max(polynomial_degree(b, x)?)),
+        ExprKind::Bin(BinOp::Mul, a, b) => Some(polynomial_degree(a, x)? + polynomial_degree(b, x)?),
+        ExprKind::Bin(BinOp::Div, a, c) if !c.mentions(x) => polynomial_degree(a, x),
+        ExprKind::Bin(BinOp::Pow, a, k) => match &k.kind {
+            ExprKind::Num(k) if k.is_integer() && *k >= BigRational::from_integer(0.into()) && *k <= BigRational::from_integer(64.into()) => {
+                let k: u32 = k.to_integer().try_into().ok()?;
+                polynomial_degree(a, x)?.checked_mul(k)
+            }
+            _ => None,
+        },
+        ExprKind::Neg(a) => polynomial_degree(a, x),
+        _ => None,
+    }
+}
 
 /// Nodes and weights of Gauss–Hermite quadrature for the standard normal with `n` nodes
 /// (Golub–Welsch: the eigenvalues of the Jacobi matrix of the probabilists' Hermite

@@ -28,7 +28,7 @@ use num_rational::BigRational;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-pub use number::{Number, Wide};
+pub use number::{Number, Precise, Wide, Wider};
 pub use value::{Stop, Value, compare};
 use value::{na, scale};
 
@@ -142,6 +142,8 @@ pub struct Model<'s, N: Number> {
     /// Whether an expectation averaged over the outcomes since the values were last cleared.
     pub averaged: bool,
     in_progress: HashSet<Key, Fnv>,
+    /// Per sequence (and outcome), the index up to which `warm_up` has filled the memo.
+    warmed: HashMap<Key, i64, Fnv>,
     /// A definition whose value is scaled by a factor: the negative control of trajectories.
     perturbed: Option<(String, BigRational)>,
     /// Values fixed from outside (Monte Carlo draws of random sequences).
@@ -180,6 +182,7 @@ impl<'s, N: Number> Model<'s, N> {
             at_outcome: HashMap::new(),
             averaged: false,
             in_progress: HashSet::default(),
+            warmed: HashMap::default(),
             perturbed: None,
             fixed: HashMap::default(),
             multiply_adds: None,
@@ -206,6 +209,7 @@ impl<'s, N: Number> Model<'s, N> {
         self.in_progress.clear();
         self.outcome = 0;
         self.work = 0;
+        self.warmed.clear();
         self.used_oracle = false;
         self.approximate = false;
     }
@@ -392,10 +396,14 @@ impl<'s, N: Number> Model<'s, N> {
         else {
             return Ok(());
         };
-        let mut j = base + STRIDE;
+        let key_outcome = if self.random_head(name) && self.outcomes > 1 { vec![KeyPart::Outcome(self.outcome)] } else { vec![] };
+        // Where an earlier warm-up of this sequence stopped: each stride is visited once, so
+        // a recurrence of length k costs O(k), not O(k²/STRIDE).
+        let mark: Key = (name.to_string(), key_outcome.clone());
+        let mut j = self.warmed.get(&mark).copied().unwrap_or(base) + STRIDE;
         while j < k - STRIDE {
-            let key_outcome = if self.random_head(name) && self.outcomes > 1 { vec![KeyPart::Outcome(self.outcome)] } else { vec![] };
-            let key: Key = (name.to_string(), key_parts(&int::<N>(j)).into_iter().chain(key_outcome).collect());
+            self.warmed.insert(mark.clone(), j);
+            let key: Key = (name.to_string(), key_parts(&int::<N>(j)).into_iter().chain(key_outcome.clone()).collect());
             if !self.values.contains_key(&key) && !self.in_progress.contains(&key) {
                 self.value(name, vec![int(j)])?;
             }

@@ -142,8 +142,6 @@ impl Number for f64 {
     const RECHECKED: bool = true;
 }
 
-/// Bits of a `Wide` number's mantissa.
-const WIDE_BITS: usize = 320;
 const ROUND: RoundingMode = RoundingMode::ToEven;
 
 thread_local! {
@@ -161,137 +159,152 @@ fn with_consts<T>(f: impl FnOnce(&mut Consts) -> T) -> Option<T> {
     })
 }
 
-/// A float of 320 bits: what a double-precision mismatch is rechecked in, so that rounding
-/// (`(exp(a) + 1) - exp(a)` at a large `a`) is never taken for a refutation.
+/// A float with a `BITS`-bit mantissa. The float layer decides a point in two of them
+/// ([`Wide`] and [`Wider`]): a difference that shrinks as the precision grows is rounding, one
+/// that stays is real (`exp(-1000)` is not 0, `log(exp(a)) - a` is).
 #[derive(Debug, Clone)]
-pub struct Wide(BigFloat);
+pub struct Precise<const BITS: usize>(BigFloat);
 
-impl Wide {
-    fn of(x: BigFloat) -> Wide {
-        Wide(x)
-    }
+/// 320 bits.
+pub type Wide = Precise<320>;
+/// 640 bits.
+pub type Wider = Precise<640>;
 
+impl<const BITS: usize> Precise<BITS> {
     fn text(&self) -> String {
         with_consts(|cc| self.0.format(Radix::Dec, ROUND, cc).unwrap_or_else(|_| "NaN".into())).unwrap_or_else(|| "NaN".into())
     }
+
+    /// The binary exponent of `|self - other|` and of the larger of the two magnitudes
+    /// (`None` for zero).
+    pub fn gap(&self, other: &Self) -> (Option<i32>, Option<i32>) {
+        let gap = self.0.sub(&other.0, BITS, ROUND);
+        let scale = if self.0.abs_cmp(&other.0).is_some_and(|c| c >= 0) { &self.0 } else { &other.0 };
+        let exponent = |x: &BigFloat| if x.is_zero() { None } else { x.exponent() };
+        (exponent(&gap), exponent(scale))
+    }
+
+    /// The sign of `self - other`: -1, 0 or 1.
+    pub fn sign_of_difference(&self, other: &Self) -> i64 {
+        self.0.cmp(&other.0).map_or(0, |c| c.signum() as i64)
+    }
 }
 
-impl PartialEq for Wide {
-    fn eq(&self, other: &Wide) -> bool {
+impl<const BITS: usize> PartialEq for Precise<BITS> {
+    fn eq(&self, other: &Self) -> bool {
         self.0.cmp(&other.0) == Some(0)
     }
 }
 
-impl PartialOrd for Wide {
-    fn partial_cmp(&self, other: &Wide) -> Option<std::cmp::Ordering> {
+impl<const BITS: usize> PartialOrd for Precise<BITS> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         self.0.cmp(&other.0).map(|c| c.cmp(&0))
     }
 }
 
-impl Display for Wide {
+impl<const BITS: usize> Display for Precise<BITS> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.to_f64())
     }
 }
 
-impl Zero for Wide {
-    fn zero() -> Wide {
-        Wide(BigFloat::from_word(0, WIDE_BITS))
+impl<const BITS: usize> Zero for Precise<BITS> {
+    fn zero() -> Self {
+        Precise(BigFloat::from_word(0, BITS))
     }
     fn is_zero(&self) -> bool {
         self.0.is_zero()
     }
 }
 
-impl One for Wide {
-    fn one() -> Wide {
-        Wide(BigFloat::from_word(1, WIDE_BITS))
+impl<const BITS: usize> One for Precise<BITS> {
+    fn one() -> Self {
+        Precise(BigFloat::from_word(1, BITS))
     }
 }
 
-impl std::ops::Add for Wide {
-    type Output = Wide;
-    fn add(self, o: Wide) -> Wide {
-        Wide(self.0.add(&o.0, WIDE_BITS, ROUND))
+impl<const BITS: usize> std::ops::Add for Precise<BITS> {
+    type Output = Self;
+    fn add(self, o: Self) -> Self {
+        Precise(self.0.add(&o.0, BITS, ROUND))
     }
 }
 
-impl std::ops::Sub for Wide {
-    type Output = Wide;
-    fn sub(self, o: Wide) -> Wide {
-        Wide(self.0.sub(&o.0, WIDE_BITS, ROUND))
+impl<const BITS: usize> std::ops::Sub for Precise<BITS> {
+    type Output = Self;
+    fn sub(self, o: Self) -> Self {
+        Precise(self.0.sub(&o.0, BITS, ROUND))
     }
 }
 
-impl std::ops::Mul for Wide {
-    type Output = Wide;
-    fn mul(self, o: Wide) -> Wide {
-        Wide(self.0.mul(&o.0, WIDE_BITS, ROUND))
+impl<const BITS: usize> std::ops::Mul for Precise<BITS> {
+    type Output = Self;
+    fn mul(self, o: Self) -> Self {
+        Precise(self.0.mul(&o.0, BITS, ROUND))
     }
 }
 
-impl std::ops::Div for Wide {
-    type Output = Wide;
-    fn div(self, o: Wide) -> Wide {
-        Wide(self.0.div(&o.0, WIDE_BITS, ROUND))
+impl<const BITS: usize> std::ops::Div for Precise<BITS> {
+    type Output = Self;
+    fn div(self, o: Self) -> Self {
+        Precise(self.0.div(&o.0, BITS, ROUND))
     }
 }
 
-impl std::ops::Neg for Wide {
-    type Output = Wide;
-    fn neg(self) -> Wide {
-        Wide(self.0.neg())
+impl<const BITS: usize> std::ops::Neg for Precise<BITS> {
+    type Output = Self;
+    fn neg(self) -> Self {
+        Precise(self.0.neg())
     }
 }
 
-impl std::ops::AddAssign for Wide {
-    fn add_assign(&mut self, o: Wide) {
-        self.0 = self.0.add(&o.0, WIDE_BITS, ROUND);
+impl<const BITS: usize> std::ops::AddAssign for Precise<BITS> {
+    fn add_assign(&mut self, o: Self) {
+        self.0 = self.0.add(&o.0, BITS, ROUND);
     }
 }
 
-impl std::ops::MulAssign for Wide {
-    fn mul_assign(&mut self, o: Wide) {
-        self.0 = self.0.mul(&o.0, WIDE_BITS, ROUND);
+impl<const BITS: usize> std::ops::MulAssign for Precise<BITS> {
+    fn mul_assign(&mut self, o: Self) {
+        self.0 = self.0.mul(&o.0, BITS, ROUND);
     }
 }
 
-impl Number for Wide {
+impl<const BITS: usize> Number for Precise<BITS> {
     fn from_rational(r: &BigRational) -> Self {
-        let part = |n: &num_bigint::BigInt| {
-            with_consts(|cc| BigFloat::parse(&n.to_string(), Radix::Dec, WIDE_BITS, ROUND, cc)).unwrap_or(BigFloat::nan(None))
-        };
-        Wide(part(r.numer()).div(&part(r.denom()), WIDE_BITS, ROUND))
+        let part =
+            |n: &num_bigint::BigInt| with_consts(|cc| BigFloat::parse(&n.to_string(), Radix::Dec, BITS, ROUND, cc)).unwrap_or(BigFloat::nan(None));
+        Precise(part(r.numer()).div(&part(r.denom()), BITS, ROUND))
     }
     fn from_f64(x: f64) -> Self {
-        Wide(BigFloat::from_f64(x, WIDE_BITS))
+        Precise(BigFloat::from_f64(x, BITS))
     }
     fn key(&self) -> KeyPart {
         KeyPart::Text(self.text())
     }
     fn exp(&self) -> Option<Self> {
-        let v = with_consts(|cc| self.0.exp(WIDE_BITS, ROUND, cc))?;
-        Some(Wide::of(v)).filter(|w| w.finite())
+        let v = with_consts(|cc| self.0.exp(BITS, ROUND, cc))?;
+        Some(Precise(v)).filter(|w| w.finite())
     }
     fn ln(&self) -> Option<Self> {
         if !self.0.is_positive() || self.0.is_zero() {
             return None;
         }
-        with_consts(|cc| self.0.ln(WIDE_BITS, ROUND, cc)).map(Wide)
+        with_consts(|cc| self.0.ln(BITS, ROUND, cc)).map(Precise)
     }
     fn sqrt(&self) -> Option<Self> {
-        (!self.0.is_negative() || self.0.is_zero()).then(|| Wide(self.0.sqrt(WIDE_BITS, ROUND)))
+        (!self.0.is_negative() || self.0.is_zero()).then(|| Precise(self.0.sqrt(BITS, ROUND)))
     }
     fn pow(&self, exponent: &Self) -> Option<Self> {
         if let Some(k) = exponent.as_index().filter(|k| k.unsigned_abs() <= 1 << 20) {
-            let p = Wide(self.0.powi(k.unsigned_abs() as usize, WIDE_BITS, ROUND));
-            return if k < 0 { (!self.0.is_zero()).then(|| Wide::one() / p) } else { Some(p) };
+            let p = Precise(self.0.powi(k.unsigned_abs() as usize, BITS, ROUND));
+            return if k < 0 { (!self.0.is_zero()).then(|| Self::one() / p) } else { Some(p) };
         }
         if self.0.is_negative() {
             return None;
         }
-        let v = with_consts(|cc| self.0.pow(&exponent.0, WIDE_BITS, ROUND, cc))?;
-        Some(Wide(v)).filter(|w| w.finite())
+        let v = with_consts(|cc| self.0.pow(&exponent.0, BITS, ROUND, cc))?;
+        Some(Precise(v)).filter(|w| w.finite())
     }
     fn as_index(&self) -> Option<i64> {
         if !self.0.is_int() {
@@ -301,10 +314,12 @@ impl Number for Wide {
         (x.abs() < 1e15).then_some(x as i64)
     }
     fn same(&self, other: &Self) -> bool {
-        let scale = Wide(self.0.abs().max(&other.0.abs()));
-        let tiny = Wide::from_f64(2f64.powi(-250));
-        let gap = Wide((self.clone() - other.clone()).0.abs());
-        self == other || gap <= tiny * scale
+        // Within the last 70 bits: what a rounding in BITS bits leaves after a long evaluation.
+        match self.gap(other) {
+            (None, _) => true,
+            (Some(gap), Some(scale)) => gap < scale - (BITS as i32 - 70),
+            (Some(_), None) => false,
+        }
     }
     fn to_f64(&self) -> f64 {
         self.text().parse().unwrap_or(f64::NAN)

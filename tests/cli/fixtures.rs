@@ -18,7 +18,7 @@
 
 use serde_json::Value;
 
-use crate::{derivcheck, scratch, text};
+use crate::{derivcheck, derivcheck_within, scratch, text};
 
 #[derive(Debug)]
 struct Expectation {
@@ -110,7 +110,8 @@ fn check_fixture(path: &str) {
     let source = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
     let expected = expectations(&source);
     let json_path = scratch(&format!("fixture-{}", path.replace('/', "-"))).join("out.json");
-    let out = derivcheck(&["check", path, "--json", json_path.to_str().unwrap()]);
+    // Some fixtures once hung the checker: each run must end.
+    let out = derivcheck_within(&["check", path, "--json", json_path.to_str().unwrap()], std::time::Duration::from_secs(120));
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     let context = format!("{path}\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
     let json: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap_or_else(|_| panic!("no JSON written: {context}")))
@@ -233,6 +234,26 @@ fn every_failing_fixture_fails_as_it_states() {
         assert!(!expectations(&source).is_empty(), "{f} states no expectation");
         check_fixture(&f);
     }
+}
+
+/// The red team's derivations: each states its class (what it attacks) and what a sound
+/// checker must report, and every class of attack is represented.
+#[test]
+fn every_adversarial_fixture_is_judged_soundly() {
+    const CLASSES: [&str; 5] = ["accept", "evidence", "reject", "crash", "hang"];
+    let files = md_files("tests/data/unsound");
+    assert!(files.len() >= 40, "only {} adversarial fixtures", files.len());
+    let mut seen = std::collections::BTreeSet::new();
+    for f in files {
+        let source = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&f)).unwrap();
+        let class = source.lines().find_map(|l| l.trim().strip_prefix("<!-- class:")).map(|c| c.trim_end_matches("-->").trim().to_string());
+        let class = class.unwrap_or_else(|| panic!("{f} states no `<!-- class: … -->`"));
+        assert!(CLASSES.contains(&class.as_str()), "{f}: unknown class `{class}`");
+        assert!(source.contains("<!-- why:"), "{f} does not say why");
+        seen.insert(class);
+        check_fixture(&f);
+    }
+    assert_eq!(seen.len(), CLASSES.len(), "classes covered: {seen:?}");
 }
 
 #[test]

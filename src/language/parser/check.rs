@@ -151,7 +151,9 @@ impl Parser<'_> {
             let (name, name_span) =
                 self.ident("a distribution (`g[i] ~ Normal(m, s)`), a value (`beta = 9/10`), a range (`t in 1..30`) or `samples N`")?;
             if name == "samples" {
-                setup.samples = self.small_int("the number of samples")?.max(2) as usize;
+                // Memory is bounded by a batch, not by the count; the limit keeps a typo from
+                // running for hours.
+                setup.samples = self.int_within("the number of samples", 2, 100_000_000)? as usize;
             } else if self.at_word("in") {
                 self.pos -= 1;
                 setup.range = Some(self.range()?);
@@ -197,11 +199,16 @@ impl Parser<'_> {
     }
 
     pub(super) fn small_int(&mut self, what: &str) -> PResult<i64> {
+        self.int_within(what, -1_000_000, 1_000_000)
+    }
+
+    /// A whole number from `lo` to `hi`; the message states the range.
+    pub(super) fn int_within(&mut self, what: &str, lo: i64, hi: i64) -> PResult<i64> {
         let t = self.bump();
         match &t.tok {
-            Tok::Num(n) if n.is_integer() => n.to_integer().to_i64().filter(|v| v.abs() <= 1_000_000),
+            Tok::Num(n) if n.is_integer() => n.to_integer().to_i64().filter(|v| (lo..=hi).contains(v)),
             _ => None,
         }
-        .ok_or_else(|| InputError::new(t.span, format!("expected {what} (a whole number)")))
+        .ok_or_else(|| InputError::new(t.span, format!("expected {what}: a whole number from {lo} to {hi}")))
     }
 }
