@@ -38,6 +38,7 @@ fn setting(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, options: &Options
             apply_with(&mut model, with);
         }
     }
+    givens::settle_means(&mut model, &known.random);
     model.unusable = unusable(rule, &model);
     Setting { known: Knowledge { model, ..known.clone() }, kinds, samples }
 }
@@ -289,6 +290,21 @@ fn unusable(rule: &Rule, model: &ModelSpec) -> Option<String> {
     for e in exprs {
         givens::mentioned(e, &mut names);
     }
+    let names = closed_over_definitions(names, model);
+    model.unsatisfied.iter().find_map(|(given, mentions)| {
+        // What the given constrains: the names it mentions and what their definitions use
+        // (`E[x[t]] = 1` with `x[t] = 2*g[t]` constrains `g`).
+        let mentions = closed_over_definitions(mentions.clone(), model);
+        let shared: Vec<&String> = mentions.intersection(&names).filter(|n| model.kinds.get(n).is_some()).collect();
+        (!shared.is_empty()).then(|| {
+            let list: Vec<String> = shared.iter().map(|n| format!("`{n}`")).collect();
+            format!("random models cannot satisfy `{given}`, and this claim depends on {} through it", list.join(", "))
+        })
+    })
+}
+
+/// The names, with every name the definitions of those names use, recursively.
+fn closed_over_definitions(mut names: BTreeSet<String>, model: &ModelSpec) -> BTreeSet<String> {
     loop {
         let before = names.len();
         for d in &model.definitions {
@@ -301,16 +317,9 @@ fn unusable(rule: &Rule, model: &ModelSpec) -> Option<String> {
             }
         }
         if names.len() == before {
-            break;
+            return names;
         }
     }
-    model.unsatisfied.iter().find_map(|(given, mentions)| {
-        let shared: Vec<&String> = mentions.intersection(&names).collect();
-        (!shared.is_empty()).then(|| {
-            let list: Vec<String> = shared.iter().map(|n| format!("`{n}`")).collect();
-            format!("random models cannot satisfy `{given}`, and this claim depends on {} through it", list.join(", "))
-        })
-    })
 }
 
 /// `with n = 5, sigma = tanh`: sizes for every model, concrete functions for float models.

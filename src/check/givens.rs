@@ -65,6 +65,35 @@ fn unsatisfied(model: &mut ModelSpec, rule: &Rule) {
     model.unsatisfied.push((rule.name.clone(), names));
 }
 
+/// The means the models can shape: a mean given on a quantity that a definition computes
+/// (`x[t] = 2*g[t]` with `E[x[t]] = 1`) or with a random right side (`E[g[i]] = g[0]`)
+/// cannot be satisfied by shifting a leaf's outcomes, so it is unsatisfied instead.
+pub(super) fn settle_means(model: &mut ModelSpec, random: &BTreeSet<String>) {
+    let means = std::mem::take(&mut model.means);
+    for d in means {
+        let head = match &d.lhs.kind {
+            ExprKind::Expect { body, .. } => match &body.kind {
+                ExprKind::Index(n, _) | ExprKind::Call(n, _) => Some(n.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let defined = model.definitions.iter().any(|def| match &def.lhs.kind {
+            ExprKind::Name(n) | ExprKind::Index(n, _) | ExprKind::Call(n, _) => Some(n) == head.as_ref(),
+            _ => false,
+        });
+        if defined || crate::language::elaborate::is_random(&d.rhs, random) {
+            let mut names = BTreeSet::new();
+            mentioned(&d.lhs, &mut names);
+            mentioned(&d.rhs, &mut names);
+            names.retain(|n| !d.vars.iter().any(|(v, _)| v == n));
+            model.unsatisfied.push((d.name.clone(), names));
+        } else {
+            model.means.push(d);
+        }
+    }
+}
+
 /// Every declared name, sequence and function an expression mentions.
 pub(super) fn mentioned(e: &Expr, out: &mut BTreeSet<String>) {
     if let ExprKind::Name(n) | ExprKind::Index(n, _) | ExprKind::Call(n, _) = &e.kind {

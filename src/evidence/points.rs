@@ -49,34 +49,8 @@ fn draw_binders<N: Number>(m: &mut Model<N>, binders: &[Binder], conditions: &[F
     for _ in 0..200 {
         for b in binders {
             let v = if b.kind == Kind::Integer {
-                // A lower bound from a constant, or from variables drawn before this one
-                // (`for t >= 0, s >= t + 6`).
-                let mut bound = |e: &Expr, env: &HashMap<String, Value<N>>| match m.eval(e, env) {
-                    Ok(Value::S(v)) => Some(v.to_f64()),
-                    _ => constant(e).map(|c| c.to_f64()),
-                };
-                let lower = conditions
-                    .iter()
-                    .filter_map(|f| match (&f.lhs.kind, &f.rhs.kind, f.rel) {
-                        (ExprKind::Name(n), _, Rel::Ge) if *n == b.var => bound(&f.rhs, env).map(|c| c.ceil()),
-                        (ExprKind::Name(n), _, Rel::Gt) if *n == b.var => bound(&f.rhs, env).map(|c| c.floor() + 1.0),
-                        (_, ExprKind::Name(n), Rel::Le) if *n == b.var => bound(&f.lhs, env).map(|c| c.ceil()),
-                        (_, ExprKind::Name(n), Rel::Lt) if *n == b.var => bound(&f.lhs, env).map(|c| c.floor() + 1.0),
-                        _ => None,
-                    })
-                    .filter(|c| c.is_finite() && c.abs() < 1e12)
-                    .reduce(f64::max)
-                    .unwrap_or(0.0) as i64;
-                // Mostly close to the bound, but far above it too: a definition that changes at
-                // t = 6 must be seen.
-                let offset = match rand::RngExt::random_range(&mut m.rng, 0..20) {
-                    // The bound itself, where off-by-one mistakes show.
-                    0..=4 => 0,
-                    5..=11 => rand::RngExt::random_range(&mut m.rng, 1..=5i64),
-                    12..=17 => rand::RngExt::random_range(&mut m.rng, 6..=30i64),
-                    _ => rand::RngExt::random_range(&mut m.rng, 31..=60i64),
-                };
-                int(lower + offset)
+                let (lower, upper) = integer_bounds(m, &b.var, conditions, env);
+                int(draw_integer(m, lower, upper))
             } else {
                 Value::S(N::from_rational(&m.any_number()))
             };
@@ -94,6 +68,65 @@ fn draw_binders<N: Number>(m: &mut Model<N>, binders: &[Binder], conditions: &[F
         }
     }
     Ok(false)
+}
+
+/// The bounds the conditions put on an integer binder: from constants, or from variables
+/// drawn before it (`for t >= 0, s >= t + 6`).
+fn integer_bounds<N: Number>(m: &mut Model<N>, var: &str, conditions: &[Fact], env: &HashMap<String, Value<N>>) -> (Option<i64>, Option<i64>) {
+    let mut value = |e: &Expr| match m.eval(e, env) {
+        Ok(Value::S(v)) => Some(v.to_f64()),
+        _ => constant(e).map(|c| c.to_f64()),
+    };
+    let (mut lower, mut upper): (Option<f64>, Option<f64>) = (None, None);
+    for f in conditions {
+        let (bound, is_lower) = match (&f.lhs.kind, &f.rhs.kind, f.rel) {
+            (ExprKind::Name(n), _, Rel::Ge) if n == var => (value(&f.rhs).map(f64::ceil), true),
+            (ExprKind::Name(n), _, Rel::Gt) if n == var => (value(&f.rhs).map(|c| c.floor() + 1.0), true),
+            (_, ExprKind::Name(n), Rel::Le) if n == var => (value(&f.lhs).map(f64::ceil), true),
+            (_, ExprKind::Name(n), Rel::Lt) if n == var => (value(&f.lhs).map(|c| c.floor() + 1.0), true),
+            (ExprKind::Name(n), _, Rel::Le) if n == var => (value(&f.rhs).map(f64::floor), false),
+            (ExprKind::Name(n), _, Rel::Lt) if n == var => (value(&f.rhs).map(|c| c.ceil() - 1.0), false),
+            (_, ExprKind::Name(n), Rel::Ge) if n == var => (value(&f.lhs).map(f64::floor), false),
+            (_, ExprKind::Name(n), Rel::Gt) if n == var => (value(&f.lhs).map(|c| c.ceil() - 1.0), false),
+            _ => continue,
+        };
+        let Some(bound) = bound.filter(|c| c.is_finite() && c.abs() < 1e12) else { continue };
+        if is_lower {
+            lower = Some(lower.map_or(bound, |l| l.max(bound)));
+        } else {
+            upper = Some(upper.map_or(bound, |u| u.min(bound)));
+        }
+    }
+    (lower.map(|l| l as i64), upper.map(|u| u as i64))
+}
+
+/// An integer within the bounds: often on an end, where off-by-one mistakes show, otherwise
+/// near it, farther, or (now and then) beyond every constant of the file, so that a
+/// definition that changes at `t = 100` is seen.
+fn draw_integer<N: Number>(m: &mut Model<N>, lower: Option<i64>, upper: Option<i64>) -> i64 {
+    use rand::RngExt;
+    let far = (m.spec_scale() * 2).clamp(100, 10_000);
+    let offset = |m: &mut Model<N>| match m.rng.random_range(0..20) {
+        0..=4 => 0,
+        5..=11 => m.rng.random_range(1..=5i64),
+        12..=15 => m.rng.random_range(6..=30i64),
+        16..=17 => m.rng.random_range(31..=60i64),
+        _ => m.rng.random_range(61..=far),
+    };
+    match (lower, upper) {
+        (Some(l), Some(u)) if u <= l => l,
+        (Some(l), Some(u)) => match m.rng.random_range(0..4) {
+            0 => l,
+            1 => u,
+            _ => m.rng.random_range(l..=u),
+        },
+        (Some(l), None) => l + offset(m),
+        (None, Some(u)) => u - offset(m),
+        (None, None) => {
+            let magnitude = offset(m);
+            if m.rng.random_bool(0.5) { magnitude } else { -magnitude }
+        }
+    }
 }
 
 /// What the points are asked: `lhs REL rhs` for the claim's variables drawn under its
@@ -133,6 +166,7 @@ pub fn check<N: Number>(spec: &ModelSpec, q: &Question) -> Outcome {
                     "at {undecided} of the points drawn the sides differ by about their rounding error even in 640-bit floats, so the layer cannot tell"
                 )),
                 (0, Some(why)) => Outcome::NotApplicable(format!("no point drawn is a model of the file: {why}")),
+                (_, Some(why)) => Outcome::NotApplicable(format!("only {done} of the {attempts} points drawn are models of the file ({why})")),
                 (0, None) => Outcome::Undefined(format!("a side is undefined at every one of the {attempts} random points drawn")),
                 _ => Outcome::NotApplicable(format!("both sides are defined at only {done} of {attempts} random points")),
             };
@@ -159,6 +193,11 @@ pub fn check<N: Number>(spec: &ModelSpec, q: &Question) -> Outcome {
         };
         match decision {
             Ok(Decision::Holds) => done += 1,
+            // Only a point where every given holds is a counterexample.
+            Ok(Decision::Fails(_)) if !m.means_hold().unwrap_or(false) => {
+                invalid = Some("the givens that fix means disagree there".into());
+                continue;
+            }
             Ok(Decision::Fails(cx)) => return Outcome::Refuted { cx, oracle: m.used_oracle },
             Ok(Decision::Undecided) => undecided += 1,
             Err(Stop::Undefined) => continue,

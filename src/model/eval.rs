@@ -85,25 +85,14 @@ impl<N: Number> Model<'_, N> {
             ExprKind::Expect { gaussian: None, body } => {
                 self.averaged = true;
                 let here = self.outcome;
-                let mut total: Option<Value<N>> = None;
+                let mut values = Vec::with_capacity(self.outcomes);
                 for outcome in 0..self.outcomes {
                     self.outcome = outcome;
                     let v = self.eval(body, env);
-                    let v = match v {
-                        Ok(v) => v,
-                        Err(e) => {
-                            self.outcome = here;
-                            return Err(e);
-                        }
-                    };
-                    total = Some(match total {
-                        None => v,
-                        Some(t) => add(t, v)?,
-                    });
+                    self.outcome = here;
+                    values.push(v?);
                 }
-                self.outcome = here;
-                let k = N::from_rational(&BigRational::from_integer(self.outcomes.into()));
-                scale(&total.unwrap_or(Value::S(N::zero())), &(N::one() / k))
+                self.expectation(values)
             }
             ExprKind::Expect { gaussian: Some((x, mean, cov)), body } => self.gaussian(x, mean, cov, body, env),
             ExprKind::Bin(BinOp::Pow, base, exponent) => {

@@ -7,10 +7,13 @@
 //! consistent "oracle", applied entry by entry to vectors and matrices), and computes
 //! everything a `def` or `given` defines from its definition.
 //!
-//! Randomness is a finite probability space: `OUTCOMES` equally likely outcomes, and every
-//! random quantity (a sequence element, a function value, a name tied to them) has a value
-//! per outcome, so `E[…]` is an exact average. A `given` that fixes a mean (`E[g[i]] = mu`)
-//! shifts the outcomes of every `g[i]` to that mean.
+//! Randomness is a finite probability space, drawn afresh at every point: 2, 3, 5 or 7
+//! outcomes with random rational probabilities, and every random quantity (a sequence
+//! element, a function value, a name tied to them) has a value per outcome, so `E[…]` is an
+//! exact weighted average. Spaces of several sizes and uneven weights keep an inequality
+//! true only of small uniform spaces (`E[g^4] <= 4 E[g^2]^2` on 4 equally likely outcomes)
+//! from passing. A `given` that fixes a mean (`E[g[i]] = mu`) shifts the outcomes of every
+//! `g[i]` to that mean.
 //!
 //! Architecture invariant: nothing here uses the symbolic layer; index arithmetic comes from
 //! `language::affine`, which both layers read.
@@ -25,7 +28,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub use number::{Number, Precise, Wide, Wider};
@@ -75,11 +78,15 @@ pub struct ModelSpec {
     pub unusable: Option<String>,
 }
 
-/// How many equally likely outcomes the finite probability space has.
-pub const OUTCOMES: usize = 4;
+/// How many outcomes the finite probability space may have, point by point.
+const SPACE_SIZES: [usize; 4] = [2, 3, 5, 7];
+
+/// How large an exact number a point may compute (a recurrence that squares doubles the
+/// size of its numbers at every step).
+const MAX_BITS: u64 = 100_000;
 
 /// How many evaluation steps one point may take.
-const WORK: u64 = 3_000_000;
+const WORK: u64 = 1_000_000;
 
 /// FNV-1a: the memo tables are hashed millions of times in Monte Carlo runs, and need no
 /// protection against adversarial keys.
@@ -157,6 +164,8 @@ pub struct Model<'s, N: Number> {
     pub guessed_shapes: bool,
     /// Outcomes of the probability space (1 when Monte Carlo samples), and the current one.
     pub outcomes: usize,
+    /// The probability of each outcome (they sum to 1).
+    probabilities: Vec<N>,
     outcome: usize,
     /// Added to every named dimension's size: points alternate between two sizes, so that
     /// an identity true only for 2×2 matrices does not pass.
@@ -188,7 +197,8 @@ impl<'s, N: Number> Model<'s, N> {
             multiply_adds: None,
             sampling: false,
             guessed_shapes: false,
-            outcomes: OUTCOMES,
+            outcomes: 1,
+            probabilities: vec![N::one()],
             outcome: 0,
             size_bump: 0,
             used_oracle: false,
@@ -201,6 +211,38 @@ impl<'s, N: Number> Model<'s, N> {
         self.perturbed = Some((definition.to_string(), factor));
     }
 
+    /// Beyond every constant of the file: a whole number at least 10.
+    pub fn spec_scale(&self) -> i64 {
+        num_traits::ToPrimitive::to_i64(&self.spec.scale.to_integer()).unwrap_or(i64::MAX / 4)
+    }
+
+    /// Draws the probability space of a point: how many outcomes, and their probabilities
+    /// (whole weights from 1 to 9, normalized). Monte Carlo samples instead: one outcome.
+    fn draw_space(&mut self) {
+        if self.sampling {
+            self.outcomes = 1;
+            self.probabilities = vec![N::one()];
+            return;
+        }
+        self.outcomes = SPACE_SIZES[self.rng.random_range(0..SPACE_SIZES.len())];
+        let weights: Vec<i64> = (0..self.outcomes).map(|_| self.rng.random_range(1..=9)).collect();
+        let total: i64 = weights.iter().sum();
+        self.probabilities = weights.iter().map(|w| N::from_rational(&BigRational::new((*w).into(), total.into()))).collect();
+    }
+
+    /// The probability-weighted sum of one value per outcome: an expectation.
+    pub(super) fn expectation(&self, values: Vec<Value<N>>) -> Result<Value<N>, Stop> {
+        let mut total: Option<Value<N>> = None;
+        for (v, p) in values.into_iter().zip(&self.probabilities) {
+            let v = scale(&v, p)?;
+            total = Some(match total {
+                None => v,
+                Some(t) => value::add(t, v)?,
+            });
+        }
+        Ok(total.unwrap_or(Value::S(N::zero())))
+    }
+
     /// A fresh point: forget every value, keep the random stream.
     pub fn reset(&mut self) {
         self.values.clear();
@@ -210,6 +252,7 @@ impl<'s, N: Number> Model<'s, N> {
         self.outcome = 0;
         self.work = 0;
         self.warmed.clear();
+        self.draw_space();
         self.used_oracle = false;
         self.approximate = false;
     }
@@ -305,6 +348,9 @@ impl<'s, N: Number> Model<'s, N> {
                 v
             }
         };
+        if value.bits() > MAX_BITS {
+            return na(format!("the exact numbers grow beyond {MAX_BITS} bits (at `{}`)", label_of(self.spec, name, &args)));
+        }
         self.values.insert(key, value.clone());
         Ok(value)
     }
@@ -317,14 +363,7 @@ impl<'s, N: Number> Model<'s, N> {
             draws.push(self.draw(name)?);
         }
         if let Some(mean) = self.fixed_mean(name, &args)? {
-            let k = N::from_rational(&BigRational::from_integer(self.outcomes.into()));
-            let average = draws.iter().cloned().try_fold(None, |acc: Option<Value<N>>, v| -> Result<_, Stop> {
-                Ok(Some(match acc {
-                    None => v,
-                    Some(a) => value::add(a, v)?,
-                }))
-            })?;
-            let average = scale(&average.unwrap_or(Value::S(N::zero())), &(N::one() / k))?;
+            let average = self.expectation(draws.clone())?;
             let shift = value::add(mean, scale(&average, &-N::one())?)?;
             for d in draws.iter_mut() {
                 *d = value::add(d.clone(), shift.clone())?;
@@ -339,7 +378,8 @@ impl<'s, N: Number> Model<'s, N> {
         }
         // A counterexample shows a random value at every outcome.
         let key: Key = (name.to_string(), args.iter().flat_map(key_parts).chain([KeyPart::Outcome(self.outcome)]).collect());
-        let label = format!("{} over the {} outcomes", label_of(self.spec, name, &args), self.outcomes);
+        let probabilities: Vec<String> = self.probabilities.iter().map(|p| p.to_string()).collect();
+        let label = format!("{} over {} outcomes of probabilities {}", label_of(self.spec, name, &args), self.outcomes, probabilities.join(", "));
         if !self.sampling && !self.touched.iter().any(|(l, _)| *l == label) {
             self.labels.insert(key.clone(), label.clone());
             self.at_outcome.insert(label.clone(), (label_of(self.spec, name, &args), draws[self.outcome].to_string()));
@@ -355,6 +395,7 @@ impl<'s, N: Number> Model<'s, N> {
 
     /// The mean a `given E[leaf] = value` fixes for this leaf, if one applies.
     fn fixed_mean(&mut self, name: &str, args: &[Value<N>]) -> Result<Option<Value<N>>, Stop> {
+        let mut fixed: Option<(String, Value<N>)> = None;
         for d in &self.spec.means {
             let ExprKind::Expect { body, .. } = &d.lhs.kind else { continue };
             let (head, patterns): (&String, &[Expr]) = match &body.kind {
@@ -367,10 +408,46 @@ impl<'s, N: Number> Model<'s, N> {
             }
             let Some(env) = bind(patterns, args, &d.vars) else { continue };
             if self.conditions_hold(&d.conditions, &env)? {
-                return self.eval(&d.rhs, &env).map(Some);
+                let mean = self.eval(&d.rhs, &env)?;
+                // Two givens that fix this mean must agree here, or the point is no model.
+                match &fixed {
+                    None => fixed = Some((d.name.clone(), mean)),
+                    Some((first, m)) if !value::compare(m, crate::language::ast::Rel::Eq, &mean)? => {
+                        return Err(Stop::Invalid(format!("`{first}` and `{}` give `{}` different means", d.name, label_of(self.spec, name, args))));
+                    }
+                    Some(_) => {}
+                }
             }
         }
-        Ok(None)
+        Ok(fixed.map(|(_, m)| m))
+    }
+
+    /// Whether the givens that fix means hold at this point: each closed one, and each one
+    /// with a `for` variable at the first indices its conditions allow (where two givens
+    /// overlap, they must agree). A counterexample is shown only where they do.
+    pub fn means_hold(&mut self) -> Result<bool, Stop> {
+        let means = self.spec.means.clone();
+        for d in &means {
+            let envs: Vec<HashMap<String, Value<N>>> = match d.vars.as_slice() {
+                [] => vec![HashMap::new()],
+                [(var, _)] => (0..=12).map(|i| HashMap::from([(var.clone(), int(i))])).collect(),
+                _ => continue,
+            };
+            for env in envs {
+                if !self.conditions_hold(&d.conditions, &env)? {
+                    continue;
+                }
+                let (mean, stated) = match (self.eval(&d.lhs, &env), self.eval(&d.rhs, &env)) {
+                    (Ok(m), Ok(s)) => (m, s),
+                    (Err(Stop::Invalid(_)), _) | (_, Err(Stop::Invalid(_))) => return Ok(false),
+                    (Err(e), _) | (_, Err(e)) => return Err(e),
+                };
+                if !value::compare(&mean, crate::language::ast::Rel::Eq, &stated)? {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
     }
 
     fn conditions_hold(&mut self, conditions: &[Fact], env: &HashMap<String, Value<N>>) -> Result<bool, Stop> {

@@ -41,6 +41,10 @@ pub trait Number:
     /// Equal for this number type: exactly for rationals, to a relative 1e-10 for `f64`, to a
     /// relative 2^-250 for `Wide`.
     fn same(&self, other: &Self) -> bool;
+    /// How many bits the number takes: exact rationals grow, floats do not.
+    fn bits(&self) -> u64 {
+        0
+    }
     /// Equal to a relative `tolerance` (for values computed by quadrature).
     fn close(&self, other: &Self, tolerance: f64) -> bool {
         let (a, b) = (self.to_f64(), other.to_f64());
@@ -92,6 +96,9 @@ impl Number for BigRational {
     }
     fn as_index(&self) -> Option<i64> {
         if self.is_integer() { self.to_integer().to_i64() } else { None }
+    }
+    fn bits(&self) -> u64 {
+        self.numer().bits() + self.denom().bits()
     }
     fn same(&self, other: &Self) -> bool {
         self == other

@@ -19,6 +19,15 @@ pub enum Value<N: Number> {
 }
 
 impl<N: Number> Value<N> {
+    /// The bits of its largest number.
+    pub fn bits(&self) -> u64 {
+        match self {
+            Value::S(x) => x.bits(),
+            Value::M(m) => m.iter().map(Number::bits).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
     /// Every number in it finite (not an overflow, not NaN).
     pub fn finite(&self) -> bool {
         match self {
