@@ -14,7 +14,7 @@ use crate::language::ast::{BinOp, Chain, Check, Expr, ExprKind, Fact, Proof, Rel
 use crate::language::{Kinds, kind_errors, text};
 use crate::model::ModelSpec;
 use crate::prove::{self, Context, Equation, Outcome, Rewrite};
-use crate::verdict::{Finding, FindingKind, Layer, Status, Verdict};
+use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Verdict};
 
 /// What a claim is checked against: what is known before it, with its own binders' kinds
 /// and `check exact` sizes, and how many exact points each step gets.
@@ -22,9 +22,20 @@ struct Setting {
     known: Knowledge,
     kinds: Kinds,
     samples: usize,
+    /// Whether the proof may assume the claim's own side conditions: only when some model
+    /// of the givens is a point where the claim is defined, so that they cannot contradict
+    /// the givens (`given m[0]^2 = 0` makes `m[0]/m[0]` defined nowhere, and a claim that
+    /// says nothing anywhere is not verified).
+    assume_own: bool,
 }
 
-fn setting(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, options: &Options) -> Setting {
+/// The claim itself at random points: evidence whether or not it has a proof.
+fn own_evidence(rule: &Rule, set: &Setting, seed: u64) -> LayerResult {
+    let s = scope(rule, set, None, vec![], HashMap::new());
+    points::layer(&s.known.model, &s.question(&rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, seed ^ 3))
+}
+
+fn setting(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, options: &Options, seed: u64) -> (Setting, LayerResult) {
     let mut kinds = base_kinds.clone();
     for b in &rule.binders {
         kinds.insert(b.var.clone(), b.kind.clone());
@@ -40,12 +51,15 @@ fn setting(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, options: &Options
     }
     givens::settle_means(&mut model, &known.random);
     model.unusable = unusable(rule, &model);
-    Setting { known: Knowledge { model, ..known.clone() }, kinds, samples }
+    let mut set = Setting { known: Knowledge { model, ..known.clone() }, kinds, samples, assume_own: true };
+    let own = own_evidence(rule, &set, seed);
+    set.assume_own = matches!(own.verdict, Verdict::Holds | Verdict::Refuted);
+    (set, own)
 }
 
 /// The scope of a proof's steps: the claim's conditions (in an induction, those about the
 /// induction variable replaced by `extra`), the `assume` facts and the claim's own side
-/// conditions (where they fail, the claim says nothing).
+/// conditions (where they fail, the claim says nothing) when `set.assume_own`.
 fn scope<'a>(rule: &'a Rule, set: &'a Setting, hypothesis: Option<Equation>, extra: Vec<Fact>, fixed: HashMap<String, BigRational>) -> StepScope<'a> {
     let induction_var = match &rule.proof {
         Some(Proof::Induction { var, .. }) => Some(var.clone()),
@@ -59,7 +73,7 @@ fn scope<'a>(rule: &'a Rule, set: &'a Setting, hypothesis: Option<Equation>, ext
         kinds: set.kinds.clone(),
         random: set.known.random.clone(),
     };
-    for side in [&rule.relation.lhs, &rule.relation.rhs] {
+    for side in [&rule.relation.lhs, &rule.relation.rhs].into_iter().filter(|_| set.assume_own) {
         let own = prove::side_conditions(side, &context);
         context.facts.extend(own);
     }
@@ -134,7 +148,7 @@ fn goals<'a>(rule: &'a Rule, set: &'a Setting, seed: u64) -> (Vec<Goal<'a>>, Vec
 }
 
 pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &SourceFiles, options: &Options, seed: u64) -> ClaimResult {
-    let set = setting(rule, known, base_kinds, options);
+    let (set, mut own) = setting(rule, known, base_kinds, options, seed);
     let (known, kinds, samples) = (&set.known, &set.kinds, set.samples);
     let line = files.line(rule.span);
     let mut result = ClaimResult {
@@ -157,9 +171,6 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
         let prefix = goal.label.map(|l| format!("{l}: ")).unwrap_or_default();
         result.problems.extend(problems.into_iter().map(|p| problem(format!("{prefix}{p}"))));
     }
-    // The claim itself, at random points: evidence whether or not it has a proof.
-    let s = scope(rule, &set, None, vec![], HashMap::new());
-    let mut own = points::layer(&s.known.model, &s.question(&rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, seed ^ 3));
     own.line = Some(line);
     result.evidence.push(own);
     for (k, check) in rule.checks.iter().enumerate() {
@@ -172,10 +183,10 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
         let mut evidence = match check {
             Check::Exact { .. } => continue,
             Check::Trajectory { relation, var, from, to, control, float, with, .. } => {
-                trajectory::layer(&with_sizes(with), relation, var, *from, *to, control.as_ref().map(|c| c.0.as_str()), *float, seed)
+                trajectory::layer(&with_sizes(with), relation, &rule.conditions, var, *from, *to, control.as_ref().map(|c| c.0.as_str()), *float, seed)
             }
             Check::Unroll { var, from, to, .. } => unroll::layer(rule, &known.model.definitions, kinds, var, *from, *to),
-            Check::MonteCarlo { relation, setup, .. } => montecarlo::check(&known.model, relation, setup, seed),
+            Check::MonteCarlo { relation, setup, .. } => montecarlo::check(&known.model, relation, &rule.conditions, setup, seed),
             Check::Experiment { name, args, .. } => experiments::experiment(name, args, seed),
             Check::Cost { var, from, to, with, .. } => cost::layer(&with_sizes(with), &rule.relation, var, *from, *to),
         };
@@ -198,7 +209,7 @@ pub(super) fn audit(
     seed: u64,
     mutants: &dyn Fn(&Expr) -> Vec<(&'static str, Expr)>,
 ) -> Vec<AuditedMutant> {
-    let set = setting(rule, known, base_kinds, options);
+    let (set, _) = setting(rule, known, base_kinds, options, seed);
     let (goals, _) = goals(rule, &set, seed);
     let mut out = Vec::new();
     for goal in &goals {

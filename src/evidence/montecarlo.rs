@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, MonteCarloSetup, Rel, Relation};
+use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, Fact, MonteCarloSetup, Rel, Relation};
 use crate::model::{Definition, Model, ModelSpec, Number, Stop, Value, Wide, int};
 use crate::verdict::{Counterexample, Curve, Layer, LayerResult, Plot, Table, Verdict};
 
@@ -90,7 +90,7 @@ fn scalar(v: Value<f64>) -> Result<f64, Stop> {
 }
 
 /// Runs the check; the relation's sides are random variables once `E[…]` is read as one draw.
-pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, seed: u64) -> LayerResult {
+pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: &MonteCarloSetup, seed: u64) -> LayerResult {
     let fail = |detail: String| LayerResult::new(Layer::MonteCarlo, Verdict::NotApplicable, detail);
     let mut random = spec.random.clone();
     random.extend(setup.draws.iter().map(|(n, ..)| n.clone()));
@@ -122,10 +122,14 @@ pub fn check(spec: &ModelSpec, relation: &Relation, setup: &MonteCarloSetup, see
     spec.definitions = fixed.into_iter().chain(spec.definitions).collect();
     spec.unusable = None;
     spec.random = random;
+    // Only where the claim says something: its conditions hold at the point.
     let points: Vec<Option<i64>> = match &setup.range {
-        Some((_, a, b)) => (*a..=*b).map(Some).collect(),
+        Some((v, a, b)) => super::trajectory::steps_where(conditions, v, *a, *b).into_iter().map(Some).collect(),
         None => vec![None],
     };
+    if points.is_empty() {
+        return fail("the claim's conditions hold at no point of the range".into());
+    }
     let var = setup.range.as_ref().map(|(v, ..)| v.clone());
     let batch = setup.samples.div_ceil(BATCHES).max(1);
     let mut stats = vec![PointStatistics::default(); points.len()];

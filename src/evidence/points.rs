@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use num_rational::BigRational;
 
 use crate::language::ast::{Binder, Expr, ExprKind, Fact, Kind, Rel};
-use crate::model::{Model, ModelSpec, Number, Stop, Value, Wide, Wider, compare, constant, int};
+use crate::model::{Model, ModelSpec, Number, Stop, Value, Wide, Wider, compare, constant, int, settle};
 use crate::verdict::{Counterexample, Layer, LayerResult, Verdict};
 
 /// What the points say.
@@ -249,10 +249,13 @@ fn point<N: Number>(m: &mut Model<N>, q: &Question) -> Result<Sides<N>, Stop> {
     m.draw_assumptions()?;
     let mut env: HashMap<String, Value<N>> = given.iter().map(|(k, v)| (k.clone(), Value::S(N::from_rational(v)))).collect();
     let free: Vec<Binder> = binders.iter().filter(|b| !given.contains_key(&b.var)).cloned().collect();
-    if !draw_binders(m, &free, conditions, &mut env)? {
-        return Err(Stop::NotApplicable("no values of the variables satisfy the `for` conditions".into()));
-    }
+    // What the conditions read (`y` in `for t > y`) belongs to a counterexample too.
     m.clear_shown();
+    if !draw_binders(m, &free, conditions, &mut env)? {
+        // The file's own values drawn at this point may leave no room (`for t > y` with
+        // `y = 5` and `t <= 3`): another point may.
+        return Err(Stop::Invalid("no values of the variables satisfy the `for` conditions there".into()));
+    }
     let (a, b) = (m.eval(lhs, &env)?, m.eval(rhs, &env)?);
     // An overflow to infinity or a NaN is no value at all, not a counterexample.
     if !a.finite() || !b.finite() {
@@ -303,22 +306,6 @@ fn precise(spec: &ModelSpec, q: &Question, start: rand_chacha::ChaCha8Rng, bump:
         Some(false) => Decision::Fails(high.counterexample()),
         None => Decision::Undecided,
     })
-}
-
-/// The sign of `a - b` from the same values in 320 bits (`la`, `lb`) and 640 bits.
-fn settle(la: &Wide, lb: &Wide, ha: &Wider, hb: &Wider) -> Option<i64> {
-    let (low, _) = la.gap(lb);
-    let (high, scale) = ha.gap(hb);
-    match (low, high) {
-        (_, None) => Some(0),
-        // Rounding: 320 more bits took hundreds of bits off the difference.
-        (Some(low), Some(high)) if high < low - 200 => Some(0),
-        // Exactly equal in 320 bits, a difference far below the values in 640.
-        (None, Some(high)) if scale.is_some_and(|s| high < s - 560) => Some(0),
-        // Real: the same difference in both precisions.
-        (Some(low), Some(high)) if (high - low).abs() <= 2 => Some(ha.sign_of_difference(hb)),
-        _ => None,
-    }
 }
 
 /// A point where a side came from quadrature: equal within the quadrature's tolerance, and

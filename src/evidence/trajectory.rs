@@ -7,12 +7,11 @@ use std::collections::HashMap;
 use num_rational::BigRational;
 
 use super::stop_text;
-use crate::language::ast::Rel;
-use crate::language::ast::{Expr, Kind, Relation};
-use crate::model::{Model, ModelSpec, Number, Value, Wide, compare, int};
+use crate::language::ast::{Expr, Fact, Kind, Rel, Relation};
+use crate::model::{Model, ModelSpec, Number, Value, Wide, Wider, compare, constant, int, settle};
 use crate::verdict::{Counterexample, Curve, Layer, LayerResult, Plot, Table, Verdict};
 
-/// Two sequences run side by side for steps `from..=to`.
+/// Two sequences run side by side over the steps of a range.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trajectory {
     pub runs: usize,
@@ -22,19 +21,21 @@ pub struct Trajectory {
     pub first_run: Vec<(i64, f64, f64)>,
 }
 
-/// Evaluates `lhs` and `rhs` at every step of the range, in `runs` independent models.
+/// Both sides at every step of every run.
+type Steps<N> = Vec<Vec<(i64, Value<N>, Value<N>)>>;
+
+/// Evaluates `lhs` and `rhs` at every step `ts`, in `runs` independent models.
 #[allow(clippy::too_many_arguments)]
-pub fn run<N: Number>(
+fn evaluate<N: Number>(
     spec: &ModelSpec,
     lhs: &Expr,
     rhs: &Expr,
     var: &str,
-    from: i64,
-    to: i64,
+    ts: &[i64],
     runs: usize,
     perturb: Option<(&str, BigRational)>,
     seed: u64,
-) -> Result<Trajectory, String> {
+) -> Result<Steps<N>, String> {
     if let Some(reason) = &spec.unusable {
         return Err(reason.clone());
     }
@@ -42,47 +43,104 @@ pub fn run<N: Number>(
     if let Some((name, factor)) = perturb {
         m.perturb(name, factor);
     }
-    let mut out = Trajectory { runs, mismatch: None, first_run: Vec::new() };
-    let scalar = |v: &Value<N>| match v {
+    let mut out = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        m.draw_assumptions().map_err(stop_text)?;
+        let mut steps = Vec::with_capacity(ts.len());
+        for &t in ts {
+            let env = HashMap::from([(var.to_string(), int(t))]);
+            steps.push((t, m.eval(lhs, &env).map_err(stop_text)?, m.eval(rhs, &env).map_err(stop_text)?));
+        }
+        out.push(steps);
+    }
+    Ok(out)
+}
+
+fn as_float<N: Number>(v: &Value<N>) -> f64 {
+    match v {
         Value::S(x) => x.to_f64(),
         Value::M(x) => x.iter().map(|e| e.to_f64()).fold(0.0, |a, b| a + b * b).sqrt(),
         _ => f64::NAN,
-    };
-    for run in 0..runs {
-        m.draw_assumptions().map_err(stop_text)?;
-        for t in from..=to {
-            let env = HashMap::from([(var.to_string(), int(t))]);
-            let a = m.eval(lhs, &env).map_err(stop_text)?;
-            let b = m.eval(rhs, &env).map_err(stop_text)?;
-            if run == 0 {
-                out.first_run.push((t, scalar(&a), scalar(&b)));
+    }
+}
+
+/// Runs both sides exactly: any difference is one.
+#[allow(clippy::too_many_arguments)]
+fn run_exact(spec: &ModelSpec, lhs: &Expr, rhs: &Expr, var: &str, ts: &[i64], runs: usize, perturb: Option<(&str, BigRational)>, seed: u64) -> Result<Trajectory, String> {
+    let steps = evaluate::<BigRational>(spec, lhs, rhs, var, ts, runs, perturb, seed)?;
+    let mut mismatch = None;
+    for (r, run) in steps.iter().enumerate() {
+        if let Some((t, a, b)) = run.iter().find(|(_, a, b)| !compare(a, Rel::Eq, b).unwrap_or(false)) {
+            mismatch = Some((r, *t, a.to_string(), b.to_string()));
+            break;
+        }
+    }
+    Ok(Trajectory { runs, mismatch, first_run: steps[0].iter().map(|(t, a, b)| (*t, as_float(a), as_float(b))).collect() })
+}
+
+/// Runs both sides in 320- and in 640-bit floats: a difference is one only where it stays the
+/// same in both precisions (see `points::settle`); one that neither vanishes nor stays makes
+/// the check undecidable.
+#[allow(clippy::too_many_arguments)]
+fn run_float(spec: &ModelSpec, lhs: &Expr, rhs: &Expr, var: &str, ts: &[i64], runs: usize, perturb: Option<(&str, BigRational)>, seed: u64) -> Result<Trajectory, String> {
+    let low = evaluate::<Wide>(spec, lhs, rhs, var, ts, runs, perturb.clone(), seed)?;
+    let high = evaluate::<Wider>(spec, lhs, rhs, var, ts, runs, perturb, seed)?;
+    let mut mismatch = None;
+    'runs: for (r, (lr, hr)) in low.iter().zip(&high).enumerate() {
+        for ((t, la, lb), (_, ha, hb)) in lr.iter().zip(hr) {
+            let signs: Vec<Option<i64>> = match ((la, lb), (ha, hb)) {
+                ((Value::S(la), Value::S(lb)), (Value::S(ha), Value::S(hb))) => vec![settle(la, lb, ha, hb)],
+                ((Value::M(la), Value::M(lb)), (Value::M(ha), Value::M(hb))) if la.shape() == lb.shape() => {
+                    (0..la.len()).map(|i| settle(&la[i], &lb[i], &ha[i], &hb[i])).collect()
+                }
+                _ => vec![Some(1)],
+            };
+            if signs.iter().any(|s| s.is_some_and(|s| s != 0)) {
+                mismatch = Some((r, *t, ha.to_string(), hb.to_string()));
+                break 'runs;
             }
-            if !compare(&a, Rel::Eq, &b).map_err(stop_text)? && out.mismatch.is_none() {
-                out.mismatch = Some((run, t, a.to_string(), b.to_string()));
+            if signs.iter().any(Option::is_none) {
+                return Err(format!("at {var} = {t} the sides differ by about their rounding error even in 640-bit floats, so the check cannot tell"));
             }
         }
     }
-    Ok(out)
+    Ok(Trajectory { runs, mismatch, first_run: high[0].iter().map(|(t, a, b)| (*t, as_float(a), as_float(b))).collect() })
 }
 
 /// The factor by which the control run scales the perturbed `given`: a wrong coefficient.
 const CONTROL_FACTOR: (i64, i64) = (8, 7);
 const TRAJECTORY_RUNS: usize = 5;
 
+/// The trajectory check of a claim: its two sides at every step of the range where the
+/// claim's `conditions` hold.
 #[allow(clippy::too_many_arguments)]
-pub fn layer(model: &ModelSpec, relation: &Relation, var: &str, from: i64, to: i64, control: Option<&str>, float: bool, seed: u64) -> LayerResult {
+pub fn layer(
+    model: &ModelSpec,
+    relation: &Relation,
+    conditions: &[Fact],
+    var: &str,
+    from: i64,
+    to: i64,
+    control: Option<&str>,
+    float: bool,
+    seed: u64,
+) -> LayerResult {
     let mut kinds = model.kinds.clone();
     kinds.0.insert(var.to_string(), Kind::Integer);
     let model = ModelSpec { kinds, ..model.clone() };
     let layer = |verdict, detail: String, counterexample| LayerResult { counterexample, ..LayerResult::new(Layer::Trajectory, verdict, detail) };
-    let arithmetic = if float { "in double precision (to a relative 1e-10; a mismatch rechecked in 320-bit floats)" } else { "exactly" };
+    let ts = steps_where(conditions, var, from, to);
+    if ts.is_empty() {
+        return layer(Verdict::NotApplicable, format!("the claim's conditions hold at no {var} in {from}..{to}"), None);
+    }
+    let skipped = (to - from + 1) as usize - ts.len();
+    let arithmetic = if float { "in 320- and 640-bit floats (a difference counts only where it stays the same in both)" } else { "exactly" };
     let simulate = |runs, perturb: Option<(&str, BigRational)>| {
-        if !float {
-            return run::<BigRational>(&model, &relation.lhs, &relation.rhs, var, from, to, runs, perturb.clone(), seed);
+        if float {
+            run_float(&model, &relation.lhs, &relation.rhs, var, &ts, runs, perturb, seed)
+        } else {
+            run_exact(&model, &relation.lhs, &relation.rhs, var, &ts, runs, perturb, seed)
         }
-        let double = run::<f64>(&model, &relation.lhs, &relation.rhs, var, from, to, runs, perturb.clone(), seed)?;
-        // A double-precision mismatch may be rounding: the same runs in 320-bit floats decide.
-        if double.mismatch.is_some() { run::<Wide>(&model, &relation.lhs, &relation.rhs, var, from, to, runs, perturb, seed) } else { Ok(double) }
     };
     let run = match simulate(TRAJECTORY_RUNS, None) {
         Err(reason) => return layer(Verdict::NotApplicable, reason, None),
@@ -92,7 +150,8 @@ pub fn layer(model: &ModelSpec, relation: &Relation, var: &str, from: i64, to: i
         let cx = Counterexample { values: vec![("run".into(), r.to_string()), (var.to_string(), t.to_string())], lhs: a.clone(), rhs: b.clone() };
         return layer(Verdict::Refuted, format!("the two sides differ at {var} = {t} in run {r} (seed {seed})"), Some(cx));
     }
-    let mut detail = format!("both sides coincide {arithmetic} at every {var} in {from}..{to} in {} runs on random inputs (seed {seed})", run.runs);
+    let outside = if skipped > 0 { format!(" where the claim's conditions hold ({skipped} steps of the range are outside them)") } else { String::new() };
+    let mut detail = format!("both sides coincide {arithmetic} at every {var} in {from}..{to}{outside} in {} runs on random inputs (seed {seed})", run.runs);
     let mut verdict = Verdict::Holds;
     let mut curves = vec![
         Curve { label: "left side (run 1)".into(), points: run.first_run.iter().map(|(t, a, _)| (*t as f64, *a)).collect(), intervals: None },
@@ -135,4 +194,18 @@ pub fn layer(model: &ModelSpec, relation: &Relation, var: &str, from: i64, to: i
         }),
         ..LayerResult::new(Layer::Trajectory, verdict, detail)
     }
+}
+
+/// The steps of `from..=to` at which every condition that mentions only `var` holds (a
+/// condition about other variables cannot be told here, so it does not exclude a step).
+pub fn steps_where(conditions: &[Fact], var: &str, from: i64, to: i64) -> Vec<i64> {
+    (from..=to)
+        .filter(|&t| {
+            let at = HashMap::from([(var.to_string(), Expr::int(t, Default::default()))]);
+            conditions.iter().all(|c| match (constant(&c.lhs.substitute(&at)), constant(&c.rhs.substitute(&at))) {
+                (Some(l), Some(r)) => c.rel.holds(l.cmp(&r)),
+                _ => true,
+            })
+        })
+        .collect()
 }

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use num_rational::BigRational;
 use num_traits::Signed;
 
-use super::Document;
-use super::ast::{Check, Expr, ExprKind, Kind, Rel, RuleKind};
+use super::{Document, Item};
+use super::ast::{Check, Expr, ExprKind, Fact, Kind, Rel, RuleKind, Statement};
 
 /// The file's names as every layer reads them.
 #[derive(Debug, Clone, Default)]
@@ -91,8 +91,26 @@ pub fn random_names(doc: &Document) -> BTreeSet<String> {
     }
     let equations: Vec<_> = doc.rules().filter(|r| matches!(r.kind, RuleKind::Def | RuleKind::Given) && r.relation.rel == Rel::Eq).collect();
     let declared = |n: &str| doc.scope.decls.get(n).is_some_and(|d| matches!(d.kind, Kind::Scalar | Kind::Integer | Kind::Vector | Kind::Matrix));
+    let assumed: Vec<&Fact> = doc
+        .items
+        .iter()
+        .filter_map(|i| if let Item::Block(b) = i { Some(&b.statements) } else { None })
+        .flatten()
+        .filter_map(|s| if let Statement::Assume(facts, _) = s { Some(facts) } else { None })
+        .flatten()
+        .collect();
     loop {
         let before = random.len();
+        // `assume z = g[1]` (or `z >= g[1]`) ties `z` to a random quantity.
+        for f in &assumed {
+            if is_random(&f.lhs, &random) || is_random(&f.rhs, &random) {
+                for side in [&f.lhs, &f.rhs] {
+                    let mut names = Vec::new();
+                    names_outside_expectations(side, &mut names);
+                    random.extend(names.into_iter().filter(|n| declared(n)));
+                }
+            }
+        }
         for rule in &equations {
             let is_binder = |n: &str| rule.binders.iter().any(|b| b.var == n);
             let (lhs, rhs) = (&rule.relation.lhs, &rule.relation.rhs);

@@ -1,5 +1,5 @@
 //! Tokens of a derivation block. One statement per line: newlines are tokens. Unicode
-//! spellings (`β`, `≤`, `→`, `·`, `−`, `ᵀ`) become their ASCII forms here, so the parser sees
+//! spellings (`β`, `≤`, `→`, `·`, `−`) become their ASCII forms here, so the parser sees
 //! one language.
 
 use super::builtins::GREEK;
@@ -19,6 +19,8 @@ pub enum Tok {
     Star,
     Slash,
     Caret,
+    /// `ᵀ`: always a transpose, even where a name `T` is declared.
+    Transpose,
     LParen,
     RParen,
     LBracket,
@@ -58,6 +60,7 @@ impl Tok {
             Tok::Star => "*",
             Tok::Slash => "/",
             Tok::Caret => "^",
+            Tok::Transpose => "ᵀ",
             Tok::LParen => "(",
             Tok::RParen => ")",
             Tok::LBracket => "[",
@@ -190,10 +193,7 @@ pub fn lex(code: &str, file: FileId, base: usize) -> Result<Vec<Token>, Vec<Inpu
             '*' | '·' | '×' => push(Tok::Star, c.len_utf8()),
             '/' => push(Tok::Slash, 1),
             '^' => push(Tok::Caret, 1),
-            'ᵀ' => {
-                push(Tok::Caret, 0);
-                tokens.push(Token { tok: Tok::Ident("T".into()), span: span(i, i + c.len_utf8()) });
-            }
+            'ᵀ' => push(Tok::Transpose, c.len_utf8()),
             ',' => push(Tok::Comma, 1),
             ':' => push(Tok::Colon, 1),
             '=' => push(Tok::Eq, 1),
@@ -265,7 +265,7 @@ mod tests {
     #[test]
     fn unicode_spellings_become_ascii() {
         assert_eq!(toks("β ≤ δ")[..3], [Tok::Ident("beta".into()), Tok::Le, Tok::Ident("delta".into())]);
-        assert_eq!(toks("Wᵀ")[..3], [Tok::Ident("W".into()), Tok::Caret, Tok::Ident("T".into())]);
+        assert_eq!(toks("Wᵀ")[..2], [Tok::Ident("W".into()), Tok::Transpose]);
     }
 
     #[test]

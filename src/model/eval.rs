@@ -487,6 +487,8 @@ fn polynomial_degree(e: &Expr, x: &str) -> Option<u32> {
     }
     let is_x = |a: &Expr| matches!(&a.kind, ExprKind::Name(n) if n == x);
     match &e.kind {
+        // A vector-valued polynomial: quadrature integrates each component.
+        ExprKind::Name(_) if is_x(e) => Some(1),
         ExprKind::Builtin(Func::Dot, args) if is_x(&args[0]) && is_x(&args[1]) => Some(2),
         ExprKind::Builtin(Func::Dot, args) if (is_x(&args[0]) && !args[1].mentions(x)) || (is_x(&args[1]) && !args[0].mentions(x)) => Some(1),
         ExprKind::Bin(BinOp::Add | BinOp::Sub, a, b) => Some(polynomial_degree(a, x)?.max(polynomial_degree(b, x)?)),
@@ -499,7 +501,7 @@ fn polynomial_degree(e: &Expr, x: &str) -> Option<u32> {
             }
             _ => None,
         },
-        ExprKind::Neg(a) => polynomial_degree(a, x),
+        ExprKind::Neg(a) | ExprKind::Transpose(a) => polynomial_degree(a, x),
         _ => None,
     }
 }

@@ -31,7 +31,7 @@ use num_rational::BigRational;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-pub use number::{Number, Precise, Wide, Wider};
+pub use number::{Number, Precise, Wide, Wider, settle};
 pub use value::{Stop, Value, compare};
 use value::{na, scale};
 
@@ -178,6 +178,9 @@ pub struct Model<'s, N: Number> {
     pub approximate: bool,
     /// Evaluation steps taken at this point.
     work: u64,
+    /// Points started so far: every few points an assumed scalar sits on an allowed end of
+    /// its range, so that endpoints are met whatever the random stream does.
+    points: u64,
 }
 
 impl<'s, N: Number> Model<'s, N> {
@@ -204,6 +207,7 @@ impl<'s, N: Number> Model<'s, N> {
             used_oracle: false,
             approximate: false,
             work: 0,
+            points: 0,
         }
     }
 
@@ -251,6 +255,7 @@ impl<'s, N: Number> Model<'s, N> {
         self.in_progress.clear();
         self.outcome = 0;
         self.work = 0;
+        self.points += 1;
         self.warmed.clear();
         self.draw_space();
         self.used_oracle = false;

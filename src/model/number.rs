@@ -336,3 +336,20 @@ impl<const BITS: usize> Number for Precise<BITS> {
     }
     const EXACT: bool = false;
 }
+
+/// The sign of `a - b` from the same values in 320 bits (`la`, `lb`) and 640 bits.
+pub fn settle(la: &Wide, lb: &Wide, ha: &Wider, hb: &Wider) -> Option<i64> {
+    let (low, _) = la.gap(lb);
+    let (high, scale) = ha.gap(hb);
+    match (low, high) {
+        (_, None) => Some(0),
+        // Rounding: 320 more bits took hundreds of bits off the difference.
+        (Some(low), Some(high)) if high < low - 200 => Some(0),
+        // Exactly equal in 320 bits, a difference far below the values in 640.
+        (None, Some(high)) if scale.is_some_and(|s| high < s - 560) => Some(0),
+        // Real: the same difference in both precisions.
+        (Some(low), Some(high)) if (high - low).abs() <= 2 => Some(ha.sign_of_difference(hb)),
+        _ => None,
+    }
+}
+

@@ -60,8 +60,9 @@ enum Reply {
 }
 
 /// A normal form as printed text, or the engine's undefined values: its normal form holds
-/// an indeterminate (`0/0`, `0^0`), an infinity, or the imaginary unit (`sqrt(-1)`), which
-/// compare equal to themselves and must never make two sides "equal".
+/// an indeterminate (`0/0`, `0^0`), an infinity, the imaginary unit (`sqrt(-1)`) or the
+/// inverse of the zero matrix, which compare equal to themselves and must never make two
+/// sides "equal".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Normal {
     Defined(String),
@@ -69,9 +70,11 @@ pub enum Normal {
 }
 
 impl Normal {
-    /// The engine prints its indeterminate `¿`, infinities `⧞`, `∞` and `i` as `𝑖`.
-    fn of(text: String) -> Normal {
-        if text.contains(['¿', '⧞', '∞', '𝑖']) { Normal::Undefined(text) } else { Normal::Defined(text) }
+    /// The engine prints its indeterminate `¿`, infinities `⧞`, `∞` and `i` as `𝑖`; those are
+    /// looked for in its own text (`raw`), where every user name is an opaque symbol, so a
+    /// name spelled with `𝑖` is not one. `text` is the same form with the names read back.
+    fn of(raw: &str, text: String) -> Normal {
+        if raw.contains(['¿', '⧞', '∞', '𝑖']) || text.contains("#inv(0)") { Normal::Undefined(text) } else { Normal::Defined(text) }
     }
 
     pub fn text(&self) -> &str {
@@ -178,8 +181,8 @@ impl Names {
             Request::Canonical(terms) => {
                 let mut out = Vec::with_capacity(terms.len());
                 for t in &terms {
-                    let atom = self.normal(t)?;
-                    out.push(Normal::of(self.back(&atom.to_string())));
+                    let raw = self.normal(t)?.to_string();
+                    out.push(Normal::of(&raw, self.back(&raw)));
                 }
                 Ok(Reply::Canonical(out))
             }
@@ -188,14 +191,15 @@ impl Names {
                 // (`i - i` is 0).
                 for side in [&a, &b] {
                     let text = self.normal(side)?.to_string();
-                    let normal = Normal::of(self.back(&text));
+                    let normal = Normal::of(&text, self.back(&text));
                     if let Normal::Undefined(_) = normal {
                         return Ok(Reply::Difference(false, normal));
                     }
                 }
                 let diff = Term::Add(vec![a, Term::Mul(vec![Term::Num(BigRational::from_integer((-1).into())), b])]);
                 let atom = self.normal(&diff)?;
-                let normal = Normal::of(self.back(&atom.to_string()));
+                let raw = atom.to_string();
+                let normal = Normal::of(&raw, self.back(&raw));
                 Ok(Reply::Difference(atom.is_zero() && matches!(normal, Normal::Defined(_)), normal))
             }
         }

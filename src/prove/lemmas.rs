@@ -86,6 +86,10 @@ fn needs(lemma: &str, fact: &Fact, blocked: &mut Vec<String>) {
 /// `b >= a` is known: splitting an empty sum would invent a term.
 fn split_sum(e: &Expr, ctx: &Context, blocked: &mut Vec<String>) -> Vec<Expr> {
     let ExprKind::BigOp { op: BigOp::Sum, var, lo, hi, body } = &e.kind else { return Vec::new() };
+    if let Some(bound) = [lo, hi].into_iter().find(|b| !ctx.is_whole(b)) {
+        note(blocked, format!("`sum` needs whole bounds, and `{}` is not known to be a whole number", text::expr(bound)));
+        return Vec::new();
+    }
     let nonempty = Fact { lhs: (**hi).clone(), rel: Rel::Ge, rhs: (**lo).clone() };
     if !ctx.proves(&nonempty) {
         needs("sum", &nonempty, blocked);

@@ -20,8 +20,24 @@ fn int(k: i64, span: Span) -> Expr {
 /// Writes sums in normal form throughout: concrete-length sums expanded (empty ones are 0),
 /// the others shifted to start at 0 with constant factors outside and split over `+`.
 pub fn normalize_sums(e: &Expr, kinds: &Kinds) -> Expr {
-    let e = e.with_children(e.children().into_iter().map(|c| normalize_sums(c, kinds)).collect());
+    // Below a binder its variable has the binder's kind: a sum's index is an integer, the
+    // `x` of `E(x ~ N(…))` a vector (never a scalar that could be pulled out of a product).
+    let bound = match &e.kind {
+        ExprKind::BigOp { var, .. } => Some((var, Kind::Integer)),
+        ExprKind::Expect { gaussian: Some((var, ..)), .. } => Some((var, Kind::Vector)),
+        _ => None,
+    };
+    let inner = bound.map(|(var, kind)| {
+        let mut inner = kinds.clone();
+        inner.0.insert(var.clone(), kind);
+        inner
+    });
+    let e = e.with_children(e.children().into_iter().map(|c| normalize_sums(c, inner.as_ref().unwrap_or(kinds))).collect());
     let ExprKind::BigOp { op, var, lo, hi, body } = &e.kind else { return e };
+    // The index runs over whole numbers: bounds not known to be whole are left as written.
+    if !whole(lo, kinds) || !whole(hi, kinds) {
+        return e;
+    }
     let span = e.span;
     let length = Affine::of(hi).zip(Affine::of(lo)).map(|(h, l)| h.plus(&l.scale(&-BigInt::one())));
     if let Some(n) = length.filter(|n| n.terms.is_empty()).map(|n| n.constant) {
@@ -61,6 +77,9 @@ pub fn normalize_sums(e: &Expr, kinds: &Kinds) -> Expr {
 /// sum (or `None` when `e` is not a sum).
 pub fn sum_parts(e: &Expr, kinds: &Kinds) -> Option<(Vec<Expr>, Expr)> {
     let ExprKind::BigOp { op: BigOp::Sum, var, lo, hi, body } = &e.kind else { return None };
+    if !whole(lo, kinds) || !whole(hi, kinds) {
+        return None;
+    }
     let span = e.span;
     // Shift: i ↦ i + lo, so the index runs over 0..hi-lo.
     let shifted = if matches!(&lo.kind, ExprKind::Num(n) if n.is_zero()) {
@@ -83,6 +102,12 @@ pub fn sum_parts(e: &Expr, kinds: &Kinds) -> Option<(Vec<Expr>, Expr)> {
     let sum =
         Expr::new(ExprKind::BigOp { op: BigOp::Sum, var: var.clone(), lo: Box::new(int(0, span)), hi: Box::new(length), body: Box::new(body) }, span);
     Some((outside, sum))
+}
+
+/// Whether `e` is a whole number whatever its names are: an integer combination of
+/// integer names.
+fn whole(e: &Expr, kinds: &Kinds) -> bool {
+    Affine::of(e).is_some_and(|a| a.terms.keys().all(|n| matches!(kinds.get(n), Some(Kind::Integer))))
 }
 
 /// The factors of a product (a minus sign is the factor -1; `a/c` is `a * c^-1`).

@@ -70,6 +70,10 @@ pub struct Equation {
     pub vars: Vec<(String, Kind)>,
     pub conditions: Vec<Fact>,
     directions: Vec<Direction>,
+    /// Whether the equation takes an expectation: its `for` variables were constants where it
+    /// was shown, so they must not match anything random (`E[w*g] = E[w]*E[g] for w` says
+    /// nothing about `w = g`).
+    averages: bool,
 }
 
 impl Equation {
@@ -80,7 +84,8 @@ impl Equation {
             .into_iter()
             .filter_map(|(d, ok)| ok.then_some(d))
             .collect();
-        Equation { name: name.to_string(), lhs, rhs, vars, conditions, directions }
+        let averages = takes_expectation(&lhs) || takes_expectation(&rhs);
+        Equation { name: name.to_string(), lhs, rhs, vars, conditions, directions, averages }
     }
 
     fn var_names(&self) -> Vec<String> {
@@ -119,6 +124,10 @@ impl Equation {
             let Some(value) = bindings.get(v) else { continue };
             let fits = ctx.kinds.of(value) == Kind::Scalar && (*kind != Kind::Integer || ctx.is_whole(value));
             if !fits {
+                return None;
+            }
+            if self.averages && ctx.is_random(value) {
+                note(blocked, format!("`{}` averages, so its `{v}` must be a constant, and `{}` is random", self.name, text::expr(value)));
                 return None;
             }
         }
@@ -234,9 +243,19 @@ pub fn inside(e: &Expr, ctx: &Context) -> Context {
         facts.push(Fact { lhs: v, rel: Rel::Le, rhs: (**hi).clone() });
     }
     let mut kinds = ctx.kinds.clone();
-    let bound_kind = if matches!(e.kind, ExprKind::Expect { .. }) { Kind::Vector } else { Kind::Integer };
-    kinds.insert(var, bound_kind);
-    Context { facts, kinds, random: ctx.random.clone() }
+    let mut random = ctx.random.clone();
+    if matches!(e.kind, ExprKind::Expect { .. }) {
+        // The variable of `E(x ~ N(…))` is a random vector.
+        kinds.insert(var, Kind::Vector);
+        random.insert(var.to_string());
+    } else {
+        kinds.insert(var, Kind::Integer);
+    }
+    Context { facts, kinds, random }
+}
+
+fn takes_expectation(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Expect { .. }) || e.children().into_iter().any(takes_expectation)
 }
 
 /// Applies `f` at every position of `e`; results are whole expressions.

@@ -3,6 +3,8 @@
 //! since the engine's `*` commutes. Internal names start with `#`, which no user name can
 //! contain. And back: engine text read in the language's spelling.
 
+use std::collections::BTreeMap;
+
 use num_rational::BigRational;
 use num_traits::{One, ToPrimitive};
 
@@ -270,11 +272,75 @@ const MAX_TERMS: f64 = 20_000.0;
 /// (sums add, products multiply, `(a + b)^k` has `C(n + k - 1, k)` terms), would hold more
 /// than `MAX_TERMS` terms, in the whole or in a function's argument.
 pub fn too_large(e: &Expr, kinds: &Kinds) -> Option<String> {
-    let _ = kinds;
+    if let Some(bits) = largest_number(e).filter(|b| *b > MAX_BITS) {
+        let about = if bits.is_finite() { format!("about {bits:.1e}") } else { "more than 10^308".into() };
+        return Some(format!("too large: it holds a number of {about} bits, more than the {MAX_BITS:.0} one step may"));
+    }
     let mut worst: f64 = 0.0;
     let whole = size(e, &mut worst);
-    let largest = whole.max(worst);
+    // Over a common denominator every numerator is multiplied by the other denominators.
+    // (Sums of a known length are written out first: their terms' denominators differ.)
+    let mut denominators = BTreeMap::new();
+    collect_denominators(&normalize_sums(e, kinds), &mut denominators);
+    let common: f64 = denominators.values().map(|d| size(d, &mut worst)).product();
+    let largest = (whole * common).max(worst);
     (largest > MAX_TERMS).then(|| format!("too large: expanding it would give about {largest:.0} terms, more than the {MAX_TERMS:.0} one step may"))
+}
+
+/// Numbers longer than this (in bits) are too much work for one step: `7^100000000` would
+/// be computed digit by digit.
+const MAX_BITS: f64 = 100_000.0;
+
+/// The size in bits of the largest number a constant power in `e` makes (`7^100000000`,
+/// `2^(2^(2^5))`), where it can be told without computing it.
+fn largest_number(e: &Expr) -> Option<f64> {
+    let here = match &e.kind {
+        ExprKind::Bin(BinOp::Pow, a, b) => constant(b).map(|k| {
+            // |a^k| in bits; a base with names grows its coefficients like a number would.
+            let base = constant(a).map_or(2.0, |x| x.abs().max(2.0)).log2();
+            k.abs() * base
+        }),
+        _ => None,
+    };
+    e.children().into_iter().filter_map(largest_number).chain(here).reduce(f64::max)
+}
+
+/// The distinct denominators with names in `e` (outside function arguments, which are
+/// normalized on their own), by their text.
+fn collect_denominators(e: &Expr, out: &mut BTreeMap<String, Expr>) {
+    let mut add = |d: &Expr| {
+        if constant(d).is_none() {
+            out.insert(crate::language::text::expr(d), d.clone());
+        }
+    };
+    match &e.kind {
+        ExprKind::Bin(BinOp::Div, _, b) => add(b),
+        ExprKind::Bin(BinOp::Pow, a, b) if constant(b).is_some_and(|k| k < 0.0) => add(a),
+        ExprKind::Index(..) | ExprKind::Call(..) | ExprKind::Builtin(..) | ExprKind::Expect { .. } => return,
+        _ => {}
+    }
+    for c in e.children() {
+        collect_denominators(c, out);
+    }
+}
+
+/// The value of an expression without names, as a float (infinite when it is too large).
+fn constant(e: &Expr) -> Option<f64> {
+    match &e.kind {
+        ExprKind::Num(q) => q.to_f64(),
+        ExprKind::Neg(a) => constant(a).map(|x| -x),
+        ExprKind::Bin(op, a, b) => {
+            let (x, y) = (constant(a)?, constant(b)?);
+            Some(match op {
+                BinOp::Add => x + y,
+                BinOp::Sub => x - y,
+                BinOp::Mul => x * y,
+                BinOp::Div => x / y,
+                BinOp::Pow => x.powf(y),
+            })
+        }
+        _ => None,
+    }
 }
 
 /// An upper estimate of the number of terms of `e` expanded; `worst` collects the estimates

@@ -77,7 +77,12 @@ impl Parser<'_> {
     }
 
     pub(super) fn power(&mut self) -> PResult<Expr> {
-        let base = self.postfix()?;
+        let mut base = self.postfix()?;
+        while self.at(&Tok::Transpose) {
+            let end = self.bump().span;
+            let span = base.span.to(end);
+            base = Expr::new(ExprKind::Transpose(Box::new(base)), span);
+        }
         if !self.eat(&Tok::Caret) {
             return Ok(base);
         }
