@@ -182,9 +182,17 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
         };
         let mut evidence = match check {
             Check::Exact { .. } => continue,
-            Check::Trajectory { relation, var, from, to, control, float, with, .. } => {
-                trajectory::layer(&with_sizes(with), relation, &rule.conditions, var, *from, *to, control.as_ref().map(|c| c.0.as_str()), *float, seed)
-            }
+            Check::Trajectory { relation, var, from, to, control, float, with, .. } => trajectory::layer(
+                &with_sizes(with),
+                relation,
+                &rule.conditions,
+                var,
+                *from,
+                *to,
+                control.as_ref().map(|c| c.0.as_str()),
+                *float,
+                seed,
+            ),
             Check::Unroll { var, from, to, .. } => unroll::layer(rule, &known.model.definitions, kinds, var, *from, *to),
             Check::MonteCarlo { relation, setup, .. } => montecarlo::check(&known.model, relation, &rule.conditions, setup, seed),
             Check::Experiment { name, args, .. } => experiments::experiment(name, args, seed),

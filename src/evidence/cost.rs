@@ -1,12 +1,12 @@
 //! Operation counts: the multiply-adds of evaluating each side as written, counted exactly
-//! at doubling sizes of one dimension.
+//! at doubling sizes of one dimension; at each size the two sides' values must agree.
 
 use std::collections::HashMap;
 
 use super::stop_text;
-use crate::language::ast::{Expr, Relation};
-use crate::model::{Model, ModelSpec};
-use crate::verdict::{Curve, Layer, LayerResult, Plot, Table, Verdict};
+use crate::language::ast::{Expr, Rel, Relation};
+use crate::model::{Model, ModelSpec, Value};
+use crate::verdict::{Counterexample, Curve, Layer, LayerResult, Plot, Table, Verdict};
 
 /// Multiply-adds of evaluating each side as written, at doubling sizes of one dimension.
 pub fn layer(model: &ModelSpec, relation: &Relation, var: &str, from: i64, to: i64) -> LayerResult {
@@ -24,6 +24,18 @@ pub fn layer(model: &ModelSpec, relation: &Relation, var: &str, from: i64, to: i
             }
             (Err(e), _) | (_, Err(e)) => return LayerResult::new(Layer::Cost, Verdict::NotApplicable, e),
         }
+        // Two evaluation orders of one value: at every size the values must agree (where the
+        // models satisfy the givens; otherwise a difference may be one the givens exclude).
+        if relation.rel == Rel::Eq && spec.unusable.is_none() {
+            match differ(&spec, relation) {
+                Ok(None) => {}
+                Ok(Some(cx)) => {
+                    let detail = format!("at {var} = {size} the two sides have different values, so they are not two ways to compute one thing");
+                    return LayerResult { counterexample: Some(cx), ..LayerResult::new(Layer::Cost, Verdict::Refuted, detail) };
+                }
+                Err(e) => return LayerResult::new(Layer::Cost, Verdict::NotApplicable, e),
+            }
+        }
         size *= 2;
     }
     if points.len() < 2 {
@@ -36,9 +48,14 @@ pub fn layer(model: &ModelSpec, relation: &Relation, var: &str, from: i64, to: i
     let (left, right) = (slope(|p| p.1), slope(|p| p.2));
     let mut sizes: Vec<String> = model.sizes.iter().filter(|(k, _)| *k != var).map(|(k, v)| format!("{k} = {v}")).collect();
     sizes.sort();
+    let fixed = if sizes.is_empty() { String::new() } else { format!("{} fixed: ", sizes.join(", ")) };
+    let values = match (&model.unusable, relation.rel) {
+        (None, Rel::Eq) => "the two sides agree in value at every size".to_string(),
+        (Some(why), Rel::Eq) => format!("the values are not compared ({why})"),
+        _ => "the values are not compared (not an equation)".to_string(),
+    };
     let detail = format!(
-        "multiply-adds of the matrix products as written, counted exactly; {} fixed: the left side grows like {var}^{left:.2}, the right side like {var}^{right:.2}",
-        sizes.join(", ")
+        "multiply-adds of the matrix products as written, counted exactly; {fixed}the left side grows like {var}^{left:.2}, the right side like {var}^{right:.2}; {values}"
     );
     let mut result = LayerResult::new(Layer::Cost, Verdict::Holds, detail);
     result.table = Some(Table { columns: vec![var.to_string(), "left side".into(), "right side".into()], rows });
@@ -54,6 +71,23 @@ pub fn layer(model: &ModelSpec, relation: &Relation, var: &str, from: i64, to: i
         ],
     });
     result
+}
+
+/// Both sides at one random point (double precision): a counterexample where they differ by
+/// more than rounding (a billionth of the largest entry).
+fn differ(spec: &ModelSpec, relation: &Relation) -> Result<Option<Counterexample>, String> {
+    let mut m: Model<f64> = Model::new(spec, 1);
+    m.draw_assumptions().map_err(stop_text)?;
+    let (a, b) = (m.eval(&relation.lhs, &HashMap::new()).map_err(stop_text)?, m.eval(&relation.rhs, &HashMap::new()).map_err(stop_text)?);
+    let entries = |v: &Value<f64>| match v {
+        Value::S(x) => Some(vec![*x]),
+        Value::M(x) => Some(x.iter().copied().collect::<Vec<f64>>()),
+        _ => None,
+    };
+    let (Some(x), Some(y)) = (entries(&a), entries(&b)) else { return Err("the sides are not numbers or matrices to compare".into()) };
+    let largest = x.iter().chain(&y).fold(0.0f64, |acc, v| acc.max(v.abs()));
+    let apart = x.len() != y.len() || x.iter().zip(&y).any(|(p, q)| (p - q).abs() > 1e-9 * largest);
+    Ok(apart.then(|| Counterexample { values: m.shown(), lhs: a.to_string(), rhs: b.to_string() }))
 }
 
 /// Multiply-adds of the matrix products in evaluating `e` once, as written.

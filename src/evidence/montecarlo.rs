@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 
 use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, Fact, MonteCarloSetup, Rel, Relation};
+use num_traits::Zero;
+
 use crate::model::{Definition, Model, ModelSpec, Number, Stop, Value, Wide, int};
 use crate::verdict::{Counterexample, Curve, Layer, LayerResult, Plot, Table, Verdict};
 
@@ -136,9 +138,14 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
     let mut model: Model<f64> = Model::new(&spec, seed);
     model.sampling = true;
     model.outcomes = 1;
-    let first_path = model.rng.clone();
+    // The largest rounding error of the difference (relative to the sides' size) seen on the
+    // paths rechecked in 320-bit floats: the floor of every standard error (equal sides
+    // computed two ways differ by it).
+    let mut relative_rounding: f64 = 0.0;
     for path in 0..setup.samples {
         model.reset();
+        let start = model.rng.clone();
+        let mut values = Vec::with_capacity(points.len());
         for (k, point) in points.iter().enumerate() {
             let env: HashMap<String, Value<f64>> = match (&var, point) {
                 (Some(v), Some(t)) => HashMap::from([(v.clone(), int(*t))]),
@@ -146,7 +153,10 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
             };
             let sides = model.eval(&relation.lhs, &env).and_then(scalar).and_then(|a| Ok((a, scalar(model.eval(&relation.rhs, &env)?)?)));
             match sides {
-                Ok((a, b)) if a.is_finite() && b.is_finite() => stats[k].push(a, b, path / batch),
+                Ok((a, b)) if a.is_finite() && b.is_finite() => {
+                    stats[k].push(a, b, path / batch);
+                    values.push((a, b));
+                }
                 Ok(_) => return fail("a side overflows on a sample path".into()),
                 Err(Stop::NotApplicable(reason)) => return fail(reason),
                 Err(Stop::Undefined) => return fail("a side is undefined (division by zero) on a sample path".into()),
@@ -154,14 +164,23 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
                 Err(Stop::Invalid(why)) => return fail(format!("a sample path is not a model of the file: {why}")),
             }
         }
+        if rechecked(path) {
+            match rounding(&spec, relation, &points, &var, start, &model, &values) {
+                Ok(error) => relative_rounding = relative_rounding.max(error),
+                Err(problem) => return fail(problem),
+            }
+        }
         // A constant (a scalar without a value in `where`) is one number for the whole check,
         // drawn on the first path, not one per path.
         if path == 0 {
             model.freeze_constants();
-            if let Some(problem) = rounding(&spec, relation, &points, &var, first_path.clone(), &stats) {
+            if let Some(problem) = not_a_model(&mut model, &spec, &setup.draws) {
                 return fail(problem);
             }
         }
+    }
+    for st in &mut stats {
+        st.rounding = relative_rounding;
     }
     let z_star = bonferroni_z(points.len());
     let mut rows = Vec::new();
@@ -278,32 +297,93 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
     LayerResult { counterexample, table: Some(Table { columns, rows }), plot, ..LayerResult::new(Layer::MonteCarlo, verdict, detail) }
 }
 
-/// Why double precision cannot be trusted on these paths, if it cannot: the first path again
-/// in 320-bit floats gives other values (`(exp(a) + 1) - exp(a)` is 0 in double precision at
-/// `a = 40`), so every estimate would be off by rounding, not by chance.
+/// Whether a path is recomputed in 320-bit floats: the first 16, then one in 128, at most
+/// 256 in all. (Rounding that spoils fewer paths than that can miss is below what the
+/// recheck sees; the documentation says so.)
+fn rechecked(path: usize) -> bool {
+    path < 16 || (path % 128 == 0 && path <= 128 * 240)
+}
+
+/// The path that the stream `rng` draws, again in 320-bit floats with the same constants as
+/// `double`: the largest error of the difference of the sides in double precision (`values`),
+/// relative to the sides' size, or why double precision cannot be trusted here: a side differs by more than a
+/// millionth of its size (`(exp(a) + 1) - exp(a)` is 0 in double precision at `a = 40`; a
+/// value that underflows to 0 is not 0).
 fn rounding(
     spec: &ModelSpec,
     relation: &Relation,
     points: &[Option<i64>],
     var: &Option<String>,
     rng: rand_chacha::ChaCha8Rng,
-    stats: &[PointStatistics],
-) -> Option<String> {
+    double: &Model<f64>,
+    values: &[(f64, f64)],
+) -> Result<f64, String> {
     let mut wide: Model<Wide> = Model::new(spec, 0);
     wide.rng = rng;
     wide.sampling = true;
     wide.outcomes = 1;
-    for (k, point) in points.iter().enumerate() {
+    wide.fixed = double.fixed_as();
+    let mut largest: f64 = 0.0;
+    for (point, (a, b)) in points.iter().zip(values) {
         let env: HashMap<String, Value<Wide>> = match (var, point) {
             (Some(v), Some(t)) => HashMap::from([(v.clone(), int(*t))]),
             _ => HashMap::new(),
         };
-        let (Ok(Value::S(a)), Ok(Value::S(b))) = (wide.eval(&relation.lhs, &env), wide.eval(&relation.rhs, &env)) else { continue };
-        for (precise, double) in [(a.to_f64(), stats[k].left.mean), (b.to_f64(), stats[k].right.mean)] {
-            if (precise - double).abs() > 1e-6 * precise.abs().max(double.abs()).max(1e-300) {
-                return Some(format!(
-                    "double precision loses these values to rounding: on the first sample path a side is {double} in double precision and {precise} in 320-bit floats"
+        let (Ok(Value::S(wa)), Ok(Value::S(wb))) = (wide.eval(&relation.lhs, &env), wide.eval(&relation.rhs, &env)) else {
+            return Err("a sample path cannot be recomputed in 320-bit floats, so its rounding cannot be measured".into());
+        };
+        // In 320-bit floats: a value that underflows to 0 in double precision is not 0.
+        let abs = |x: Wide| if x < Wide::zero() { -x } else { x };
+        let relative = |gap: Wide, size: Wide| if size.is_zero() { 0.0 } else { (abs(gap) / size).to_f64() };
+        for (precise, double) in [(&wa, *a), (&wb, *b)] {
+            let (p, q) = (abs(precise.clone()), abs(Wide::from_f64(double)));
+            if relative(precise.clone() - Wide::from_f64(double), if p > q { p } else { q }) > 1e-6 {
+                let shown = precise.to_string();
+                let precise = if shown.trim_start_matches('-') == "0" {
+                    "not 0 (it is below double precision's range)".to_string()
+                } else {
+                    format!("{shown} in 320-bit floats")
+                };
+                return Err(format!(
+                    "double precision loses these values to rounding: on a sample path a side is {double:e} in double precision and {precise}"
                 ));
+            }
+        }
+        // What rounding did to the difference, relative to the sides' size.
+        let exact_gap = wa.clone() - wb.clone();
+        let size = abs(wa) + abs(wb);
+        largest = largest.max(relative(exact_gap - Wide::from_f64(a - b), size));
+    }
+    Ok(largest)
+}
+
+/// Why the simulated paths are not models of the file, if they are not: a value of the
+/// check breaks an `assume` fact (`beta = -1` with `assume beta > 0`), or a distribution's
+/// mean is not the one a given fixes (`g[i] ~ Normal(0, 1)` with `given E[g[i]] = mu`, `mu = 2`).
+fn not_a_model(model: &mut Model<f64>, spec: &ModelSpec, draws: &[(String, Expr, Expr)]) -> Option<String> {
+    for f in &spec.assumptions {
+        if !model.holds(f, &HashMap::new()).unwrap_or(false) {
+            return Some(format!("the check's values break `assume {}`", crate::language::text::relation(f)));
+        }
+    }
+    for given in &spec.means {
+        let ExprKind::Expect { body, .. } = &given.lhs.kind else { continue };
+        let (ExprKind::Name(head) | ExprKind::Index(head, _) | ExprKind::Call(head, _)) = &body.kind else { continue };
+        let Some((_, mean, _)) = draws.iter().find(|(n, ..)| n == head) else { continue };
+        let envs: Vec<HashMap<String, Value<f64>>> = match given.vars.as_slice() {
+            [] => vec![HashMap::new()],
+            [(v, _)] => (0..=12).map(|i| HashMap::from([(v.clone(), int(i))])).collect(),
+            _ => continue,
+        };
+        for env in envs {
+            if !given.conditions.iter().all(|c| model.holds(c, &env).unwrap_or(false)) {
+                continue;
+            }
+            let (Ok(Value::S(drawn)), Ok(Value::S(stated))) = (model.eval(mean, &HashMap::new()), model.eval(&given.rhs, &env)) else {
+                return Some(format!("the mean that `{}` fixes cannot be compared with the check's distribution of `{head}`", given.name));
+            };
+            if (drawn - stated).abs() > 1e-9 * drawn.abs().max(stated.abs()).max(1.0) {
+                return Some(format!("the check draws `{head}` with mean {drawn}, but `{}` fixes its mean at {stated}", given.name));
             }
         }
     }
@@ -321,6 +401,10 @@ struct PointStatistics {
     diff: Moments,
     /// The difference's mean in each batch of consecutive paths.
     batches: Vec<Moments>,
+    /// The mean size of the sides, `|a| + |b|`, and the largest relative rounding error of a
+    /// side measured on rechecked paths: together, how far rounding alone moves the mean.
+    size: Moments,
+    rounding: f64,
 }
 
 impl PointStatistics {
@@ -328,18 +412,24 @@ impl PointStatistics {
         self.left.push(a);
         self.right.push(b);
         self.diff.push(a - b);
+        self.size.push(a.abs() + b.abs());
         if self.batches.len() <= batch {
             self.batches.resize(batch + 1, Moments::default());
         }
         self.batches[batch].push(a - b);
     }
 
+    /// How far rounding alone can move the difference's mean: ten times the largest relative
+    /// error measured (at least one unit in the last place), at the sides' mean size.
+    fn rounding_floor(&self) -> f64 {
+        (10.0 * self.rounding).max(f64::EPSILON) * self.size.mean
+    }
+
     /// The difference's mean in standard errors. Rounding alone can make two equal sides
-    /// differ by ~1e-16 with a standard error of 0: the error has a floor at the scale of
-    /// the values.
+    /// differ by ~1e-16 with a standard error of 0: the error has a floor at the rounding
+    /// measured on the rechecked paths.
     fn z(&self) -> f64 {
-        let floor = 1e-12 * (self.left.mean.abs() + self.right.mean.abs() + 1e-300);
-        let se = self.diff.standard_error().max(floor);
+        let se = self.diff.standard_error().max(self.rounding_floor());
         if self.diff.mean == 0.0 { 0.0 } else { self.diff.mean / se }
     }
 
@@ -348,8 +438,7 @@ impl PointStatistics {
     /// the kurtosis is too large for this many samples.
     fn tails_too_heavy(&self) -> bool {
         let means: Vec<f64> = self.batches.iter().filter(|b| b.n > 1.0).map(|b| b.mean).collect();
-        let floor = 1e-12 * (self.left.mean.abs() + self.right.mean.abs() + 1e-300);
-        if self.diff.standard_error() <= floor {
+        if self.diff.standard_error() <= self.rounding_floor() {
             return false;
         }
         let mut spread = Moments::default();

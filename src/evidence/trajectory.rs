@@ -66,7 +66,16 @@ fn as_float<N: Number>(v: &Value<N>) -> f64 {
 
 /// Runs both sides exactly: any difference is one.
 #[allow(clippy::too_many_arguments)]
-fn run_exact(spec: &ModelSpec, lhs: &Expr, rhs: &Expr, var: &str, ts: &[i64], runs: usize, perturb: Option<(&str, BigRational)>, seed: u64) -> Result<Trajectory, String> {
+fn run_exact(
+    spec: &ModelSpec,
+    lhs: &Expr,
+    rhs: &Expr,
+    var: &str,
+    ts: &[i64],
+    runs: usize,
+    perturb: Option<(&str, BigRational)>,
+    seed: u64,
+) -> Result<Trajectory, String> {
     let steps = evaluate::<BigRational>(spec, lhs, rhs, var, ts, runs, perturb, seed)?;
     let mut mismatch = None;
     for (r, run) in steps.iter().enumerate() {
@@ -82,7 +91,16 @@ fn run_exact(spec: &ModelSpec, lhs: &Expr, rhs: &Expr, var: &str, ts: &[i64], ru
 /// same in both precisions (see `points::settle`); one that neither vanishes nor stays makes
 /// the check undecidable.
 #[allow(clippy::too_many_arguments)]
-fn run_float(spec: &ModelSpec, lhs: &Expr, rhs: &Expr, var: &str, ts: &[i64], runs: usize, perturb: Option<(&str, BigRational)>, seed: u64) -> Result<Trajectory, String> {
+fn run_float(
+    spec: &ModelSpec,
+    lhs: &Expr,
+    rhs: &Expr,
+    var: &str,
+    ts: &[i64],
+    runs: usize,
+    perturb: Option<(&str, BigRational)>,
+    seed: u64,
+) -> Result<Trajectory, String> {
     let low = evaluate::<Wide>(spec, lhs, rhs, var, ts, runs, perturb.clone(), seed)?;
     let high = evaluate::<Wider>(spec, lhs, rhs, var, ts, runs, perturb, seed)?;
     let mut mismatch = None;
@@ -100,7 +118,9 @@ fn run_float(spec: &ModelSpec, lhs: &Expr, rhs: &Expr, var: &str, ts: &[i64], ru
                 break 'runs;
             }
             if signs.iter().any(Option::is_none) {
-                return Err(format!("at {var} = {t} the sides differ by about their rounding error even in 640-bit floats, so the check cannot tell"));
+                return Err(format!(
+                    "at {var} = {t} the sides differ by about their rounding error even in 640-bit floats, so the check cannot tell"
+                ));
             }
         }
     }
@@ -150,8 +170,10 @@ pub fn layer(
         let cx = Counterexample { values: vec![("run".into(), r.to_string()), (var.to_string(), t.to_string())], lhs: a.clone(), rhs: b.clone() };
         return layer(Verdict::Refuted, format!("the two sides differ at {var} = {t} in run {r} (seed {seed})"), Some(cx));
     }
-    let outside = if skipped > 0 { format!(" where the claim's conditions hold ({skipped} steps of the range are outside them)") } else { String::new() };
-    let mut detail = format!("both sides coincide {arithmetic} at every {var} in {from}..{to}{outside} in {} runs on random inputs (seed {seed})", run.runs);
+    let outside =
+        if skipped > 0 { format!(" where the claim's conditions hold ({skipped} steps of the range are outside them)") } else { String::new() };
+    let mut detail =
+        format!("both sides coincide {arithmetic} at every {var} in {from}..{to}{outside} in {} runs on random inputs (seed {seed})", run.runs);
     let mut verdict = Verdict::Holds;
     let mut curves = vec![
         Curve { label: "left side (run 1)".into(), points: run.first_run.iter().map(|(t, a, _)| (*t as f64, *a)).collect(), intervals: None },

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use num_rational::BigRational;
 use num_traits::Signed;
 
-use super::{Document, Item};
 use super::ast::{Check, Expr, ExprKind, Fact, Kind, Rel, RuleKind, Statement};
+use super::{Document, Item};
 
 /// The file's names as every layer reads them.
 #[derive(Debug, Clone, Default)]

@@ -79,9 +79,10 @@ fn check_kinds(e: &Expr, kinds: &Kinds, out: &mut Vec<InputError>) {
             Some(("division by a vector or matrix is not defined".into(), "write the inverse, `A^-1`".into()))
         }
         ExprKind::Bin(BinOp::Pow, _, b) if !scalar(b) => Some(("an exponent must be a scalar".into(), "write the power of a scalar".into())),
-        ExprKind::BigOp { lo, hi, .. } if [lo, hi].iter().any(|b| rational(b).is_some_and(|q| !q.is_integer())) => {
-            Some(("the bounds of a sum or product must be whole numbers: its index runs over the integers between them".into(), "write the whole numbers the index runs between".into()))
-        }
+        ExprKind::BigOp { lo, hi, .. } if [lo, hi].iter().any(|b| rational(b).is_some_and(|q| !q.is_integer())) => Some((
+            "the bounds of a sum or product must be whole numbers: its index runs over the integers between them".into(),
+            "write the whole numbers the index runs between".into(),
+        )),
         ExprKind::Builtin(f @ (Func::Exp | Func::Log | Func::Sqrt), args) if !scalar(&args[0]) => {
             Some((format!("`{}` takes a scalar", f.name()), "`exp_elem` applies exp entry by entry".into()))
         }

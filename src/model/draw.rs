@@ -111,6 +111,13 @@ impl<N: Number> Model<'_, N> {
 
     /// Draws every assumed scalar and redraws until all `assume` facts hold.
     pub fn draw_assumptions(&mut self) -> Result<(), Stop> {
+        // A fact about a random quantity (`assume z = g[1]`) holds outcome by outcome, which a
+        // scalar drawn once per point cannot follow.
+        if let Some(f) =
+            self.spec.assumptions.iter().find(|f| [&f.lhs, &f.rhs].iter().any(|e| crate::language::elaborate::is_random(e, &self.spec.random)))
+        {
+            return na(format!("`assume {}` is about a random quantity, which the models cannot draw", crate::language::text::relation(f)));
+        }
         let mut names: Vec<String> = Vec::new();
         for f in &self.spec.assumptions {
             for e in [&f.lhs, &f.rhs] {

@@ -279,7 +279,7 @@ impl<N: Number> Model<'_, N> {
                     // A float power undefined at this point (negative base, fractional
                     // exponent): draw another point.
                     None if !N::EXACT => Err(Stop::Undefined),
-                    None => na(format!("{b}^{x} is not a rational number")),
+                    None => na(format!("({b})^({x}) is not a rational number")),
                 }
             }
             Value::M(m) => match x.as_index() {

@@ -281,6 +281,22 @@ impl<'s, N: Number> Model<'s, N> {
         self.fixed.extend(constants);
     }
 
+    /// The values fixed here, for a model in another precision: the same numbers, under that
+    /// precision's keys (a double index `1.0` is the key `1` of a 320-bit model).
+    pub fn fixed_as<M: Number>(&self) -> HashMap<Key, Value<M>, Fnv> {
+        let convert = |x: &N| M::from_f64(x.to_f64());
+        self.fixed
+            .iter()
+            .map(|((name, parts), v)| {
+                let parts = parts
+                    .iter()
+                    .map(|p| if let KeyPart::Bits(b) = p { convert(&N::from_f64(f64::from_bits(*b))).key() } else { p.clone() })
+                    .collect();
+                ((name.clone(), parts), v.map(convert))
+            })
+            .collect()
+    }
+
     /// Forgets the values shown so far: the next evaluation starts a counterexample afresh.
     pub fn clear_shown(&mut self) {
         self.touched.clear();

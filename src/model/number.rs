@@ -310,8 +310,13 @@ impl<const BITS: usize> Number for Precise<BITS> {
         if self.0.is_negative() {
             return None;
         }
-        let v = with_consts(|cc| self.0.pow(&exponent.0, BITS, ROUND, cc))?;
-        Some(Precise(v)).filter(|w| w.finite())
+        if self.0.is_zero() {
+            return (exponent.0.is_positive()).then(Self::zero);
+        }
+        // As exp(y ln x), at this precision once: the library's own power refines its
+        // precision until the result rounds correctly, which never ends where the result is
+        // exact (`4^(1/2)`).
+        (self.ln()? * exponent.clone()).exp()
     }
     fn as_index(&self) -> Option<i64> {
         if !self.0.is_int() {
@@ -352,4 +357,3 @@ pub fn settle(la: &Wide, lb: &Wide, ha: &Wider, hb: &Wider) -> Option<i64> {
         _ => None,
     }
 }
-

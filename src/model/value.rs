@@ -19,6 +19,16 @@ pub enum Value<N: Number> {
 }
 
 impl<N: Number> Value<N> {
+    /// The same value with every number converted by `f`.
+    pub fn map<M: Number>(&self, f: impl Fn(&N) -> M) -> Value<M> {
+        match self {
+            Value::S(x) => Value::S(f(x)),
+            Value::M(m) => Value::M(m.map(|x| f(&x))),
+            Value::Ones(row) => Value::Ones(*row),
+            Value::Identity => Value::Identity,
+        }
+    }
+
     /// The bits of its largest number.
     pub fn bits(&self) -> u64 {
         match self {

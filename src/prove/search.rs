@@ -5,11 +5,32 @@
 
 use std::collections::{HashMap, HashSet};
 
+use num_traits::One;
+
 use super::engine::{Normal, engine};
 use super::rewrite::{Context, Direction, Rewrite, note};
 use super::term::{readable, to_term, too_large};
+use crate::language::Kinds;
 use crate::language::affine::canonical_indices;
-use crate::language::ast::Expr;
+use crate::language::ast::{BinOp, Expr, ExprKind, Kind};
+
+/// Why `e` is undefined as a matrix expression, if it is: it takes the inverse of a matrix
+/// that normalizes to the zero matrix (`(A - A)^-1`), which normalization could otherwise
+/// make vanish (`0*(A - A)^-1`) or compare equal to itself.
+fn singular_inverse(e: &Expr, kinds: &Kinds) -> Option<String> {
+    if let ExprKind::Bin(BinOp::Pow, a, k) = &e.kind
+        && kinds.of(a) == Kind::Matrix
+        && (matches!(&k.kind, ExprKind::Neg(one) if matches!(&one.kind, ExprKind::Num(q) if q.is_one()))
+            || matches!(&k.kind, ExprKind::Num(q) if (-q).is_one()))
+    {
+        let zero =
+            to_term(a, kinds).ok().and_then(|t| engine().ok()?.canonical(vec![t]).ok()).is_some_and(|n| n.first().is_some_and(|n| n.text() == "0"));
+        if zero {
+            return Some(format!("the inverse of `{}`, which is the zero matrix", crate::language::text::expr(a)));
+        }
+    }
+    e.children().into_iter().find_map(|c| singular_inverse(c, kinds))
+}
 
 /// How a symbolic check ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,7 +86,7 @@ pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[&dyn Rewrite], ctx: &Context
     }
     let kinds = &ctx.kinds;
     for (side, e) in [("left", lhs), ("right", rhs)] {
-        if let Some(reason) = ctx.undefined(e).or_else(|| too_large(e, kinds)) {
+        if let Some(reason) = ctx.undefined(e).or_else(|| too_large(e, kinds)).or_else(|| singular_inverse(e, kinds)) {
             return Ok(Outcome::Undefined { reason: format!("the {side} side: {reason}") });
         }
     }
@@ -117,7 +138,7 @@ pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[&dyn Rewrite], ctx: &Context
                         seen[side].insert(expr.clone());
                         // A rewrite that leaves the expression undefined (a rule instance
                         // dividing by what may be zero) or too large to normalize is not taken.
-                        if let Some(reason) = ctx.undefined(&expr).or_else(|| too_large(&expr, kinds)) {
+                        if let Some(reason) = ctx.undefined(&expr).or_else(|| too_large(&expr, kinds)).or_else(|| singular_inverse(&expr, kinds)) {
                             note(&mut blocked, format!("rewriting with `{}` would leave {reason}", rule.name()));
                             continue;
                         }

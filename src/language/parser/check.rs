@@ -8,6 +8,14 @@ use crate::language::ast::*;
 use crate::language::builtins::EXPERIMENTS;
 use crate::language::lexer::Tok;
 
+/// The largest size a cost check evaluates at: one product of two such matrices is about
+/// 10^8 multiply-adds.
+const MAX_COST_SIZE: i64 = 512;
+
+/// The most values a range steps through after its first: every one is a full evaluation
+/// (an exact trajectory at 1000 steps takes about a second).
+const MAX_RANGE: i64 = 1000;
+
 impl Parser<'_> {
     pub(super) fn check(&mut self, start: Span) -> PResult<Check> {
         let (word, span) = self.ident("a check (`exact`, `trajectory`, `unroll`, `montecarlo`, `cost` or `experiment`)")?;
@@ -53,6 +61,11 @@ impl Parser<'_> {
             }
             "cost" => {
                 let (var, from, to) = self.range()?;
+                // A side is evaluated with matrices of every size in the range.
+                if to > MAX_COST_SIZE {
+                    return Err(InputError::new(start.to(self.prev_span()), format!("a cost check counts at sizes up to {MAX_COST_SIZE}"))
+                        .help("the counts at the sizes up to that show how they grow"));
+                }
                 let with = self.with_clause()?;
                 self.end_of_line()?;
                 Ok(Check::Cost { var, from, to, with, span: start.to(self.prev_span()) })
@@ -107,6 +120,10 @@ impl Parser<'_> {
         let to = self.small_int("the last value")?;
         if to < from {
             return Err(InputError::new(from_span.to(self.prev_span()), "this range is empty"));
+        }
+        if to - from > MAX_RANGE {
+            return Err(InputError::new(from_span.to(self.prev_span()), format!("a check's range holds at most {} values", MAX_RANGE + 1))
+                .help("check a shorter stretch, or a far one on its own (`t in 5000..5010`)"));
         }
         Ok((var, from, to))
     }
