@@ -286,7 +286,7 @@ mod robustness {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         let options = Options { samples: 3, ..Options::default() };
         let mut checked = 0;
-        for round in 0..120 {
+        for round in 0..48 {
             let source: String = sources[round % sources.len()]
                 .lines()
                 .filter(|l| !l.contains("montecarlo") && !l.contains("experiment") && !l.contains("cost"))
@@ -304,6 +304,6 @@ mod robustness {
             check_documents(&[doc], &files, &options);
             checked += 1;
         }
-        assert!(checked > 20, "only {checked} mutants parsed");
+        assert!(checked > 8, "only {checked} mutants parsed");
     }
 }
