@@ -32,7 +32,8 @@ fn not_applicable(why: &str) -> LayerResult {
 fn gaussian_integral(w_max: f64, points: usize) -> LayerResult {
     // Beyond |w| = 6 the integrand's peak at x = w is too narrow and too far out for the
     // fixed grid: the rule, not the identity, would fail.
-    if !(w_max > 0.0 && w_max <= 6.0) || !(2..=1000).contains(&points) {
+    let usable = w_max > 0.0 && w_max <= 6.0 && (2..=1000).contains(&points);
+    if !usable {
         return not_applicable("gaussian_integral needs 0 < w_max <= 6 (where Simpson's rule on its grid is accurate) and 2 to 1000 points");
     }
     let mut rows = Vec::new();
@@ -68,12 +69,13 @@ fn gaussian_integral(w_max: f64, points: usize) -> LayerResult {
 /// `N(q·k − |q+k|²/2, |q+k|²)` (mean and variance); and the relative RMSE of the average of
 /// `m` features against `sqrt((exp(|q+k|²) − 1)/m)`, with its log-log slope near −1/2.
 fn positive_features(d: usize, scale: f64, repeats: usize, max_m: usize, seed: u64) -> LayerResult {
-    if !(1..=4096).contains(&d)
-        || !(scale > 0.0 && scale <= 10.0)
-        || repeats < 2
-        || !(2..=65536).contains(&max_m)
-        || repeats.saturating_mul(max_m) > 100_000_000
-    {
+    let usable = (1..=4096).contains(&d)
+        && scale > 0.0
+        && scale <= 10.0
+        && repeats >= 2
+        && (2..=65536).contains(&max_m)
+        && repeats.saturating_mul(max_m) <= 100_000_000;
+    if !usable {
         return not_applicable(
             "positive_features needs 1 <= d <= 4096, 0 < scale <= 10, repeats >= 2, 2 <= max_m <= 65536 and repeats × max_m <= 10^8",
         );

@@ -301,7 +301,7 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
 /// 256 in all. (Rounding that spoils fewer paths than that can miss is below what the
 /// recheck sees; the documentation says so.)
 fn rechecked(path: usize) -> bool {
-    path < 16 || (path % 128 == 0 && path <= 128 * 240)
+    path < 16 || (path.is_multiple_of(128) && path <= 128 * 240)
 }
 
 /// The path that the stream `rng` draws, again in 320-bit floats with the same constants as
