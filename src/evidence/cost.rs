@@ -57,7 +57,10 @@ pub fn layer(model: &ModelSpec, relation: &Relation, var: &str, from: i64, to: i
     let detail = format!(
         "multiply-adds of the matrix products as written, counted exactly; {fixed}the left side grows like {var}^{left:.2}, the right side like {var}^{right:.2}; {values}"
     );
-    let mut result = LayerResult::new(Layer::Cost, Verdict::Holds, detail);
+    // Counting alone reads nothing of the statement: the row holds only where the values
+    // were compared too.
+    let verdict = if model.unusable.is_none() && relation.rel == Rel::Eq { Verdict::Holds } else { Verdict::NotApplicable };
+    let mut result = LayerResult::new(Layer::Cost, verdict, detail);
     result.table = Some(Table { columns: vec![var.to_string(), "left side".into(), "right side".into()], rows });
     result.plot = Some(Plot {
         title: "Multiply-adds of the two evaluation orders".into(),
