@@ -39,11 +39,12 @@ struct AuditArgs {
     /// Root seed of every random choice.
     #[arg(long, default_value_t = check::Options::default().seed)]
     seed: u64,
-    /// Exact instantiations per step when a claim has no `check exact N`.
-    #[arg(long, default_value_t = check::Options::default().samples)]
+    /// Exact instantiations per step when a claim has no `check exact N` (at least 1).
+    #[arg(long, default_value_t = check::Options::default().samples, value_parser = parse_samples)]
     samples: usize,
-    /// Also write every mutant and its verdict as JSON to this file.
-    #[arg(long, value_name = "FILE")]
+    /// Also write every mutant and its verdict as JSON to this file (not `-`: the algebra
+    /// engine prints its banner on standard output).
+    #[arg(long, value_name = "FILE", value_parser = parse_output_file)]
     json: Option<PathBuf>,
 }
 
@@ -55,15 +56,16 @@ struct CheckArgs {
     /// Root seed of every random choice (each claim derives its own from it).
     #[arg(long, default_value_t = check::Options::default().seed)]
     seed: u64,
-    /// Exact instantiations per step when a claim has no `check exact N`.
-    #[arg(long, default_value_t = check::Options::default().samples)]
+    /// Exact instantiations per step when a claim has no `check exact N` (at least 1).
+    #[arg(long, default_value_t = check::Options::default().samples, value_parser = parse_samples)]
     samples: usize,
     /// A step that only the symbolic layer could judge (no numeric layer applies) makes its
     /// claim not shown, instead of "verified (symbolic only)".
     #[arg(long)]
     strict: bool,
-    /// Also write every verdict as JSON to this file (schema: docs/json.md).
-    #[arg(long, value_name = "FILE")]
+    /// Also write every verdict as JSON to this file (schema: docs/json.md; not `-`: the
+    /// algebra engine prints its banner on standard output).
+    #[arg(long, value_name = "FILE", value_parser = parse_output_file)]
     json: Option<PathBuf>,
 }
 
@@ -79,8 +81,31 @@ struct ReportArgs {
     format: Vec<Format>,
     /// Folder with templates (report.tex.tera, report.html.tera, report.md.tera) that replace
     /// the built-in ones; a template missing there stays built in.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = parse_templates)]
     templates: Option<PathBuf>,
+}
+
+fn parse_samples(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("at least one point is needed: with 0 the exact layer would check nothing".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a whole number")),
+    }
+}
+
+fn parse_output_file(text: &str) -> Result<PathBuf, String> {
+    if text == "-" {
+        return Err("standard output is not available for JSON: the algebra engine prints its banner there; give a file name".into());
+    }
+    Ok(PathBuf::from(text))
+}
+
+fn parse_templates(text: &str) -> Result<PathBuf, String> {
+    let dir = PathBuf::from(text);
+    if !dir.is_dir() {
+        return Err(format!("no folder `{text}`"));
+    }
+    Ok(dir)
 }
 
 fn parse_format(name: &str) -> Result<Format, String> {
@@ -115,6 +140,15 @@ fn main() -> ExitCode {
 /// Loads the input, or prints why it cannot (and writes the errors as JSON when asked).
 fn load(paths: &[PathBuf], json: Option<&std::path::Path>, seed: u64) -> Result<derivcheck::Loaded, u8> {
     match derivcheck::load(paths) {
+        // Nothing to check is not a pass (a fence spelled ```Derivation, a folder of notes).
+        Ok(l) if !l.documents.iter().any(|d| d.items.iter().any(|i| matches!(i, derivcheck::language::Item::Block(_)))) => {
+            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            eprintln!(
+                "error: no `derivation` block in {}: nothing to check (a block is a fenced code block whose info string is exactly `derivation`)",
+                names.join(", ")
+            );
+            Err(2)
+        }
         Ok(l) => Ok(l),
         Err(LoadError::Io(msg)) => {
             eprintln!("error: {msg}");
@@ -141,7 +175,7 @@ fn audit(args: &AuditArgs) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let options = check::Options { seed: args.seed, samples: args.samples.max(1), strict: false };
+    let options = check::Options { seed: args.seed, samples: args.samples, strict: false };
     let audit = derivcheck::audit::run(&loaded, &options);
     let _ = derivcheck::audit::print(&audit, &mut std::io::stdout().lock());
     if let Some(path) = &args.json
@@ -158,7 +192,7 @@ fn run(args: &CheckArgs, report_to: Option<ReportTo>) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let options = check::Options { seed: args.seed, samples: args.samples.max(1), strict: args.strict };
+    let options = check::Options { seed: args.seed, samples: args.samples, strict: args.strict };
     let results = check::check_documents(&loaded.documents, &loaded.files, &options);
     let _ = report::print(&results, &mut std::io::stdout().lock());
     if let Some(path) = &args.json

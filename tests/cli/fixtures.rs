@@ -316,6 +316,23 @@ fn missing_files_and_bad_usage_exit_with_2() {
     assert_eq!(out.status.code(), Some(2));
     let out = derivcheck(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
+    // A file without a derivation block checks nothing, which is not a pass.
+    let dir = scratch("nothing");
+    let notes = dir.join("notes.md");
+    std::fs::write(&notes, "# Notes\n\n```Derivation\nclaim c: 1 = 1\n```\n").unwrap();
+    let out = derivcheck(&["check", notes.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no `derivation` block"), "{}", text(&out.stderr));
+    // Options that would check nothing or write where no one can read are usage errors.
+    for (args, says) in [
+        (&["check", "derivations/q1_rnn.md", "--samples", "0"][..], "at least one point"),
+        (&["check", "derivations/q1_rnn.md", "--json", "-"][..], "prints its banner there"),
+        (&["report", "derivations/q1_rnn.md", "--templates", "no/such/folder"][..], "no folder `no/such/folder`"),
+    ] {
+        let out = derivcheck(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(text(&out.stderr).contains(says), "{args:?}: {}", text(&out.stderr));
+    }
 }
 
 #[test]
