@@ -24,24 +24,28 @@ pub struct Trajectory {
 /// Both sides at every step of every run.
 type Steps<N> = Vec<Vec<(i64, Value<N>, Value<N>)>>;
 
-/// Evaluates `lhs` and `rhs` at every step `ts`, in `runs` independent models.
-#[allow(clippy::too_many_arguments)]
-fn evaluate<N: Number>(
-    spec: &ModelSpec,
-    lhs: &Expr,
-    rhs: &Expr,
-    var: &str,
-    ts: &[i64],
+/// What one simulation runs: both sides at every step `ts` of `var`, in `runs` independent
+/// models, one definition perhaps perturbed (the control run).
+struct Runs<'a> {
+    spec: &'a ModelSpec,
+    lhs: &'a Expr,
+    rhs: &'a Expr,
+    var: &'a str,
+    ts: &'a [i64],
     runs: usize,
-    perturb: Option<(&str, BigRational)>,
+    perturb: Option<(&'a str, BigRational)>,
     seed: u64,
-) -> Result<Steps<N>, String> {
+}
+
+/// Evaluates both sides at every step, in every run.
+fn evaluate<N: Number>(r: &Runs) -> Result<Steps<N>, String> {
+    let Runs { spec, lhs, rhs, var, ts, runs, seed, .. } = *r;
     if let Some(reason) = &spec.unusable {
         return Err(reason.clone());
     }
     let mut m: Model<N> = Model::new(spec, seed);
-    if let Some((name, factor)) = perturb {
-        m.perturb(name, factor);
+    if let Some((name, factor)) = &r.perturb {
+        m.perturb(name, factor.clone());
     }
     let mut out = Vec::with_capacity(runs);
     for _ in 0..runs {
@@ -65,18 +69,8 @@ fn as_float<N: Number>(v: &Value<N>) -> f64 {
 }
 
 /// Runs both sides exactly: any difference is one.
-#[allow(clippy::too_many_arguments)]
-fn run_exact(
-    spec: &ModelSpec,
-    lhs: &Expr,
-    rhs: &Expr,
-    var: &str,
-    ts: &[i64],
-    runs: usize,
-    perturb: Option<(&str, BigRational)>,
-    seed: u64,
-) -> Result<Trajectory, String> {
-    let steps = evaluate::<BigRational>(spec, lhs, rhs, var, ts, runs, perturb, seed)?;
+fn run_exact(r: &Runs) -> Result<Trajectory, String> {
+    let steps = evaluate::<BigRational>(r)?;
     let mut mismatch = None;
     for (r, run) in steps.iter().enumerate() {
         if let Some((t, a, b)) = run.iter().find(|(_, a, b)| !compare(a, Rel::Eq, b).unwrap_or(false)) {
@@ -84,25 +78,15 @@ fn run_exact(
             break;
         }
     }
-    Ok(Trajectory { runs, mismatch, first_run: steps[0].iter().map(|(t, a, b)| (*t, as_float(a), as_float(b))).collect() })
+    Ok(Trajectory { runs: r.runs, mismatch, first_run: steps[0].iter().map(|(t, a, b)| (*t, as_float(a), as_float(b))).collect() })
 }
 
 /// Runs both sides in 320- and in 640-bit floats: a difference is one only where it stays the
 /// same in both precisions (see `points::settle`); one that neither vanishes nor stays makes
 /// the check undecidable.
-#[allow(clippy::too_many_arguments)]
-fn run_float(
-    spec: &ModelSpec,
-    lhs: &Expr,
-    rhs: &Expr,
-    var: &str,
-    ts: &[i64],
-    runs: usize,
-    perturb: Option<(&str, BigRational)>,
-    seed: u64,
-) -> Result<Trajectory, String> {
-    let low = evaluate::<Wide>(spec, lhs, rhs, var, ts, runs, perturb.clone(), seed)?;
-    let high = evaluate::<Wider>(spec, lhs, rhs, var, ts, runs, perturb, seed)?;
+fn run_float(r: &Runs) -> Result<Trajectory, String> {
+    let (low, high) = (evaluate::<Wide>(r)?, evaluate::<Wider>(r)?);
+    let var = r.var;
     let mut mismatch = None;
     'runs: for (r, (lr, hr)) in low.iter().zip(&high).enumerate() {
         for ((t, la, lb), (_, ha, hb)) in lr.iter().zip(hr) {
@@ -124,7 +108,7 @@ fn run_float(
             }
         }
     }
-    Ok(Trajectory { runs, mismatch, first_run: high[0].iter().map(|(t, a, b)| (*t, as_float(a), as_float(b))).collect() })
+    Ok(Trajectory { runs: r.runs, mismatch, first_run: high[0].iter().map(|(t, a, b)| (*t, as_float(a), as_float(b))).collect() })
 }
 
 /// The factor by which the control run scales the perturbed `given`: a wrong coefficient.
@@ -156,11 +140,8 @@ pub fn layer(
     let skipped = (to - from + 1) as usize - ts.len();
     let arithmetic = if float { "in 320- and 640-bit floats (a difference counts only where it stays the same in both)" } else { "exactly" };
     let simulate = |runs, perturb: Option<(&str, BigRational)>| {
-        if float {
-            run_float(&model, &relation.lhs, &relation.rhs, var, &ts, runs, perturb, seed)
-        } else {
-            run_exact(&model, &relation.lhs, &relation.rhs, var, &ts, runs, perturb, seed)
-        }
+        let r = Runs { spec: &model, lhs: &relation.lhs, rhs: &relation.rhs, var, ts: &ts, runs, perturb, seed };
+        if float { run_float(&r) } else { run_exact(&r) }
     };
     let run = match simulate(TRAJECTORY_RUNS, None) {
         Err(reason) => return layer(Verdict::NotApplicable, reason, None),
