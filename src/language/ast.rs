@@ -198,6 +198,32 @@ impl Expr {
     }
 
     /// Whether a name occurs free in this expression.
+    /// The value of a constant written with numbers, `+ - * /` and small whole powers
+    /// (`1/2`, `70*70`, `2^10`), if it is one and not too large.
+    pub fn rational(&self) -> Option<BigRational> {
+        use num_traits::{ToPrimitive, Zero};
+        match &self.kind {
+            ExprKind::Num(q) => Some(q.clone()),
+            ExprKind::Neg(a) => a.rational().map(|q| -q),
+            ExprKind::Bin(op, a, b) => {
+                let (x, y) = (a.rational()?, b.rational()?);
+                match op {
+                    BinOp::Add => Some(x + y),
+                    BinOp::Sub => Some(x - y),
+                    BinOp::Mul => Some(x * y),
+                    BinOp::Div if !y.is_zero() => Some(x / y),
+                    BinOp::Pow if y.is_integer() => {
+                        let k = y.to_integer().to_i32().filter(|k| k.unsigned_abs() <= 64)?;
+                        let bits = x.numer().bits() + x.denom().bits();
+                        (bits * u64::from(k.unsigned_abs()) <= 4096 && !(x.is_zero() && k < 0)).then(|| num_traits::Pow::pow(x, k))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
     pub fn mentions(&self, name: &str) -> bool {
         match &self.kind {
             ExprKind::Name(n) => n == name,

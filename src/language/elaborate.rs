@@ -51,8 +51,10 @@ pub fn elaborate(doc: &Document) -> Elaboration {
     out
 }
 
+/// Ten times the largest constant of `e`, written as a number or computed from numbers
+/// (`70*70` is 4900: a definition that changes there must be reached).
 fn largest_number(e: &Expr, scale: &mut BigRational) {
-    if let ExprKind::Num(q) = &e.kind {
+    if let Some(q) = e.rational() {
         let ten = q.abs() * BigRational::from_integer(10.into());
         if ten > *scale {
             *scale = ten;

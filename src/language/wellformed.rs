@@ -79,7 +79,7 @@ fn check_kinds(e: &Expr, kinds: &Kinds, out: &mut Vec<InputError>) {
             Some(("division by a vector or matrix is not defined".into(), "write the inverse, `A^-1`".into()))
         }
         ExprKind::Bin(BinOp::Pow, _, b) if !scalar(b) => Some(("an exponent must be a scalar".into(), "write the power of a scalar".into())),
-        ExprKind::BigOp { lo, hi, .. } if [lo, hi].iter().any(|b| rational(b).is_some_and(|q| !q.is_integer())) => Some((
+        ExprKind::BigOp { lo, hi, .. } if [lo, hi].iter().any(|b| b.rational().is_some_and(|q| !q.is_integer())) => Some((
             "the bounds of a sum or product must be whole numbers: its index runs over the integers between them".into(),
             "write the whole numbers the index runs between".into(),
         )),
@@ -106,25 +106,6 @@ fn check_kinds(e: &Expr, kinds: &Kinds, out: &mut Vec<InputError>) {
             }
             _ => check_kinds(c, kinds, out),
         }
-    }
-}
-
-/// The value of a constant written with `+ - * /` (`1/2`, `5/2 - 1`).
-fn rational(e: &Expr) -> Option<num_rational::BigRational> {
-    match &e.kind {
-        ExprKind::Num(q) => Some(q.clone()),
-        ExprKind::Neg(a) => rational(a).map(|q| -q),
-        ExprKind::Bin(op, a, b) => {
-            let (x, y) = (rational(a)?, rational(b)?);
-            match op {
-                BinOp::Add => Some(x + y),
-                BinOp::Sub => Some(x - y),
-                BinOp::Mul => Some(x * y),
-                BinOp::Div if !num_traits::Zero::is_zero(&y) => Some(x / y),
-                _ => None,
-            }
-        }
-        _ => None,
     }
 }
 

@@ -194,9 +194,21 @@ impl<N: Number> Model<'_, N> {
                 if dims.len() < declared {
                     self.guessed_shapes = true;
                 }
-                let bump = self.size_bump;
+                // Each dimension is bumped by its own turn of the round (by its rank among the
+                // dimension names, the k-th changing every 3^k points), so two dimensions do
+                // not keep one difference, not even where `with` gives them one size.
+                let round = self.size_round;
+                let mut names: Vec<&String> = self.spec.sizes.keys().collect();
+                names.sort();
+                let bump = |k: usize| round.map_or(0, |r| super::SIZE_BUMPS[(r / 3usize.pow((k % 4) as u32) + k) % super::SIZE_BUMPS.len()]);
                 let size = |d: Option<&String>| -> usize {
-                    d.map_or(3 + bump, |d| d.parse().ok().unwrap_or_else(|| self.spec.sizes.get(d).copied().unwrap_or(3) + bump))
+                    match d {
+                        None => 3 + bump(0),
+                        Some(d) => d.parse().ok().unwrap_or_else(|| {
+                            let k = names.iter().position(|n| *n == d).unwrap_or(0);
+                            self.spec.sizes.get(d).copied().unwrap_or(3) + bump(k)
+                        }),
+                    }
                 };
                 let (rows, cols) = if element == Kind::Vector { (size(dims.first()), 1) } else { (size(dims.first()), size(dims.get(1))) };
                 let mut m = DMatrix::from_element(rows, cols, N::zero());

@@ -301,8 +301,12 @@ impl<N: Number> Model<'_, N> {
         if a.ncols() != b.nrows() {
             return Err(Stop::Shapes(format!("a product of a {}×{} by a {}×{} matrix", a.nrows(), a.ncols(), b.nrows(), b.ncols())));
         }
-        if let Some(count) = self.multiply_adds.as_mut() {
-            *count += (a.nrows() * a.ncols() * b.ncols()) as u64;
+        let products = (a.nrows() * a.ncols() * b.ncols()) as u64;
+        match self.multiply_adds.as_mut() {
+            Some(count) => *count += products,
+            // Each multiply-add is a step of the point's budget (three 400×400 matrices in
+            // exact rationals would take minutes).
+            None => self.spend_many(products)?,
         }
         Ok(a * b)
     }

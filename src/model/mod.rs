@@ -109,6 +109,9 @@ impl std::hash::Hasher for FnvHasher {
 
 type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
 
+/// What a dimension's size gains, by round (see `Model::size_round`).
+pub const SIZE_BUMPS: [usize; 3] = [0, 1, 3];
+
 /// What a remembered value is stored under: a name and its arguments, compared exactly
 /// (rationals as they are, floats by their bits).
 type Key = (String, Vec<KeyPart>);
@@ -167,9 +170,11 @@ pub struct Model<'s, N: Number> {
     /// The probability of each outcome (they sum to 1).
     probabilities: Vec<N>,
     outcome: usize,
-    /// Added to every named dimension's size: points alternate between two sizes, so that
-    /// an identity true only for 2×2 matrices does not pass.
-    pub size_bump: usize,
+    /// Which round of sizes this point takes (random points only; the other checks keep the
+    /// sizes as given): each named dimension adds one of `SIZE_BUMPS` to its size, a
+    /// different one per dimension and round, so that an identity true only for 2×2
+    /// matrices, or only where `m = n + 1`, does not pass.
+    pub size_round: Option<usize>,
     /// Whether `exp_elem` or a softmax was evaluated with a random positive function in place
     /// of `exp` (exact models): a refutation must then be confirmed with `exp` itself.
     pub used_oracle: bool,
@@ -203,7 +208,7 @@ impl<'s, N: Number> Model<'s, N> {
             outcomes: 1,
             probabilities: vec![N::one()],
             outcome: 0,
-            size_bump: 0,
+            size_round: None,
             used_oracle: false,
             approximate: false,
             work: 0,
@@ -213,6 +218,12 @@ impl<'s, N: Number> Model<'s, N> {
 
     pub fn perturb(&mut self, definition: &str, factor: BigRational) {
         self.perturbed = Some((definition.to_string(), factor));
+    }
+
+    /// How many points have started: draws that must come now and then, whatever the random
+    /// stream does, take their turn by it.
+    pub fn turn(&self) -> u64 {
+        self.points
     }
 
     /// Beyond every constant of the file: a whole number at least 10.
@@ -265,7 +276,11 @@ impl<'s, N: Number> Model<'s, N> {
     /// Counts one evaluation step; a point that takes too many is given up (nested sums and
     /// long recursions are bounded by this, not by the stack).
     fn spend(&mut self) -> Result<(), Stop> {
-        self.work += 1;
+        self.spend_many(1)
+    }
+
+    fn spend_many(&mut self, steps: u64) -> Result<(), Stop> {
+        self.work = self.work.saturating_add(steps);
         if self.work > WORK { na(format!("evaluating it takes more than {WORK} steps at one point")) } else { Ok(()) }
     }
 

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use num_traits::One;
+use num_traits::{One, Zero};
 
 use super::engine::{Normal, engine};
 use super::rewrite::{Context, Direction, Rewrite, note};
@@ -30,6 +30,54 @@ fn singular_inverse(e: &Expr, kinds: &Kinds) -> Option<String> {
         }
     }
     e.children().into_iter().find_map(|c| singular_inverse(c, kinds))
+}
+
+/// Why `e` cannot be judged without sizes, if it cannot: a vector or matrix part of it is
+/// zero (`p - p`, `0*p`, `(a - a)*p`). The engine's zero has no size, so `exp_elem(p - p)`
+/// (length n) and `exp_elem(r - r)` (length m) would become one term, as would `ones + 0*p`
+/// and `ones + 0*r`.
+fn sizeless_zero(e: &Expr, kinds: &Kinds) -> Option<String> {
+    let mut candidates = Vec::new();
+    zero_candidates(e, kinds, &mut candidates);
+    if candidates.is_empty() {
+        return None;
+    }
+    let terms: Vec<_> = candidates.iter().filter_map(|(_, c)| to_term(c, kinds).ok()).collect();
+    if terms.len() != candidates.len() {
+        return None;
+    }
+    let normals = engine().ok()?.canonical(terms).ok()?;
+    candidates.iter().zip(normals).find(|(_, n)| n.text() == "0").map(|((part, _), _)| {
+        format!("`{}` is a zero vector or matrix, whose size the symbolic layer does not keep", crate::language::text::expr(part))
+    })
+}
+
+/// The parts of `e` that may be a zero vector or matrix, each with the expression whose
+/// normal form decides it: a difference or negation of vectors or matrices (itself), and a
+/// product of one by a scalar that may vanish (that scalar).
+fn zero_candidates<'e>(e: &'e Expr, kinds: &Kinds, out: &mut Vec<(&'e Expr, Expr)>) {
+    let shaped = |x: &Expr| matches!(kinds.of(x), Kind::Vector | Kind::Matrix);
+    let may_vanish = |x: &Expr| x.rational().is_some_and(|q| q.is_zero()) || has_difference(x);
+    match &e.kind {
+        ExprKind::Bin(BinOp::Sub, ..) | ExprKind::Neg(_) if shaped(e) => out.push((e, e.clone())),
+        ExprKind::Bin(BinOp::Mul, a, b) if shaped(e) => {
+            for (factor, other) in [(a, b), (b, a)] {
+                if kinds.of(factor) == Kind::Scalar && shaped(other) && may_vanish(factor) {
+                    out.push((e, (**factor).clone()));
+                }
+            }
+        }
+        _ => {}
+    }
+    // Bound variables are left to the engine's own handling: a zero under a binder keeps
+    // its binder's meaning.
+    if e.binds().is_none() {
+        e.children().into_iter().for_each(|c| zero_candidates(c, kinds, out));
+    }
+}
+
+fn has_difference(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Bin(BinOp::Sub, ..) | ExprKind::Neg(_)) || e.children().into_iter().any(has_difference)
 }
 
 /// How a symbolic check ended.
@@ -86,7 +134,9 @@ pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[&dyn Rewrite], ctx: &Context
     }
     let kinds = &ctx.kinds;
     for (side, e) in [("left", lhs), ("right", rhs)] {
-        if let Some(reason) = ctx.undefined(e).or_else(|| too_large(e, kinds)).or_else(|| singular_inverse(e, kinds)) {
+        if let Some(reason) =
+            ctx.undefined(e).or_else(|| too_large(e, kinds)).or_else(|| singular_inverse(e, kinds)).or_else(|| sizeless_zero(e, kinds))
+        {
             return Ok(Outcome::Undefined { reason: format!("the {side} side: {reason}") });
         }
     }
@@ -138,7 +188,12 @@ pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[&dyn Rewrite], ctx: &Context
                         seen[side].insert(expr.clone());
                         // A rewrite that leaves the expression undefined (a rule instance
                         // dividing by what may be zero) or too large to normalize is not taken.
-                        if let Some(reason) = ctx.undefined(&expr).or_else(|| too_large(&expr, kinds)).or_else(|| singular_inverse(&expr, kinds)) {
+                        if let Some(reason) = ctx
+                            .undefined(&expr)
+                            .or_else(|| too_large(&expr, kinds))
+                            .or_else(|| singular_inverse(&expr, kinds))
+                            .or_else(|| sizeless_zero(&expr, kinds))
+                        {
                             note(&mut blocked, format!("rewriting with `{}` would leave {reason}", rule.name()));
                             continue;
                         }

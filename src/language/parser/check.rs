@@ -147,8 +147,9 @@ impl Parser<'_> {
                 }
                 _ => {
                     let size = self.small_int("a size")?;
-                    if size < 1 {
-                        return Err(InputError::new(self.prev_span(), "a size is at least 1"));
+                    if !(1..=super::MAX_SIZE as i64).contains(&size) {
+                        return Err(InputError::new(self.prev_span(), format!("a size is a whole number from 1 to {}", super::MAX_SIZE))
+                            .help("the models build vectors and matrices of this size"));
                     }
                     with.sizes.push((name, size as usize));
                 }

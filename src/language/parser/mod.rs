@@ -10,10 +10,17 @@ mod proof;
 
 use std::collections::HashMap;
 
+use num_rational::BigRational;
+use num_traits::One;
+
 use super::ast::*;
 use super::builtins;
 use super::lexer::{Tok, Token};
 use crate::diagnostic::{InputError, Span};
+
+/// The largest size of a vector or matrix dimension: the models build them entry by entry
+/// (a 1000 × 1000 matrix of exact rationals is already tens of megabytes).
+pub(super) const MAX_SIZE: usize = 1000;
 
 /// Names visible at a point of a file: declarations and named rules, in order of appearance.
 #[derive(Debug, Clone, Default)]
@@ -292,6 +299,10 @@ impl<'s> Parser<'s> {
                 match t.tok {
                     Tok::Ident(s) if s == "x" && !shape.is_empty() => continue,
                     Tok::Ident(s) => shape.push(s),
+                    Tok::Num(n) if !n.is_integer() || n < BigRational::one() || n > BigRational::from_integer(MAX_SIZE.into()) => {
+                        return Err(InputError::new(t.span, format!("a size is a whole number from 1 to {MAX_SIZE}"))
+                            .help("the models build vectors and matrices of this size"));
+                    }
                     Tok::Num(n) => shape.push(n.to_string()),
                     _ => {}
                 }
