@@ -142,6 +142,8 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
     // paths rechecked in 320-bit floats: the floor of every standard error (equal sides
     // computed two ways differ by it).
     let mut relative_rounding: f64 = 0.0;
+    // Where some later paths start, to recheck them before a refutation is shown.
+    let mut confirm_starts = Vec::new();
     for path in 0..setup.samples {
         model.reset();
         let start = model.rng.clone();
@@ -163,6 +165,9 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
                 Err(Stop::Shapes(what)) => return fail(format!("the shapes do not fit: {what}")),
                 Err(Stop::Invalid(why)) => return fail(format!("a sample path is not a model of the file: {why}")),
             }
+        }
+        if path > 0 && path % CONFIRM_STRIDE == 0 && confirm_starts.len() < MAX_CONFIRMED {
+            confirm_starts.push(start.clone());
         }
         if rechecked(path) {
             match rounding(&spec, relation, &points, &var, start, &model, &values) {
@@ -229,6 +234,14 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
         Rel::Ne => Verdict::NotShown,
         _ => Verdict::Refuted,
     };
+    // Rounding that spoils a few paths in a thousand escapes the recheck above but can move
+    // a mean by many standard errors: before refuting, many more paths are rechecked at the
+    // point that refutes.
+    if verdict == Verdict::Refuted
+        && let Some(problem) = confirm(&spec, relation, points[k], &var, &model, &confirm_starts)
+    {
+        return fail(format!("{problem} (found rechecking the paths before refuting)"));
+    }
     let mut detail = format!(
         "{} samples (seed {seed}); the largest deviation is {:.2} standard errors{}, {} the threshold {:.2} (4σ family level, Bonferroni over {} point(s))",
         setup.samples,
@@ -295,6 +308,38 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
         rhs: format!("{:.6}", stats[k].right.mean),
     });
     LayerResult { counterexample, table: Some(Table { columns, rows }), plot, ..LayerResult::new(Layer::MonteCarlo, verdict, detail) }
+}
+
+/// Before a refutation, one path in `CONFIRM_STRIDE` (up to `MAX_CONFIRMED`) is rechecked.
+const CONFIRM_STRIDE: usize = 8;
+const MAX_CONFIRMED: usize = 8192;
+
+/// Why the paths that start at `starts` cannot be trusted in double precision at `point`,
+/// if they cannot: each is replayed in double precision and in 320-bit floats.
+fn confirm(
+    spec: &ModelSpec,
+    relation: &Relation,
+    point: Option<i64>,
+    var: &Option<String>,
+    double: &Model<f64>,
+    starts: &[rand_chacha::ChaCha8Rng],
+) -> Option<String> {
+    let env: HashMap<String, Value<f64>> = match (var, point) {
+        (Some(v), Some(t)) => HashMap::from([(v.clone(), int(t))]),
+        _ => HashMap::new(),
+    };
+    for start in starts {
+        let mut replay: Model<f64> = Model::new(spec, 0);
+        replay.rng = start.clone();
+        replay.sampling = true;
+        replay.outcomes = 1;
+        replay.fixed = double.fixed.clone();
+        let (Ok(Value::S(a)), Ok(Value::S(b))) = (replay.eval(&relation.lhs, &env), replay.eval(&relation.rhs, &env)) else { continue };
+        if let Err(problem) = rounding(spec, relation, &[point], var, start.clone(), double, &[(a, b)]) {
+            return Some(problem);
+        }
+    }
+    None
 }
 
 /// Whether a path is recomputed in 320-bit floats: the first 16, then one in 128, at most

@@ -272,21 +272,22 @@ fn point<N: Number>(m: &mut Model<N>, q: &Question) -> Result<Sides<N>, Stop> {
 /// rounding (the sides are equal there); one that stays is real and has the sign it shows;
 /// anything else cannot be told.
 fn precise(spec: &ModelSpec, q: &Question, start: rand_chacha::ChaCha8Rng, round: usize) -> Result<Decision, Stop> {
-    let mut low: Model<Wide> = Model::new(spec, 0);
-    low.rng = start.clone();
-    low.size_round = Some(round);
-    let low = point(&mut low, q)?;
+    let mut low_model: Model<Wide> = Model::new(spec, 0);
+    low_model.rng = start.clone();
+    low_model.size_round = Some(round);
+    let low = point(&mut low_model, q)?;
+    let largest = low_model.largest;
     let mut high: Model<Wider> = Model::new(spec, 0);
     high.rng = start;
     high.size_round = Some(round);
     let high = point(&mut high, q)?;
     let signs: Vec<Option<i64>> = match ((&low.a, &low.b), (&high.a, &high.b)) {
-        ((Value::S(la), Value::S(lb)), (Value::S(ha), Value::S(hb))) => vec![settle(la, lb, ha, hb)],
+        ((Value::S(la), Value::S(lb)), (Value::S(ha), Value::S(hb))) => vec![settle(la, lb, ha, hb, largest)],
         ((Value::M(la), Value::M(lb)), (Value::M(ha), Value::M(hb))) if q.rel == Rel::Eq => {
             if la.shape() != lb.shape() {
                 return Ok(Decision::Fails(high.counterexample()));
             }
-            (0..la.len()).map(|i| settle(&la[i], &lb[i], &ha[i], &hb[i])).collect()
+            (0..la.len()).map(|i| settle(&la[i], &lb[i], &ha[i], &hb[i], largest)).collect()
         }
         _ => return compare(&high.a, q.rel, &high.b).map(|holds| if holds { Decision::Holds } else { Decision::Fails(high.counterexample()) }),
     };

@@ -21,8 +21,9 @@ pub struct Trajectory {
     pub first_run: Vec<(i64, f64, f64)>,
 }
 
-/// Both sides at every step of every run.
-type Steps<N> = Vec<Vec<(i64, Value<N>, Value<N>)>>;
+/// Both sides at every step of every run, with the binary exponent of the largest value the
+/// run had computed by then (high-precision floats: their rounding scale).
+type Steps<N> = Vec<Vec<(i64, Value<N>, Value<N>, Option<i32>)>>;
 
 /// What one simulation runs: both sides at every step `ts` of `var`, in `runs` independent
 /// models, one definition perhaps perturbed (the control run).
@@ -53,7 +54,8 @@ fn evaluate<N: Number>(r: &Runs) -> Result<Steps<N>, String> {
         let mut steps = Vec::with_capacity(ts.len());
         for &t in ts {
             let env = HashMap::from([(var.to_string(), int(t))]);
-            steps.push((t, m.eval(lhs, &env).map_err(stop_text)?, m.eval(rhs, &env).map_err(stop_text)?));
+            let (a, b) = (m.eval(lhs, &env).map_err(stop_text)?, m.eval(rhs, &env).map_err(stop_text)?);
+            steps.push((t, a, b, m.largest));
         }
         out.push(steps);
     }
@@ -73,12 +75,12 @@ fn run_exact(r: &Runs) -> Result<Trajectory, String> {
     let steps = evaluate::<BigRational>(r)?;
     let mut mismatch = None;
     for (r, run) in steps.iter().enumerate() {
-        if let Some((t, a, b)) = run.iter().find(|(_, a, b)| !compare(a, Rel::Eq, b).unwrap_or(false)) {
+        if let Some((t, a, b, _)) = run.iter().find(|(_, a, b, _)| !compare(a, Rel::Eq, b).unwrap_or(false)) {
             mismatch = Some((r, *t, a.to_string(), b.to_string()));
             break;
         }
     }
-    Ok(Trajectory { runs: r.runs, mismatch, first_run: steps[0].iter().map(|(t, a, b)| (*t, as_float(a), as_float(b))).collect() })
+    Ok(Trajectory { runs: r.runs, mismatch, first_run: steps[0].iter().map(|(t, a, b, _)| (*t, as_float(a), as_float(b))).collect() })
 }
 
 /// Runs both sides in 320- and in 640-bit floats: a difference is one only where it stays the
@@ -89,11 +91,11 @@ fn run_float(r: &Runs) -> Result<Trajectory, String> {
     let var = r.var;
     let mut mismatch = None;
     'runs: for (r, (lr, hr)) in low.iter().zip(&high).enumerate() {
-        for ((t, la, lb), (_, ha, hb)) in lr.iter().zip(hr) {
+        for ((t, la, lb, largest), (_, ha, hb, _)) in lr.iter().zip(hr) {
             let signs: Vec<Option<i64>> = match ((la, lb), (ha, hb)) {
-                ((Value::S(la), Value::S(lb)), (Value::S(ha), Value::S(hb))) => vec![settle(la, lb, ha, hb)],
+                ((Value::S(la), Value::S(lb)), (Value::S(ha), Value::S(hb))) => vec![settle(la, lb, ha, hb, *largest)],
                 ((Value::M(la), Value::M(lb)), (Value::M(ha), Value::M(hb))) if la.shape() == lb.shape() => {
-                    (0..la.len()).map(|i| settle(&la[i], &lb[i], &ha[i], &hb[i])).collect()
+                    (0..la.len()).map(|i| settle(&la[i], &lb[i], &ha[i], &hb[i], *largest)).collect()
                 }
                 _ => vec![Some(1)],
             };
@@ -108,7 +110,7 @@ fn run_float(r: &Runs) -> Result<Trajectory, String> {
             }
         }
     }
-    Ok(Trajectory { runs: r.runs, mismatch, first_run: high[0].iter().map(|(t, a, b)| (*t, as_float(a), as_float(b))).collect() })
+    Ok(Trajectory { runs: r.runs, mismatch, first_run: high[0].iter().map(|(t, a, b, _)| (*t, as_float(a), as_float(b))).collect() })
 }
 
 /// The factor by which the control run scales the perturbed `given`: a wrong coefficient.

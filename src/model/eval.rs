@@ -16,6 +16,20 @@ use crate::language::builtins::{Func, IDENTITY, ONES};
 
 impl<N: Number> Model<'_, N> {
     pub fn eval(&mut self, e: &Expr, env: &HashMap<String, Value<N>>) -> Result<Value<N>, Stop> {
+        let value = self.eval_node(e, env)?;
+        // The largest value on the way, for high-precision floats (their rounding scale).
+        let largest = match &value {
+            Value::S(x) => x.magnitude(),
+            Value::M(m) => m.iter().filter_map(Number::magnitude).max(),
+            _ => None,
+        };
+        if largest.is_some() {
+            self.largest = self.largest.max(largest);
+        }
+        Ok(value)
+    }
+
+    fn eval_node(&mut self, e: &Expr, env: &HashMap<String, Value<N>>) -> Result<Value<N>, Stop> {
         self.spend()?;
         match &e.kind {
             ExprKind::Num(n) => Ok(Value::S(N::from_rational(n))),

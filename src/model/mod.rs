@@ -183,6 +183,9 @@ pub struct Model<'s, N: Number> {
     pub approximate: bool,
     /// Evaluation steps taken at this point.
     work: u64,
+    /// The binary exponent of the largest value computed since the last reset (high-precision
+    /// floats only): the scale of their rounding error.
+    pub largest: Option<i32>,
     /// Points started so far: every few points an assumed scalar sits on an allowed end of
     /// its range, so that endpoints are met whatever the random stream does.
     points: u64,
@@ -212,6 +215,7 @@ impl<'s, N: Number> Model<'s, N> {
             used_oracle: false,
             approximate: false,
             work: 0,
+            largest: None,
             points: 0,
         }
     }
@@ -266,6 +270,7 @@ impl<'s, N: Number> Model<'s, N> {
         self.in_progress.clear();
         self.outcome = 0;
         self.work = 0;
+        self.largest = None;
         self.points += 1;
         self.warmed.clear();
         self.draw_space();

@@ -56,6 +56,11 @@ pub trait Number:
     }
     /// A float approximation, for plots and Monte Carlo.
     fn to_f64(&self) -> f64;
+    /// The binary exponent of a nonzero high-precision float (what its rounding error scales
+    /// with); `None` for other numbers.
+    fn magnitude(&self) -> Option<i32> {
+        None
+    }
     /// Whether `exp` of a matrix entry is computed (floats) or drawn as a positive oracle
     /// value (rationals: the identities about softmax hold for every positive function).
     const EXACT: bool;
@@ -339,11 +344,17 @@ impl<const BITS: usize> Number for Precise<BITS> {
     fn finite(&self) -> bool {
         !self.0.is_nan() && !self.0.is_inf()
     }
+    fn magnitude(&self) -> Option<i32> {
+        if self.0.is_zero() { None } else { self.0.exponent() }
+    }
     const EXACT: bool = false;
 }
 
-/// The sign of `a - b` from the same values in 320 bits (`la`, `lb`) and 640 bits.
-pub fn settle(la: &Wide, lb: &Wide, ha: &Wider, hb: &Wider) -> Option<i64> {
+/// The sign of `a - b` from the same values in 320 bits (`la`, `lb`) and 640 bits;
+/// `largest` is the binary exponent of the largest value the 320-bit evaluation went through:
+/// a difference below its rounding there may be what rounding left in both precisions
+/// (`(exp(600) + 1) - exp(600)` is 0 in both).
+pub fn settle(la: &Wide, lb: &Wide, ha: &Wider, hb: &Wider, largest: Option<i32>) -> Option<i64> {
     let (low, _) = la.gap(lb);
     let (high, scale) = ha.gap(hb);
     match (low, high) {
@@ -353,7 +364,7 @@ pub fn settle(la: &Wide, lb: &Wide, ha: &Wider, hb: &Wider) -> Option<i64> {
         // Exactly equal in 320 bits, a difference far below the values in 640.
         (None, Some(high)) if scale.is_some_and(|s| high < s - 560) => Some(0),
         // Real: the same difference in both precisions.
-        (Some(low), Some(high)) if (high - low).abs() <= 2 => Some(ha.sign_of_difference(hb)),
+        (Some(low), Some(high)) if (high - low).abs() <= 2 && largest.is_none_or(|m| low > m - 300) => Some(ha.sign_of_difference(hb)),
         _ => None,
     }
 }
