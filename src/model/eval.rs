@@ -16,20 +16,6 @@ use crate::language::builtins::{Func, IDENTITY, ONES};
 
 impl<N: Number> Model<'_, N> {
     pub fn eval(&mut self, e: &Expr, env: &HashMap<String, Value<N>>) -> Result<Value<N>, Stop> {
-        let value = self.eval_node(e, env)?;
-        // The largest value on the way, for high-precision floats (their rounding scale).
-        let largest = match &value {
-            Value::S(x) => x.magnitude(),
-            Value::M(m) => m.iter().filter_map(Number::magnitude).max(),
-            _ => None,
-        };
-        if largest.is_some() {
-            self.largest = self.largest.max(largest);
-        }
-        Ok(value)
-    }
-
-    fn eval_node(&mut self, e: &Expr, env: &HashMap<String, Value<N>>) -> Result<Value<N>, Stop> {
         self.spend()?;
         match &e.kind {
             ExprKind::Num(n) => Ok(Value::S(N::from_rational(n))),
@@ -121,6 +107,18 @@ impl<N: Number> Model<'_, N> {
             }
             ExprKind::Bin(op, a, b) => {
                 let (x, y) = (self.eval(a, env)?, self.eval(b, env)?);
+                if matches!(op, BinOp::Add | BinOp::Sub) {
+                    // A sum rounds at the scale of its terms: `(exp(600) + 1) - exp(600)` loses
+                    // the 1 (high-precision floats keep the largest such scale).
+                    for v in [&x, &y] {
+                        let magnitude = match v {
+                            Value::S(t) => t.magnitude(),
+                            Value::M(m) => m.iter().filter_map(Number::magnitude).max(),
+                            _ => None,
+                        };
+                        self.largest = self.largest.max(magnitude);
+                    }
+                }
                 match op {
                     BinOp::Add => add(x, y),
                     BinOp::Sub => add(x, scale(&y, &-N::one())?),

@@ -183,8 +183,8 @@ pub struct Model<'s, N: Number> {
     pub approximate: bool,
     /// Evaluation steps taken at this point.
     work: u64,
-    /// The binary exponent of the largest value computed since the last reset (high-precision
-    /// floats only): the scale of their rounding error.
+    /// The binary exponent of the largest term a sum added since the last reset
+    /// (high-precision floats only): the scale of the rounding error of what it left.
     pub largest: Option<i32>,
     /// Points started so far: every few points an assumed scalar sits on an allowed end of
     /// its range, so that endpoints are met whatever the random stream does.

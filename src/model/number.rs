@@ -351,7 +351,7 @@ impl<const BITS: usize> Number for Precise<BITS> {
 }
 
 /// The sign of `a - b` from the same values in 320 bits (`la`, `lb`) and 640 bits;
-/// `largest` is the binary exponent of the largest value the 320-bit evaluation went through:
+/// `largest` is the binary exponent of the largest term a sum added in the 320-bit evaluation:
 /// a difference below its rounding there may be what rounding left in both precisions
 /// (`(exp(600) + 1) - exp(600)` is 0 in both).
 pub fn settle(la: &Wide, lb: &Wide, ha: &Wider, hb: &Wider, largest: Option<i32>) -> Option<i64> {
@@ -364,7 +364,12 @@ pub fn settle(la: &Wide, lb: &Wide, ha: &Wider, hb: &Wider, largest: Option<i32>
         // Exactly equal in 320 bits, a difference far below the values in 640.
         (None, Some(high)) if scale.is_some_and(|s| high < s - 560) => Some(0),
         // Real: the same difference in both precisions.
-        (Some(low), Some(high)) if (high - low).abs() <= 2 && largest.is_none_or(|m| low > m - 300) => Some(ha.sign_of_difference(hb)),
+        // Real: the same difference in both precisions; unless a sum on the way added a term
+        // beyond 2^300 and the difference is below that term's rounding in 320 bits, where
+        // rounding may have left the same difference in both (the 1 of
+        // `(exp(600) + 1) - exp(600)` is lost twice alike). Smaller terms leave no such
+        // trace (their rounding is far below any difference that stays).
+        (Some(low), Some(high)) if (high - low).abs() <= 2 && largest.is_none_or(|m| m < 300 || low > m - 300) => Some(ha.sign_of_difference(hb)),
         _ => None,
     }
 }
