@@ -31,25 +31,9 @@ enum Command {
     Audit(AuditArgs),
 }
 
+/// What every command reads, and how it draws.
 #[derive(Args)]
-struct AuditArgs {
-    /// Markdown files, or folders to search for .md files.
-    #[arg(required = true)]
-    paths: Vec<PathBuf>,
-    /// Root seed of every random choice.
-    #[arg(long, default_value_t = check::Options::default().seed)]
-    seed: u64,
-    /// Exact instantiations per step when a claim has no `check exact N` (at least 1).
-    #[arg(long, default_value_t = check::Options::default().samples, value_parser = parse_samples)]
-    samples: usize,
-    /// Also write every mutant and its verdict as JSON to this file (not `-`: the algebra
-    /// engine prints its banner on standard output).
-    #[arg(long, value_name = "FILE", value_parser = parse_output_file)]
-    json: Option<PathBuf>,
-}
-
-#[derive(Args)]
-struct CheckArgs {
+struct Input {
     /// Markdown files, or folders to search for .md files.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -59,6 +43,22 @@ struct CheckArgs {
     /// Exact instantiations per step when a claim has no `check exact N` (at least 1).
     #[arg(long, default_value_t = check::Options::default().samples, value_parser = parse_samples)]
     samples: usize,
+}
+
+#[derive(Args)]
+struct AuditArgs {
+    #[command(flatten)]
+    input: Input,
+    /// Also write every mutant and its verdict as JSON to this file (not `-`: the algebra
+    /// engine prints its banner on standard output).
+    #[arg(long, value_name = "FILE", value_parser = parse_output_file)]
+    json: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    input: Input,
     /// A step that only the symbolic layer could judge (no numeric layer applies) makes its
     /// claim not shown, instead of "verified (symbolic only)".
     #[arg(long)]
@@ -171,11 +171,11 @@ fn load(paths: &[PathBuf], json: Option<&std::path::Path>, seed: u64) -> Result<
 }
 
 fn audit(args: &AuditArgs) -> u8 {
-    let loaded = match load(&args.paths, args.json.as_deref(), args.seed) {
+    let loaded = match load(&args.input.paths, args.json.as_deref(), args.input.seed) {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let options = check::Options { seed: args.seed, samples: args.samples, strict: false };
+    let options = check::Options { seed: args.input.seed, samples: args.input.samples, strict: false };
     let audit = derivcheck::audit::run(&loaded, &options);
     let _ = derivcheck::audit::print(&audit, &mut std::io::stdout().lock());
     if let Some(path) = &args.json
@@ -188,11 +188,11 @@ fn audit(args: &AuditArgs) -> u8 {
 }
 
 fn run(args: &CheckArgs, report_to: Option<ReportTo>) -> u8 {
-    let loaded = match load(&args.paths, args.json.as_deref(), args.seed) {
+    let loaded = match load(&args.input.paths, args.json.as_deref(), args.input.seed) {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let options = check::Options { seed: args.seed, samples: args.samples, strict: args.strict };
+    let options = check::Options { seed: args.input.seed, samples: args.input.samples, strict: args.strict };
     let results = check::check_documents(&loaded.documents, &loaded.files, &options);
     let _ = report::print(&results, &mut std::io::stdout().lock());
     if let Some(path) = &args.json

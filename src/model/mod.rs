@@ -439,15 +439,7 @@ impl<'s, N: Number> Model<'s, N> {
         let mut fixed: Option<(String, Value<N>)> = None;
         for d in &self.spec.means {
             let ExprKind::Expect { body, .. } = &d.lhs.kind else { continue };
-            let (head, patterns): (&String, &[Expr]) = match &body.kind {
-                ExprKind::Name(n) => (n, &[]),
-                ExprKind::Index(n, ps) | ExprKind::Call(n, ps) => (n, ps.as_slice()),
-                _ => continue,
-            };
-            if head != name || patterns.len() != args.len() {
-                continue;
-            }
-            let Some(env) = bind(patterns, args, &d.vars) else { continue };
+            let Some(env) = instance(body, &d.vars, name, args) else { continue };
             if self.conditions_hold(&d.conditions, &env)? {
                 let mean = self.eval(&d.rhs, &env)?;
                 // Two givens that fix this mean must agree here, or the point is no model.
@@ -556,15 +548,7 @@ impl<'s, N: Number> Model<'s, N> {
         }
         let mut found: Option<(String, Value<N>)> = None;
         for d in &self.spec.definitions {
-            let (head, patterns): (&String, &[Expr]) = match &d.lhs.kind {
-                ExprKind::Name(n) => (n, &[]),
-                ExprKind::Index(n, ps) | ExprKind::Call(n, ps) => (n, ps.as_slice()),
-                _ => continue,
-            };
-            if head != name || patterns.len() != args.len() {
-                continue;
-            }
-            let Some(env) = bind(patterns, args, &d.vars) else { continue };
+            let Some(env) = instance(&d.lhs, &d.vars, name, args) else { continue };
             if !self.conditions_hold(&d.conditions, &env)? {
                 continue;
             }
@@ -624,6 +608,20 @@ fn lower_bound(d: &Definition) -> i64 {
 /// the value (an integer variable only a whole one); `k·t + c` takes `(value - c)/k` when that
 /// is whole; a constant must equal the value. `None` when the definition does not apply (or
 /// cannot be solved for its variables: two unknowns in one index).
+/// The values of a definition's `for` variables where its left side `lhs` (a name, `v[…]` or
+/// `f(…)`) is `name` at `args`, if it is.
+fn instance<N: Number>(lhs: &Expr, vars: &[(String, Kind)], name: &str, args: &[Value<N>]) -> Option<HashMap<String, Value<N>>> {
+    let (head, patterns): (&String, &[Expr]) = match &lhs.kind {
+        ExprKind::Name(n) => (n, &[]),
+        ExprKind::Index(n, ps) | ExprKind::Call(n, ps) => (n, ps.as_slice()),
+        _ => return None,
+    };
+    if head != name || patterns.len() != args.len() {
+        return None;
+    }
+    bind(patterns, args, vars)
+}
+
 fn bind<N: Number>(patterns: &[Expr], args: &[Value<N>], vars: &[(String, Kind)]) -> Option<HashMap<String, Value<N>>> {
     let mut env: HashMap<String, Value<N>> = HashMap::new();
     let kind = |v: &str| vars.iter().find(|(n, _)| n == v).map(|(_, k)| k.clone());
