@@ -228,32 +228,48 @@ fn transpose(t: Term) -> Term {
 
 /// Engine text in the language's spelling: sequence elements `v(t-1)` read `v[t-1]`, and the
 /// internal forms read as written: `#mm(A,B)` as `(A*B)`, `#tr(A)` as `(A)^T`, `#inv(A)` as
-/// `(A)^-1`, `#E(X)` as `E[X]`.
+/// `(A)^-1`, `#E(X)` as `E[X]`, `#E_normal(x,m,C,X)` as `E(x ~ N(m, C))[X]`; bound variables
+/// `#boundK` read `iK`.
 pub fn readable(text: &str, kinds: &Kinds) -> String {
+    // What the commas directly inside a parenthesis become.
+    #[derive(Clone, Copy)]
+    enum Commas {
+        Kept,
+        Product,
+        Gaussian(usize),
+    }
     let mut out = String::with_capacity(text.len());
-    // Per open parenthesis: what closes it, and whether its commas are products.
-    let mut open: Vec<(&str, bool)> = Vec::new();
+    // Per open parenthesis: what closes it, and what its commas are.
+    let mut open: Vec<(&str, Commas)> = Vec::new();
     let mut word = String::new();
     for c in text.chars() {
         match c {
             '(' => {
-                let internal = ["#mm", "#tr", "#inv", "#E"].into_iter().find(|w| out.ends_with(w));
+                let internal = ["#mm", "#tr", "#inv", "#E_normal", "#E"].into_iter().find(|w| out.ends_with(w));
                 if let Some(w) = internal {
                     out.truncate(out.len() - w.len());
                 }
-                let (opener, closer, product) = match internal {
-                    Some("#mm") => ("(", ")", true),
-                    Some("#tr") => ("(", ")^T", false),
-                    Some("#inv") => ("(", ")^-1", false),
-                    Some(_) => ("E[", "]", false),
-                    None if matches!(kinds.0.get(&word), Some(Kind::Sequence(_))) => ("[", "]", false),
-                    None => ("(", ")", false),
+                let (opener, closer, commas) = match internal {
+                    Some("#mm") => ("(", ")", Commas::Product),
+                    Some("#tr") => ("(", ")^T", Commas::Kept),
+                    Some("#inv") => ("(", ")^-1", Commas::Kept),
+                    Some("#E_normal") => ("E(", "]", Commas::Gaussian(0)),
+                    Some(_) => ("E[", "]", Commas::Kept),
+                    None if matches!(kinds.0.get(&word), Some(Kind::Sequence(_))) => ("[", "]", Commas::Kept),
+                    None => ("(", ")", Commas::Kept),
                 };
                 out.push_str(opener);
-                open.push((closer, product));
+                open.push((closer, commas));
             }
             ')' => out.push_str(open.pop().map_or(")", |(closer, _)| closer)),
-            ',' if open.last().is_some_and(|(_, product)| *product) => out.push('*'),
+            ',' => match open.last_mut() {
+                Some((_, Commas::Product)) => out.push('*'),
+                Some((_, Commas::Gaussian(k))) => {
+                    out.push_str([" ~ N(", ", ", "))["].get(*k).copied().unwrap_or(","));
+                    *k += 1;
+                }
+                _ => out.push(c),
+            },
             _ => out.push(c),
         }
         if c.is_alphanumeric() || c == '_' {
@@ -262,7 +278,7 @@ pub fn readable(text: &str, kinds: &Kinds) -> String {
             word.clear();
         }
     }
-    out
+    out.replace("#bound", "i")
 }
 
 /// More terms than this in an expanded form is too much work for one step.
@@ -396,5 +412,18 @@ fn size(e: &Expr, worst: &mut f64) -> f64 {
                 _ => body_size + alone(lo, worst) + alone(hi, worst),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_text_reads_in_the_language() {
+        let kinds = Kinds::default();
+        assert_eq!(readable("#E_normal(#bound0,0,I,#bound0*dot(#bound0,w))", &kinds), "E(i0 ~ N(0, I))[i0*dot(i0,w)]");
+        assert_eq!(readable("#mm(A,#tr(B))+#inv(C)+#E(x)", &kinds), "(A*(B)^T)+(C)^-1+E[x]");
+        assert_eq!(readable("sum(#bound0,0,t,f(#bound0))", &kinds), "sum(i0,0,t,f(i0))");
     }
 }
