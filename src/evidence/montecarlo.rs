@@ -528,10 +528,6 @@ fn nested_expectation(e: &Expr, inside: bool) -> bool {
     }
 }
 
-fn has_expectation(e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::Expect { .. }) || e.children().into_iter().any(has_expectation)
-}
-
 /// Whether every `E[…]` of `e` enters it linearly: through sums, differences, negation and
 /// products or quotients with expectation-free factors.
 fn linear_in_expectations(e: &Expr) -> bool {
@@ -539,15 +535,15 @@ fn linear_in_expectations(e: &Expr) -> bool {
         ExprKind::Expect { .. } => true,
         ExprKind::Bin(BinOp::Add | BinOp::Sub, a, b) => linear_in_expectations(a) && linear_in_expectations(b),
         ExprKind::Neg(a) => linear_in_expectations(a),
-        ExprKind::Bin(BinOp::Mul, a, b) => match (has_expectation(a), has_expectation(b)) {
+        ExprKind::Bin(BinOp::Mul, a, b) => match (a.has_expectation(), b.has_expectation()) {
             (true, true) => false,
             (true, false) => linear_in_expectations(a),
             (false, true) => linear_in_expectations(b),
             (false, false) => true,
         },
-        ExprKind::Bin(BinOp::Div, a, b) => !has_expectation(b) && linear_in_expectations(a),
-        ExprKind::BigOp { op: BigOp::Sum, lo, hi, body, .. } => !has_expectation(lo) && !has_expectation(hi) && linear_in_expectations(body),
-        _ => !has_expectation(e),
+        ExprKind::Bin(BinOp::Div, a, b) => !b.has_expectation() && linear_in_expectations(a),
+        ExprKind::BigOp { op: BigOp::Sum, lo, hi, body, .. } => !lo.has_expectation() && !hi.has_expectation() && linear_in_expectations(body),
+        _ => !e.has_expectation(),
     }
 }
 

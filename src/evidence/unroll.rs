@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::language::Kinds;
-use crate::language::ast::{Expr, ExprKind, Rel, Rule};
+use crate::language::ast::{Expr, Rel, Rule};
 use crate::model::{Definition, constant};
 use crate::prove::{self, Equation};
 use crate::verdict::{Counterexample, Layer, LayerResult, Verdict};
@@ -16,7 +16,7 @@ pub fn layer(rule: &Rule, definitions: &[Definition], kinds: &Kinds, var: &str, 
     if rule.relation.rel != Rel::Eq {
         return na("unrolling compares the two sides of an equation");
     }
-    if [&rule.relation.lhs, &rule.relation.rhs].iter().any(|e| mentions_expectation(e)) {
+    if [&rule.relation.lhs, &rule.relation.rhs].iter().any(|e| e.has_expectation()) {
         return na("unrolling expands definitions, not expectations (a Monte Carlo check estimates them)");
     }
     if rule.binders.iter().any(|b| b.var != var) {
@@ -64,8 +64,4 @@ pub fn layer(rule: &Rule, definitions: &[Definition], kinds: &Kinds, var: &str, 
             "for every {var} in {from}..{to} where the claim applies ({checked} of them), both sides expanded from the definitions are identical"
         ),
     )
-}
-
-fn mentions_expectation(e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::Expect { .. }) || e.children().into_iter().any(mentions_expectation)
 }

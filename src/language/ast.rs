@@ -224,6 +224,11 @@ impl Expr {
         }
     }
 
+    /// Whether an expectation `E[…]` or `E(x ~ …)[…]` appears anywhere in it.
+    pub fn has_expectation(&self) -> bool {
+        matches!(self.kind, ExprKind::Expect { .. }) || self.children().into_iter().any(Expr::has_expectation)
+    }
+
     pub fn mentions(&self, name: &str) -> bool {
         match &self.kind {
             ExprKind::Name(n) => n == name,

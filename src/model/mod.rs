@@ -552,7 +552,7 @@ impl<'s, N: Number> Model<'s, N> {
             if !self.conditions_hold(&d.conditions, &env)? {
                 continue;
             }
-            if self.sampling && mentions_expectation(&d.rhs) {
+            if self.sampling && d.rhs.has_expectation() {
                 return na(format!("`{}` defines `{name}` by an expectation, which one sample path cannot compute", d.name));
             }
             let value = self.eval(&d.rhs, &env)?;
@@ -572,10 +572,6 @@ impl<'s, N: Number> Model<'s, N> {
         }
         Ok(found.map(|(_, v)| v))
     }
-}
-
-fn mentions_expectation(e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::Expect { .. }) || e.children().into_iter().any(mentions_expectation)
 }
 
 /// How a drawn value is named in a counterexample: `g[3]`, `f(1/2, 3)`, `beta`.

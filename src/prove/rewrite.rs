@@ -84,7 +84,7 @@ impl Equation {
             .into_iter()
             .filter_map(|(d, ok)| ok.then_some(d))
             .collect();
-        let averages = takes_expectation(&lhs) || takes_expectation(&rhs);
+        let averages = lhs.has_expectation() || rhs.has_expectation();
         Equation { name: name.to_string(), lhs, rhs, vars, conditions, directions, averages }
     }
 
@@ -252,10 +252,6 @@ pub fn inside(e: &Expr, ctx: &Context) -> Context {
         kinds.insert(var, Kind::Integer);
     }
     Context { facts, kinds, random }
-}
-
-fn takes_expectation(e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::Expect { .. }) || e.children().into_iter().any(takes_expectation)
 }
 
 /// Applies `f` at every position of `e`; results are whole expressions.
