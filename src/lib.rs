@@ -36,6 +36,7 @@ pub mod diagnostic;
 pub mod evidence;
 mod identity;
 pub mod language;
+pub mod mathtex;
 pub mod model;
 pub mod progress;
 pub mod prove;
@@ -127,7 +128,15 @@ fn not_a_library(doc: Document, files: &SourceFiles) -> Result<Document, Vec<dia
 }
 
 fn parse(id: diagnostic::FileId, files: &SourceFiles) -> Result<Document, Vec<diagnostic::InputError>> {
-    source::split(id, files).map_err(|e| vec![e]).and_then(|lit| language::parse(&lit))
+    let (literate, mut errors) = source::split_with_errors(id, files)?;
+    match language::parse(&literate) {
+        Ok(doc) if errors.is_empty() => Ok(doc),
+        Ok(_) => Err(errors),
+        Err(mut more) => {
+            errors.append(&mut more);
+            Err(errors)
+        }
+    }
 }
 
 /// A derivation file checked: the parsed input and every verdict.

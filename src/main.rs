@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use derivcheck::LoadError;
 use derivcheck::check;
-use derivcheck::report::{self, Format};
+use derivcheck::report::{self, Format, Layout};
 
 #[derive(Parser)]
 #[command(name = "derivcheck", version, about = "Checks hand-written math derivations symbolically and by exact rational instantiation, and writes a literate report.", long_about = None)]
@@ -79,6 +79,11 @@ struct ReportArgs {
     /// Which reports to write, comma-separated.
     #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "tex,html,md", value_parser = parse_format)]
     format: Vec<Format>,
+    /// `writeup`: the student's text in order with one mark per step and one line per claim,
+    /// every table, seed and layer detail in a verification appendix (the submission).
+    /// `full`: every layer's verdict and detail under each claim, the summary table first.
+    #[arg(long, value_name = "LAYOUT", default_value = "writeup", value_parser = parse_layout)]
+    layout: Layout,
     /// Folder with templates (report.tex.tera, report.html.tera, report.md.tera) that replace
     /// the built-in ones; a template missing there stays built in.
     #[arg(long, value_name = "DIR", value_parser = parse_templates)]
@@ -108,6 +113,10 @@ fn parse_templates(text: &str) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+fn parse_layout(name: &str) -> Result<Layout, String> {
+    Layout::from_name(name).ok_or_else(|| format!("unknown layout `{name}`; the layouts are writeup, full"))
+}
+
 fn parse_format(name: &str) -> Result<Format, String> {
     Format::from_name(name).ok_or_else(|| format!("unknown format `{name}`; the formats are {}", Format::ALL.map(Format::name).join(", ")))
 }
@@ -116,6 +125,7 @@ fn parse_format(name: &str) -> Result<Format, String> {
 struct ReportTo<'a> {
     dir: &'a std::path::Path,
     formats: &'a [Format],
+    layout: Layout,
     templates: Option<&'a std::path::Path>,
 }
 
@@ -131,7 +141,7 @@ fn main() -> ExitCode {
                     formats.push(*f);
                 }
             }
-            run(&args.check, Some(ReportTo { dir: &args.output, formats: &formats, templates: args.templates.as_deref() }))
+            run(&args.check, Some(ReportTo { dir: &args.output, formats: &formats, layout: args.layout, templates: args.templates.as_deref() }))
         }
     };
     ExitCode::from(code)
@@ -175,7 +185,7 @@ fn audit(args: &AuditArgs) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let options = check::Options { seed: args.input.seed, samples: args.input.samples, strict: false };
+    let options = check::Options { seed: args.input.seed, samples: args.input.samples, ..check::Options::default() };
     let audit = derivcheck::audit::run(&loaded, &options);
     let _ = derivcheck::audit::print(&audit, &mut std::io::stdout().lock());
     if let Some(path) = &args.json
@@ -192,9 +202,35 @@ fn run(args: &CheckArgs, report_to: Option<ReportTo>) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let options = check::Options { seed: args.input.seed, samples: args.input.samples, strict: args.strict };
+    // Where the outputs go is checked before the work, not after it.
+    let outputs = report_to
+        .iter()
+        .map(|to| to.dir)
+        .chain(args.json.as_deref().map(|p| p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."))));
+    for dir in outputs {
+        if let Err(e) = report::writable(dir) {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    // The first Ctrl-C stops after the claim being checked and prints what is done; a
+    // second one quits at once.
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            eprintln!();
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupted: stopping after the claim being checked (Ctrl-C again to quit now)");
+    });
+    let options = check::Options { seed: args.input.seed, samples: args.input.samples, strict: args.strict, stop: Some(stop) };
     let results = check::check_documents(&loaded.documents, &loaded.files, &options);
     let _ = report::print(&results, &mut std::io::stdout().lock());
+    if results.interrupted {
+        eprintln!("derivcheck: interrupted; the claims above were checked, the rest were not, and no report or JSON was written");
+        return 130;
+    }
     if let Some(path) = &args.json
         && let Err(e) = report::write_file(path, &report::json(&results))
     {
@@ -202,7 +238,7 @@ fn run(args: &CheckArgs, report_to: Option<ReportTo>) -> u8 {
         return 2;
     }
     if let Some(to) = report_to {
-        let written = report::render(&loaded, &results, to.formats, to.templates).and_then(|out| report::write_outputs(to.dir, &out));
+        let written = report::render(&loaded, &results, to.formats, to.layout, to.templates).and_then(|out| report::write_outputs(to.dir, &out));
         match written {
             Ok(paths) => {
                 for p in paths {

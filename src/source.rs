@@ -85,10 +85,19 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// Splits an already-loaded file into front matter, prose and derivation blocks.
-pub fn split(file: FileId, files: &SourceFiles) -> Result<LiterateFile, InputError> {
+/// Math in the prose must pass the LaTeX allow-list (`mathtex`): every refusal is an error.
+pub fn split(file: FileId, files: &SourceFiles) -> Result<LiterateFile, Vec<InputError>> {
+    let (literate, errors) = split_with_errors(file, files)?;
+    if errors.is_empty() { Ok(literate) } else { Err(errors) }
+}
+
+/// Like [`split`], but the file comes with the prose's errors, so that the blocks can be
+/// parsed for theirs too; only broken front matter stops it.
+pub fn split_with_errors(file: FileId, files: &SourceFiles) -> Result<(LiterateFile, Vec<InputError>), Vec<InputError>> {
     let source = files.get(file);
     let text: &str = &source.text;
-    let (front, body_start) = front_matter(file, text)?;
+    let (front, body_start) = front_matter(file, text).map_err(|e| vec![e])?;
+    let mut errors = Vec::new();
     let body = &text[body_start..];
     let mut parts = Vec::new();
     let mut prose_start = 0;
@@ -106,6 +115,13 @@ pub fn split(file: FileId, files: &SourceFiles) -> Result<LiterateFile, InputErr
                     pieces.push(body_start + range.start..body_start + range.end);
                 }
             }
+            Event::InlineMath(math) | Event::DisplayMath(math) if in_derivation.is_none() => {
+                if let Err(refused) = crate::mathtex::check(&math) {
+                    // The event's range includes the `$` delimiters.
+                    let at = body_start + range.start + body[range.clone()].find(&*math).unwrap_or(0);
+                    errors.push(InputError::new(Span::new(file, at + refused.at.start, at + refused.at.end), refused.message).label("refused"));
+                }
+            }
             Event::End(TagEnd::CodeBlock) if in_derivation.is_some() => {
                 let pieces = in_derivation.take().unwrap_or_default();
                 parts.push(derivation(file, text, &pieces, body_start + range.end));
@@ -115,7 +131,7 @@ pub fn split(file: FileId, files: &SourceFiles) -> Result<LiterateFile, InputErr
         }
     }
     push_prose(&mut parts, &body[prose_start..]);
-    Ok(LiterateFile { file, path: source.path.clone(), front, parts })
+    Ok((LiterateFile { file, path: source.path.clone(), front, parts }, errors))
 }
 
 /// The code of a derivation block from its text pieces. Inside a list item or a block quote
@@ -136,15 +152,31 @@ fn derivation(file: FileId, text: &str, pieces: &[std::ops::Range<usize>], end_o
     Part::Derivation { code, span: Span::new(file, start, end) }
 }
 
+/// Keeps prose for the report, without its HTML comments (notes to self, fixture labels):
+/// they are invisible in Markdown and must stay so in every format.
 fn push_prose(parts: &mut Vec<Part>, text: &str) {
-    if !text.trim().is_empty() {
-        parts.push(Part::Prose(text.to_string()));
+    let mut kept = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.match_indices("<!--").map(|(i, _)| i).find(|&i| i == 0 || rest[..i].ends_with('\n')) {
+        let Some(close) = rest[open..].find("-->") else { break };
+        kept.push_str(&rest[..open]);
+        rest = rest[open + close + 3..].strip_prefix('\n').unwrap_or(&rest[open + close + 3..]);
+    }
+    kept.push_str(rest);
+    if !kept.trim().is_empty() {
+        parts.push(Part::Prose(kept));
     }
 }
 
-/// Parses a `+++`-delimited TOML block at the very start; returns it and where the body starts.
+/// Parses a `+++`-delimited TOML block at the start (after blank lines and HTML comments,
+/// which are dropped with it); returns it and where the body starts.
 fn front_matter(file: FileId, text: &str) -> Result<(FrontMatter, usize), InputError> {
-    let Some(rest) = text.strip_prefix("+++\n").or_else(|| text.strip_prefix("+++\r\n")) else {
+    let mut lead = text.trim_start();
+    while let Some(comment) = lead.strip_prefix("<!--") {
+        let Some(end) = comment.find("-->") else { break };
+        lead = comment[end + 3..].trim_start();
+    }
+    let Some(rest) = lead.strip_prefix("+++\n").or_else(|| lead.strip_prefix("+++\r\n")) else {
         return Ok((FrontMatter::default(), 0));
     };
     let header = text.len() - rest.len();
@@ -162,7 +194,8 @@ fn front_matter(file: FileId, text: &str) -> Result<(FrontMatter, usize), InputE
     let mut take = |key: &str| -> Result<Option<String>, InputError> {
         match table.remove(key) {
             None => Ok(None),
-            Some(toml::Value::String(s)) => Ok(Some(s)),
+            // One-line fields: a blank line in a title would end a paragraph in the PDF's.
+            Some(toml::Value::String(s)) => Ok(Some(s.split_whitespace().collect::<Vec<_>>().join(" "))),
             Some(_) => Err(InputError::new(Span::new(file, header, header + close), format!("front matter `{key}` must be a string"))),
         }
     };
@@ -214,6 +247,25 @@ mod tests {
     }
 
     #[test]
+    fn front_matter_may_follow_comments() {
+        let (_, doc) = split_text("<!-- class: accept -->\n\n<!-- two\nlines -->\n+++\ntitle = \"T\"\n+++\nBody.\n");
+        assert_eq!(doc.front.title.as_deref(), Some("T"));
+        assert!(matches!(&doc.parts[..], [Part::Prose(p)] if p == "Body.\n"), "{:?}", doc.parts);
+        let (_, doc) = split_text("Keep.\n<!-- note -->\nAlso `<!--` inline.\n");
+        assert!(matches!(&doc.parts[..], [Part::Prose(p)] if p == "Keep.\nAlso `<!--` inline.\n"), "{:?}", doc.parts);
+    }
+
+    #[test]
+    fn prose_math_outside_the_allow_list_is_an_error_where_it_is() {
+        let mut files = SourceFiles::default();
+        let id = files.add("t.md".into(), "Fine $a_t$.\n\nBad $x + \\input{/etc/hostname}$ and $$\\write18{ls}$$\n".into());
+        let errors = split(id, &files).unwrap_err();
+        let blamed: Vec<&str> = errors.iter().map(|e| &files.get(id).text[e.span.start..e.span.end]).collect();
+        assert_eq!(blamed, ["\\input", "\\write"]);
+        assert!(errors[0].render(&files).contains("t.md:3:10"), "{}", errors[0].render(&files));
+    }
+
+    #[test]
     fn other_code_blocks_stay_prose() {
         let (_, doc) = split_text("```rust\nfn main() {}\n```\n");
         assert!(matches!(&doc.parts[..], [Part::Prose(_)]));
@@ -223,6 +275,6 @@ mod tests {
     fn unclosed_front_matter_is_an_error() {
         let mut files = SourceFiles::default();
         let id = files.add("t.md".into(), "+++\ntitle = 1\n".into());
-        assert!(split(id, &files).unwrap_err().message.contains("never closed"));
+        assert!(split(id, &files).unwrap_err()[0].message.contains("never closed"));
     }
 }

@@ -164,11 +164,15 @@ pub struct LayerResult {
     /// For evidence about a claim: the line of the `check` that asked for it (the claim's
     /// own line for its built-in exact check).
     pub line: Option<usize>,
+    /// What is left of a step the symbolic layer could not close (left − right), in the
+    /// language's syntax, for the report to typeset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residual: Option<String>,
 }
 
 impl LayerResult {
     pub fn new(layer: Layer, verdict: Verdict, detail: impl Into<String>) -> LayerResult {
-        LayerResult { layer, verdict, detail: detail.into(), counterexample: None, table: None, plot: None, line: None }
+        LayerResult { layer, verdict, detail: detail.into(), counterexample: None, table: None, plot: None, line: None, residual: None }
     }
 }
 

@@ -352,9 +352,20 @@ fn apply_with(model: &mut ModelSpec, with: &With) {
 }
 
 fn status(result: &mut ClaimResult, has_proof: bool, strict: bool) -> Status {
-    let refuted = result.steps().any(|s| s.status == Status::Refuted) || result.evidence.iter().any(|e| e.verdict == Verdict::Refuted);
+    let wrong_lines: Vec<usize> = result.steps().filter(|s| s.status == Status::Refuted).map(|s| s.line).collect();
+    // The claim's own exact (or float) check: evidence at the claim's own line.
+    let statement_holds =
+        result.evidence.iter().any(|e| e.line == Some(result.line) && matches!(e.layer, Layer::Exact | Layer::Float) && e.verdict == Verdict::Holds);
     let symbolic_only = result.steps().any(|s| s.status == Status::SymbolicOnly);
-    if refuted {
+    if result.evidence.iter().any(|e| e.verdict == Verdict::Refuted) {
+        Status::Refuted
+    } else if !wrong_lines.is_empty() && statement_holds {
+        // A wrong proof of a true statement: the student should fix the step, not the claim.
+        let lines: Vec<String> = wrong_lines.iter().map(|l| l.to_string()).collect();
+        let message = format!("the proof is wrong at line {}; the statement holds (at every point of its own exact check)", lines.join(", "));
+        result.problems.push(Finding { span: Default::default(), line: result.line, kind: FindingKind::Problem, message });
+        Status::NotShown
+    } else if !wrong_lines.is_empty() {
         Status::Refuted
     } else if !has_proof {
         Status::Unproved

@@ -61,6 +61,8 @@ pub struct DocumentResult {
 pub struct Results {
     pub seed: u64,
     pub documents: Vec<DocumentResult>,
+    /// Stopped early (Ctrl-C): the documents hold only the claims checked before.
+    pub interrupted: bool,
 }
 
 /// Counts of a run, as every printer shows them.
@@ -87,7 +89,7 @@ impl Results {
 
     /// Every claim and lemma verified (or, in the library, supported): exit code 0.
     pub fn all_verified(&self) -> bool {
-        self.claims().all(|c| c.status.is_accepted())
+        !self.interrupted && self.claims().all(|c| c.status.is_accepted())
     }
 
     /// The claim or lemma of this name, in the first file that has one.

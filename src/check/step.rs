@@ -45,8 +45,25 @@ pub(super) fn check_chain(
     let mut results = Vec::new();
     let mut problems = Vec::new();
     let mut previous = &chain.first;
+    let mut first_wrong: Option<usize> = None;
     for (i, step) in chain.steps.iter().enumerate() {
-        results.push(check_step(previous, step, s, files, seed.wrapping_add(i as u64 * 7919)));
+        let mut result = check_step(previous, step, s, files, seed.wrapping_add(i as u64 * 7919));
+        if result.status == Status::Refuted {
+            match first_wrong {
+                // A later step may fail only because an earlier one changed the expression:
+                // then the chain from its start to this step holds, and only that one is wrong.
+                Some(line) if chain.steps[..=i].iter().all(|st| st.rel == Rel::Eq) => {
+                    let whole = points::layer(&s.known.model, &s.question(&chain.first, Rel::Eq, &step.rhs, seed.wrapping_add(i as u64 * 7919 + 1)));
+                    if whole.verdict == Verdict::Holds {
+                        let message = format!("this step follows from the start of the chain: it fails only because line {line} is wrong");
+                        result.findings.push(Finding { span: step.span, line: result.line, kind: FindingKind::Warning, message });
+                    }
+                }
+                Some(_) => {}
+                None => first_wrong = Some(result.line),
+            }
+        }
+        results.push(result);
         previous = &step.rhs;
     }
     let composed = chain.steps.iter().try_fold(Rel::Eq, |acc, st| compose(acc, st.rel));
@@ -147,15 +164,21 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symboli
         Ok(Outcome::Different { residual, blocked }) => {
             let all = if hint { all.as_slice() } else { &[] };
             let detail = not_shown(lhs, step, s, all, &rules, &cited, format!("not equal after {}", with(&cited)), &residual, &blocked);
-            layer(Verdict::NotShown, detail)
+            with_residual(layer(Verdict::NotShown, detail), residual)
         }
         Ok(Outcome::GaveUp { residual, forms, blocked }) => {
             let what = format!("gave up: {forms} forms per side after {} did not meet", with(&cited));
             let all = if hint { all.as_slice() } else { &[] };
-            layer(Verdict::NotShown, not_shown(lhs, step, s, all, &rules, &cited, what, &residual, &blocked))
+            let detail = not_shown(lhs, step, s, all, &rules, &cited, what, &residual, &blocked);
+            with_residual(layer(Verdict::NotShown, detail), residual)
         }
         Ok(Outcome::Undefined { reason }) => layer(Verdict::NotShown, format!("cannot judge the step: {reason}")),
     }
+}
+
+fn with_residual(mut symbolic: Symbolic, residual: String) -> Symbolic {
+    symbolic.layer.residual = Some(residual);
+    symbolic
 }
 
 fn with(cited: &[String]) -> String {

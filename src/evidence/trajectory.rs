@@ -170,11 +170,10 @@ pub fn layer(
             Ok(control_run) => match control_run.mismatch {
                 Some((_, t, _, _)) => {
                     detail.push_str(&format!("; control: with {scaled} they differ from {var} = {t} on"));
-                    curves.push(Curve {
-                        label: format!("left side, control ({given} wrong)"),
-                        points: control_run.first_run.iter().map(|(t, a, _)| (*t as f64, *a)).collect(),
-                        intervals: None,
-                    });
+                    let points: Vec<(f64, f64)> = control_run.first_run.iter().map(|(t, a, _)| (*t as f64, *a)).collect();
+                    let (points, clipped) = clip_to(&curves, points);
+                    let note = if clipped { ", clipped to the real runs' range" } else { "" };
+                    curves.push(Curve { label: format!("left side, control ({given} wrong){note}"), points, intervals: None });
                 }
                 None => {
                     verdict = Verdict::NotShown;
@@ -213,4 +212,34 @@ pub fn steps_where(conditions: &[Fact], var: &str, from: i64, to: i64) -> Vec<i6
             })
         })
         .collect()
+}
+
+/// A control run that blows up would flatten the real runs to a line at the bottom of the
+/// plot: its points are kept within the real curves' range widened by twice its height.
+fn clip_to(real: &[Curve], points: Vec<(f64, f64)>) -> (Vec<(f64, f64)>, bool) {
+    let ys = real.iter().flat_map(|c| c.points.iter().map(|p| p.1)).filter(|y| y.is_finite());
+    let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    if lo > hi {
+        return (points, false);
+    }
+    let margin = 2.0 * (hi - lo).max(1e-9 * hi.abs().max(lo.abs())).max(f64::MIN_POSITIVE);
+    let (lo, hi) = (lo - margin, hi + margin);
+    let clipped = points.iter().any(|p| !(lo..=hi).contains(&p.1));
+    (points.into_iter().map(|(x, y)| (x, if y.is_nan() { y } else { y.clamp(lo, hi) })).collect(), clipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_control_run_that_blows_up_is_clipped_and_says_so() {
+        let real = vec![Curve { label: "left".into(), points: vec![(0.0, 1.0), (1.0, 2.0)], intervals: None }];
+        let (points, clipped) = clip_to(&real, vec![(0.0, 1.0), (1.0, 1e30), (2.0, -1e30)]);
+        assert!(clipped);
+        assert_eq!(points, [(0.0, 1.0), (1.0, 4.0), (2.0, -1.0)]);
+        let (points, clipped) = clip_to(&real, vec![(0.0, 1.5), (1.0, 3.0)]);
+        assert!(!clipped, "a control within reach is drawn as it is");
+        assert_eq!(points, [(0.0, 1.5), (1.0, 3.0)]);
+    }
 }

@@ -34,7 +34,8 @@ pub fn name(n: &str, scope: &Scope) -> String {
     } else if stem.chars().count() == 1 {
         stem.to_string()
     } else {
-        format!("\\mathit{{{stem}}}")
+        // `a_` or `a__b` keep their underscores as text.
+        format!("\\mathit{{{}}}", stem.replace('_', "\\_"))
     };
     match sub {
         Some(s) => format!("{stem}_{{{}}}", name(&s, scope)),

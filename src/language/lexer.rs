@@ -132,12 +132,26 @@ pub fn lex(code: &str, file: FileId, base: usize) -> Result<Vec<Token>, Vec<Inpu
             }
             c if (c.is_alphabetic() || c == '_') && c != 'ᵀ' => {
                 if let Some(name) = greek(c) {
+                    // `Δθ` would read as two names, `Delta` and `theta`: say so instead.
+                    if let Some(&(j, d)) = chars.peek().filter(|&&(_, d)| d.is_alphanumeric() || d == '_') {
+                        errors.push(
+                            InputError::new(span(i, j + d.len_utf8()), format!("a Greek letter is a name on its own: `{c}{d}` is not one name"))
+                                .help("write an ASCII name with its spelling, such as `let dtheta: scalar as \"\\Delta\\theta\"`, or put `*` between the two for a product"),
+                        );
+                    }
                     push(Tok::Ident(name.into()), c.len_utf8());
+                    continue;
+                }
+                if !c.is_ascii() {
+                    errors.push(
+                        InputError::new(span(i, i + c.len_utf8()), format!("`{c}` cannot be part of a name: names are ASCII letters, digits and `_`, and a Greek letter is a name on its own"))
+                            .help("give the name its LaTeX spelling with `as`, such as `let h1: vector as \"\\hat{h}\"`"),
+                    );
                     continue;
                 }
                 let mut end = i + c.len_utf8();
                 while let Some(&(j, d)) = chars.peek() {
-                    if (d.is_alphanumeric() || d == '_') && greek(d).is_none() && d != 'ᵀ' {
+                    if (d.is_ascii_alphanumeric() || d == '_') && d != 'ᵀ' {
                         end = j + d.len_utf8();
                         chars.next();
                     } else {

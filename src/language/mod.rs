@@ -53,6 +53,24 @@ pub enum Item {
     Block(Block),
 }
 
+/// Reads text the checker wrote in the language (a remaining difference, a counterexample's
+/// side) as an expression over a file's names, for typesetting; `None` when it is not one.
+pub fn parse_expr(text: &str, scope: &Scope) -> Option<ast::Expr> {
+    let tokens = lexer::lex(text, 0, 0).ok()?;
+    let mut scope = scope.clone();
+    // A claim's `for` variables (`t`) are not names of the file: read them as scalars.
+    for token in &tokens {
+        if let lexer::Tok::Ident(name) = &token.tok
+            && !scope.decls.contains_key(name)
+            && !builtins::reserved(name)
+        {
+            let decl = ast::Decl { name: name.clone(), kind: ast::Kind::Scalar, shape: vec![], latex: None, span: token.span };
+            scope.decls.insert(name.clone(), decl);
+        }
+    }
+    parser::Parser::new(tokens, &mut scope).lone_expr()
+}
+
 /// Parses every derivation block of a file; names flow from each block to the later ones.
 /// Returns all errors of all blocks.
 pub fn parse(file: &LiterateFile) -> Result<Document, Vec<InputError>> {
@@ -128,7 +146,7 @@ mod tests {
             }
             let mut files = SourceFiles::default();
             let id = files.add("mutated.md".into(), text.clone());
-            let parsed = crate::source::split(id, &files).map_err(|e| vec![e]).and_then(|lit| super::parse(&lit));
+            let parsed = crate::source::split(id, &files).and_then(|lit| super::parse(&lit));
             if let Err(errors) = parsed {
                 for e in errors {
                     assert!(e.span.end <= text.len() && e.span.start <= e.span.end, "span out of the file: {e:?}");

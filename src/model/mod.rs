@@ -189,6 +189,9 @@ pub struct Model<'s, N: Number> {
     /// Points started so far: every few points an assumed scalar sits on an allowed end of
     /// its range, so that endpoints are met whatever the random stream does.
     points: u64,
+    /// Draw integer variables near their lower end (0 to 3 above it): to look for a small
+    /// counterexample once a point refutes a step.
+    pub small_integers: bool,
 }
 
 impl<'s, N: Number> Model<'s, N> {
@@ -217,6 +220,7 @@ impl<'s, N: Number> Model<'s, N> {
             work: 0,
             largest: None,
             points: 0,
+            small_integers: false,
         }
     }
 

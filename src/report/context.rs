@@ -9,14 +9,16 @@ use serde::Serialize;
 
 use super::{html, latex, plot};
 use crate::Loaded;
-use crate::check::{ClaimResult, Results, Summary};
+use crate::check::{ClaimResult, DocumentResult, Results, StepResult, Summary};
 use crate::diagnostic::{SourceFiles, Span};
 use crate::language::ast::{Decl, Fact, Justification, Rule, RuleKind, Statement};
-use crate::language::{Document, Item, Scope, latex as expr_latex};
-use crate::verdict::{Layer, LayerResult, Status, Table, Verdict};
+use crate::language::{Document, Item, Scope, builtins, latex as expr_latex};
+use crate::verdict::{Finding, Layer, LayerResult, Status, Table, Verdict};
 
 #[derive(Serialize)]
 pub(super) struct Context {
+    /// `writeup` (the student's text with a mark per step, details in an appendix) or `full`.
+    layout: &'static str,
     title: String,
     seed: u64,
     version: &'static str,
@@ -25,7 +27,7 @@ pub(super) struct Context {
     layers: Vec<LayerColumn>,
     rows: Vec<SummaryRow>,
     documents: Vec<DocContext>,
-    /// Every lemma of every document, for the appendix.
+    /// The built-in lemmas some claim cites, for the appendix (once, whatever cites them).
     lemmas: Vec<LemmaContext>,
     /// KaTeX for `report.html`, only when HTML is rendered.
     pub(super) katex: Option<Katex>,
@@ -50,6 +52,8 @@ struct LayerColumn {
 #[derive(Serialize)]
 struct SummaryRow {
     file: String,
+    /// The file's name without its folders, for narrow tables.
+    file_name: String,
     name: String,
     kind: &'static str,
     anchor: String,
@@ -107,6 +111,8 @@ struct ClaimContext {
     source: String,
     seed: u64,
     samples: usize,
+    /// One line for the write-up: the status and which layers stand behind it.
+    summary_line: String,
     chains: Vec<ChainContext>,
     evidence: Vec<LayerContext>,
     problems: Vec<String>,
@@ -130,6 +136,8 @@ struct StepContext {
     status_text: &'static str,
     source: String,
     layers: Vec<LayerContext>,
+    /// Warnings about the step.
+    notes: Vec<String>,
 }
 
 #[derive(Serialize, Clone)]
@@ -139,9 +147,25 @@ struct LayerContext {
     verdict: Verdict,
     verdict_text: &'static str,
     detail: String,
+    residual_tex: Option<String>,
     counterexample: Option<CounterexampleContext>,
     table: Option<Table>,
+    /// At most `PREVIEW_ROWS` rows of the table, evenly spread, first and last kept, for
+    /// the write-up's appendix; `--layout full` shows every row.
+    preview: Option<Table>,
     plot: Option<PlotContext>,
+}
+
+const PREVIEW_ROWS: usize = 8;
+
+fn preview(table: &Table) -> Table {
+    let n = table.rows.len();
+    if n <= PREVIEW_ROWS {
+        return table.clone();
+    }
+    let mut picks: Vec<usize> = (0..PREVIEW_ROWS).map(|i| i * (n - 1) / (PREVIEW_ROWS - 1)).collect();
+    picks.dedup();
+    Table { columns: table.columns.clone(), rows: picks.into_iter().map(|i| table.rows[i].clone()).collect() }
 }
 
 #[derive(Serialize, Clone)]
@@ -149,12 +173,17 @@ struct CounterexampleContext {
     values: Vec<NameValue>,
     lhs: String,
     rhs: String,
+    /// The same, typeset (`\texttt` where a value is not an expression of the language).
+    lhs_tex: String,
+    rhs_tex: String,
 }
 
 #[derive(Serialize, Clone)]
 struct NameValue {
     name: String,
     value: String,
+    /// `name = value`, typeset.
+    tex: String,
 }
 
 /// A figure in every format: inline SVG, the `.svg` file's name, pgfplots code.
@@ -174,21 +203,28 @@ struct FailureContext {
     layer: String,
     title: &'static str,
     detail: String,
+    /// What is left of the step (left − right), typeset.
+    residual_tex: Option<String>,
     counterexample: Option<CounterexampleContext>,
+    /// The step's warnings (that it fails only because an earlier step is wrong, …).
+    notes: Vec<String>,
 }
 
 #[derive(Serialize)]
 struct LemmaContext {
     file: String,
     name: String,
+    /// The name proofs cite it by (`linearity` for `linearity_of_expectation`).
+    cited_as: String,
     anchor: String,
     line: usize,
     statement_tex: String,
     status: Status,
     status_text: &'static str,
+    summary_line: String,
     /// Cells as in the summary, one per entry of `layers`.
     layers: Vec<LayerCell>,
-    /// The claims and lemmas of the same file whose steps cite this lemma.
+    /// The claims and lemmas whose steps cite or use this lemma, in every file.
     used_by: Vec<NameAnchor>,
 }
 
@@ -200,7 +236,7 @@ struct NameAnchor {
 
 /// Builds the context of one layer result; a plot becomes figure number `figures.len() + 1`
 /// of the claim `anchor`, and its SVG is kept in `figures` to be written beside report.md.
-fn layer_context(l: &LayerResult, anchor: &str, figures: &mut Vec<(String, String)>) -> LayerContext {
+fn layer_context(l: &LayerResult, anchor: &str, scope: &Scope, figures: &mut Vec<(String, String)>) -> LayerContext {
     let plot = l.plot.as_ref().map(|p| {
         let file = format!("fig-{anchor}-{}.svg", figures.iter().filter(|(f, _)| f.starts_with(&format!("fig-{anchor}-"))).count() + 1);
         let svg = plot::svg(p);
@@ -212,24 +248,47 @@ fn layer_context(l: &LayerResult, anchor: &str, figures: &mut Vec<(String, Strin
         title: l.layer.title(),
         verdict: l.verdict,
         verdict_text: l.verdict.name(),
-        detail: l.detail.clone(),
+        // The remaining difference is typeset on its own.
+        detail: match &l.residual {
+            Some(r) => l.detail.replace(&format!("; remaining difference (left − right): {r}"), ""),
+            None => l.detail.clone(),
+        },
         counterexample: l.counterexample.as_ref().map(|c| CounterexampleContext {
-            values: c.values.iter().map(|(n, v)| NameValue { name: n.clone(), value: v.clone() }).collect(),
+            values: c
+                .values
+                .iter()
+                .map(|(n, v)| NameValue { name: n.clone(), value: v.clone(), tex: format!("{} = {}", math(n, scope), math(v, scope)) })
+                .collect(),
             lhs: c.lhs.clone(),
             rhs: c.rhs.clone(),
+            lhs_tex: math(&c.lhs, scope),
+            rhs_tex: math(&c.rhs, scope),
         }),
+        residual_tex: l.residual.as_deref().map(|r| math(r, scope)),
         table: l.table.clone(),
+        preview: l.table.as_ref().map(preview),
         plot,
     }
 }
 
-fn failure(line: usize, source: &str, l: &LayerContext) -> FailureContext {
+/// Text the checker wrote in the language (a value, a side, a residual), typeset with the
+/// file's names; anything that does not read as an expression stays verbatim, in `\texttt`.
+fn math(text: &str, scope: &Scope) -> String {
+    match crate::language::parse_expr(text, scope) {
+        Some(e) => expr_latex::expr(&e, scope),
+        None => format!("\\texttt{{{}}}", latex::escape(text)),
+    }
+}
+
+fn failure(line: usize, source: &str, l: &LayerContext, notes: &[Finding]) -> FailureContext {
     FailureContext {
+        notes: notes.iter().map(|f| f.message.clone()).collect(),
         line,
         source: source.to_string(),
         layer: l.layer.clone(),
         title: l.title,
         detail: l.detail.clone(),
+        residual_tex: l.residual_tex.clone(),
         counterexample: l.counterexample.clone(),
     }
 }
@@ -257,7 +316,7 @@ fn layer_cells(claim: &ClaimResult, columns: &[Layer]) -> Vec<LayerCell> {
         .collect()
 }
 
-pub(super) fn build(loaded: &Loaded, results: &Results) -> Context {
+pub(super) fn build(loaded: &Loaded, results: &Results, layout: super::Layout) -> Context {
     let all_claims = || results.documents.iter().flat_map(|d| &d.claims);
     let all_layers = || all_claims().flat_map(|c| c.chains.iter().flat_map(|ch| &ch.steps).flat_map(|s| &s.layers).chain(&c.evidence));
     let columns: Vec<Layer> =
@@ -266,11 +325,18 @@ pub(super) fn build(loaded: &Loaded, results: &Results) -> Context {
     let mut documents = Vec::new();
     let mut lemmas = Vec::new();
     let mut figures = Vec::new();
+    let users: Vec<(&Document, &DocumentResult)> = loaded.documents.iter().zip(&results.documents).filter(|(d, _)| !d.is_library).collect();
     for (doc, result) in loaded.documents.iter().zip(&results.documents) {
         let claims: BTreeMap<&str, &ClaimResult> = result.claims.iter().map(|c| (c.name.as_str(), c)).collect();
+        if doc.is_library {
+            // The library is not the student's text: its lemmas appear once, in the appendix.
+            lemmas.extend(library_lemmas(doc, &claims, &users, &columns));
+            continue;
+        }
         for c in &result.claims {
             rows.push(SummaryRow {
                 file: doc.path.clone(),
+                file_name: file_name(&doc.path),
                 name: c.name.clone(),
                 kind: c.kind.keyword(),
                 anchor: anchor(&doc.path, &c.name),
@@ -280,16 +346,31 @@ pub(super) fn build(loaded: &Loaded, results: &Results) -> Context {
                 layers: layer_cells(c, &columns),
             });
         }
-        lemmas.extend(lemma_contexts(doc, &claims, &columns));
         documents.push(doc_context(doc, loaded, &claims, &mut figures));
     }
     let summary = results.summary();
-    let title = match loaded.documents.as_slice() {
-        [one] => one.front.title.clone().unwrap_or_else(|| one.path.clone()),
+    let title = match users.as_slice() {
+        [(one, _)] => one.front.title.clone().unwrap_or_else(|| one.path.clone()),
         _ => "Checked derivations".to_string(),
     };
     let layers = columns.iter().map(|&l| LayerColumn { layer: l.name().to_string(), title: l.title() }).collect();
-    Context { title, seed: results.seed, version: env!("CARGO_PKG_VERSION"), summary, layers, rows, documents, lemmas, katex: None, figures }
+    Context {
+        layout: layout.name(),
+        title,
+        seed: results.seed,
+        version: env!("CARGO_PKG_VERSION"),
+        summary,
+        layers,
+        rows,
+        documents,
+        lemmas,
+        katex: None,
+        figures,
+    }
+}
+
+fn file_name(path: &str) -> String {
+    Path::new(path).file_name().map_or_else(|| path.to_string(), |f| f.to_string_lossy().into_owned())
 }
 
 fn anchor(path: &str, name: &str) -> String {
@@ -297,30 +378,103 @@ fn anchor(path: &str, name: &str) -> String {
     format!("{stem}-{name}").chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
 }
 
-fn lemma_contexts(doc: &Document, claims: &BTreeMap<&str, &ClaimResult>, columns: &[Layer]) -> Vec<LemmaContext> {
+/// The library's lemmas that some user's claim cites (or found with `by ?`), each with the
+/// claims that do.
+fn library_lemmas(
+    library: &Document,
+    claims: &BTreeMap<&str, &ClaimResult>,
+    users: &[(&Document, &DocumentResult)],
+    columns: &[Layer],
+) -> Vec<LemmaContext> {
     let mut out = Vec::new();
-    for rule in doc.rules().filter(|r| r.kind == RuleKind::Lemma) {
+    for rule in library.rules().filter(|r| r.kind == RuleKind::Lemma) {
         let Some(result) = claims.get(rule.name.as_str()) else {
             continue;
         };
-        let used_by = doc
-            .rules()
-            .filter(|r| r.cited().contains(&rule.name.as_str()))
-            .map(|r| NameAnchor { name: r.name.clone(), anchor: anchor(&doc.path, &r.name) })
+        // A proof cites `linearity`; the library states it as `linearity_of_expectation`.
+        let cited_as: Vec<&str> = builtins::LEMMAS.iter().filter(|l| l.statements.contains(&rule.name.as_str())).map(|l| l.name).collect();
+        let used_by: Vec<NameAnchor> = users
+            .iter()
+            .flat_map(|(doc, checked)| {
+                doc.rules()
+                    .filter(|r| {
+                        r.cited().iter().any(|c| cited_as.contains(c))
+                            || checked
+                                .claims
+                                .iter()
+                                .any(|c| c.name == r.name && c.steps().any(|s| s.used.iter().any(|u| cited_as.contains(&u.as_str()))))
+                    })
+                    .map(|r| NameAnchor { name: r.name.clone(), anchor: anchor(&doc.path, &r.name) })
+            })
             .collect();
+        if used_by.is_empty() {
+            continue;
+        }
         out.push(LemmaContext {
-            file: doc.path.clone(),
+            file: library.path.clone(),
             name: rule.name.clone(),
-            anchor: anchor(&doc.path, &rule.name),
+            cited_as: cited_as.join(", "),
+            anchor: anchor(&library.path, &rule.name),
             line: result.line,
-            statement_tex: rule_tex(rule, &doc.scope),
+            statement_tex: rule_tex(rule, &library.scope),
             status: result.status,
             status_text: result.status.name(),
+            summary_line: summary_line(result),
             layers: layer_cells(result, columns),
             used_by,
         });
     }
     out
+}
+
+/// The status and the layers behind it, in one line: "verified: every step symbolic and
+/// exact; Monte Carlo, trajectory hold".
+fn summary_line(claim: &ClaimResult) -> String {
+    let mut parts = Vec::new();
+    let steps: Vec<&StepResult> = claim.steps().collect();
+    let held_everywhere: Vec<&str> = Layer::ALL
+        .into_iter()
+        .filter(|&layer| !steps.is_empty() && steps.iter().all(|s| s.layers.iter().any(|l| l.layer == layer && l.verdict == Verdict::Holds)))
+        .map(Layer::title)
+        .collect();
+    if !held_everywhere.is_empty() {
+        parts.push(format!("every step {}", and_list(&held_everywhere)));
+    }
+    let failing: Vec<String> = steps
+        .iter()
+        .filter(|s| !s.status.is_accepted())
+        .map(|s| {
+            let layers: Vec<&str> =
+                s.layers.iter().filter(|l| matches!(l.verdict, Verdict::Refuted | Verdict::NotShown)).map(|l| l.layer.title()).collect();
+            format!("line {} {} ({})", s.line, s.status.name(), layers.join(", "))
+        })
+        .collect();
+    parts.extend(failing);
+    // The claim's own exact check is what "exact" at each step already says, unless it fails.
+    let mut evidence: Vec<String> = Vec::new();
+    let supported = claim.status == Status::Supported;
+    for e in claim.evidence.iter().filter(|e| supported || !(e.line == Some(claim.line) && e.verdict == Verdict::Holds)) {
+        let said = match e.verdict {
+            Verdict::Holds => e.layer.title().to_string(),
+            _ => format!("{} {}", e.layer.title(), e.verdict.name()),
+        };
+        if e.verdict != Verdict::NotApplicable && !evidence.contains(&said) {
+            evidence.push(said);
+        }
+    }
+    if !evidence.is_empty() {
+        // "supported by evidence: exact, Monte Carlo"; "verified: …; evidence: Monte Carlo".
+        parts.push(if supported { evidence.join(", ") } else { format!("evidence: {}", evidence.join(", ")) });
+    }
+    if parts.is_empty() { claim.status.name().to_string() } else { format!("{}: {}", claim.status.name(), parts.join("; ")) }
+}
+
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimResult>, figures: &mut Vec<(String, String)>) -> DocContext {
@@ -374,7 +528,7 @@ fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimRe
 fn let_row(decls: &[Decl], scope: &Scope, files: &SourceFiles) -> StatementRow {
     let names: Vec<String> = decls.iter().map(|d| expr_latex::name(&d.name, scope)).collect();
     let kind = decls[0].kind.describe();
-    let shape = if decls[0].shape.is_empty() { String::new() } else { format!(" {}", decls[0].shape.join("\\times ")) };
+    let shape = if decls[0].shape.is_empty() { String::new() } else { format!("\\ {}", decls[0].shape.join(" \\times ")) };
     StatementRow {
         keyword: "let",
         name: String::new(),
@@ -429,9 +583,13 @@ fn claim_context(doc: &Document, rule: &Rule, result: &ClaimResult, loaded: &Loa
             // Results name the step they judge by its span.
             let Some(res) = checked.steps.iter().find(|r| r.span == step.span) else { continue };
             let source = source_line(files, step.span);
-            let layers: Vec<LayerContext> = res.layers.iter().map(|l| layer_context(l, &anchor, figures)).collect();
-            failures
-                .extend(layers.iter().filter(|l| matches!(l.verdict, Verdict::Refuted | Verdict::NotShown)).map(|l| failure(res.line, &source, l)));
+            let layers: Vec<LayerContext> = res.layers.iter().map(|l| layer_context(l, &anchor, scope, figures)).collect();
+            failures.extend(
+                layers
+                    .iter()
+                    .filter(|l| matches!(l.verdict, Verdict::Refuted | Verdict::NotShown))
+                    .map(|l| failure(res.line, &source, l, &res.findings)),
+            );
             rows.push(StepContext {
                 first_tex: if i == 0 { expr_latex::expr(&chain.first, scope) } else { String::new() },
                 rel_tex: step.rel.latex(),
@@ -446,13 +604,14 @@ fn claim_context(doc: &Document, rule: &Rule, result: &ClaimResult, loaded: &Loa
                 status_text: res.status.name(),
                 source,
                 layers,
+                notes: res.findings.iter().map(|f| f.message.clone()).collect(),
             });
         }
         chains.push(ChainContext { label: checked.label.clone(), rows });
     }
     let source = source_line(files, rule.span);
-    let evidence: Vec<LayerContext> = result.evidence.iter().map(|l| layer_context(l, &anchor, figures)).collect();
-    failures.extend(evidence.iter().filter(|e| e.verdict == Verdict::Refuted).map(|e| failure(result.line, &source, e)));
+    let evidence: Vec<LayerContext> = result.evidence.iter().map(|l| layer_context(l, &anchor, scope, figures)).collect();
+    failures.extend(evidence.iter().filter(|e| e.verdict == Verdict::Refuted).map(|e| failure(result.line, &source, e, &[])));
     ClaimContext {
         name: rule.name.clone(),
         anchor,
@@ -464,6 +623,7 @@ fn claim_context(doc: &Document, rule: &Rule, result: &ClaimResult, loaded: &Loa
         source,
         seed: result.seed,
         samples: result.samples,
+        summary_line: summary_line(result),
         chains,
         evidence,
         problems: result.problems.iter().map(|p| p.message.clone()).collect(),

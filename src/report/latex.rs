@@ -29,14 +29,23 @@ pub fn escape(text: &str) -> String {
                     out.push_str(m);
                     out.push('$');
                 }
+                // Control characters (a form feed is a paragraph break to TeX) are space.
+                None if c.is_control() => out.push(' '),
                 // Latin letters with accents, dashes and quotes are fine in T1 with utf8;
                 // anything else would stop pdflatex, so it is named instead.
-                None if (c as u32) < 0x250 || matches!(c, '–' | '—' | '‘' | '’' | '“' | '”' | '•') => out.push(c),
+                None if typesets(c) => out.push(c),
                 None => out.push_str(&format!("\\texttt{{U+{:04X}}}", c as u32)),
             },
         }
     }
     out
+}
+
+/// Whether pdflatex with `utf8` input and T1 fonts typesets the character: Latin-1 and
+/// Latin Extended-A, except the few letters T1 lacks, and common punctuation.
+fn typesets(c: char) -> bool {
+    let code = c as u32;
+    (code < 0x180 && !matches!(code, 0x138 | 0x149 | 0x166 | 0x167 | 0x17F)) || matches!(c, '–' | '—' | '‘' | '’' | '“' | '”' | '•')
 }
 
 fn unicode_math(c: char) -> Option<&'static str> {
@@ -109,10 +118,15 @@ pub fn markdown_to_latex(markdown: &str) -> String {
     let mut lists: Vec<bool> = Vec::new();
     // Where the heading being read starts in `out`: its text is wrapped when it ends.
     let mut heading_start: Option<usize> = None;
+    // The heading's text without math, for the PDF's bookmarks (math there breaks them).
+    let mut plain = String::new();
     for event in crate::source::markdown_parser(markdown) {
         match event {
             Event::Start(tag) => match tag {
-                Tag::Heading { .. } => heading_start = Some(out.len()),
+                Tag::Heading { .. } => {
+                    heading_start = Some(out.len());
+                    plain.clear();
+                }
                 Tag::Paragraph => out.push('\n'),
                 Tag::Emphasis => out.push_str("\\emph{"),
                 Tag::Strong => out.push_str("\\textbf{"),
@@ -121,7 +135,8 @@ pub fn markdown_to_latex(markdown: &str) -> String {
                     lists.push(start.is_some());
                     out.push_str(if start.is_some() { "\n\\begin{enumerate}\n" } else { "\n\\begin{itemize}\n" });
                 }
-                Tag::Item => out.push_str("\\item "),
+                // `{}` ends the command: text starting with `[` is not its optional argument.
+                Tag::Item => out.push_str("\\item{} "),
                 Tag::BlockQuote(_) => out.push_str("\n\\begin{quote}\n"),
                 Tag::CodeBlock(_) => out.push_str("\n\\begin{verbatim}\n"),
                 _ => {}
@@ -129,7 +144,7 @@ pub fn markdown_to_latex(markdown: &str) -> String {
             Event::End(tag) => match tag {
                 TagEnd::Heading(level) => {
                     let text = out.split_off(heading_start.take().unwrap_or(out.len()));
-                    out.push_str(&heading(level, &text));
+                    out.push_str(&heading(level, &text, &plain));
                 }
                 TagEnd::Paragraph => out.push('\n'),
                 TagEnd::Emphasis | TagEnd::Strong | TagEnd::Link => out.push('}'),
@@ -142,13 +157,28 @@ pub fn markdown_to_latex(markdown: &str) -> String {
                 TagEnd::CodeBlock => out.push_str("\\end{verbatim}\n"),
                 _ => {}
             },
-            Event::Text(text) => out.push_str(&escape(&text)),
-            Event::Code(code) => out.push_str(&format!("\\texttt{{{}}}", escape(&code))),
-            Event::InlineMath(math) => out.push_str(&format!("${math}$")),
+            Event::Text(text) => {
+                plain.push_str(&escape(&text));
+                out.push_str(&escape(&text));
+            }
+            Event::Code(code) => {
+                plain.push_str(&escape(&code));
+                out.push_str(&format!("\\texttt{{{}}}", escape(&code)));
+            }
+            // The allow-list again, on exactly the math this parse sees: the reader checked
+            // the file, but a parse of a piece of it could see math the whole did not.
+            Event::InlineMath(math) | Event::DisplayMath(math) if crate::mathtex::check(&math).is_err() => {
+                out.push_str(&format!("\\texttt{{{}}}", escape(&math)));
+            }
+            Event::InlineMath(math) => {
+                plain.push_str(&escape(&math));
+                out.push_str(&format!("${math}$"));
+            }
             Event::DisplayMath(math) => out.push_str(&format!("\n\\[{math}\\]\n")),
             Event::Html(html) | Event::InlineHtml(html) => out.push_str(&escape(&html)),
             Event::SoftBreak => out.push('\n'),
-            Event::HardBreak => out.push_str("\\\\\n"),
+            // Not `\\`, which would read a following `[…]` as a length.
+            Event::HardBreak => out.push_str("\\newline\n"),
             Event::Rule => out.push_str("\n\\medskip\\hrule\\medskip\n"),
             _ => {}
         }
@@ -156,8 +186,9 @@ pub fn markdown_to_latex(markdown: &str) -> String {
     out
 }
 
-/// An unnumbered heading that still appears in the PDF's bookmarks (and a table of contents).
-fn heading(level: HeadingLevel, text: &str) -> String {
+/// An unnumbered heading that still appears in the PDF's bookmarks (and a table of
+/// contents), there as `plain` text: math and fragile commands would break them.
+fn heading(level: HeadingLevel, text: &str, plain: &str) -> String {
     let (command, entry) = match level {
         HeadingLevel::H1 => ("section", Some("section")),
         HeadingLevel::H2 => ("subsection", Some("subsection")),
@@ -165,13 +196,25 @@ fn heading(level: HeadingLevel, text: &str) -> String {
         _ => ("paragraph", None),
     };
     match entry {
-        Some(entry) => format!("\n\\{command}*{{{text}}}\\phantomsection\\addcontentsline{{toc}}{{{entry}}}{{{text}}}\n"),
+        Some(entry) => format!("\n\\{command}*{{{text}}}\\phantomsection\\addcontentsline{{toc}}{{{entry}}}{{{plain}}}\n"),
         None => format!("\n\\{command}*{{{text}}}\n"),
     }
 }
 
+/// A link's address for `\href`: every character but letters, digits and `:/?=.,-_@+!'()`
+/// percent-encoded (with `\%`, since `%` starts a comment), so that no TeX special —
+/// `^^` escapes above all — reaches the file.
 fn escape_url(url: &str) -> String {
-    url.replace('\\', "/").replace('%', "\\%").replace('#', "\\#").replace('{', "%7B").replace('}', "%7D")
+    let url = url.replace('\\', "/");
+    let mut out = String::with_capacity(url.len());
+    for byte in url.bytes() {
+        if byte.is_ascii_alphanumeric() || b":/?=.,-_@+!'()".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("\\%{byte:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -192,8 +235,24 @@ mod tests {
         assert!(tex.contains("\\texttt{code\\_x}"));
         assert!(tex.contains("$a_t$"));
         assert!(tex.contains("5\\%"));
-        assert!(tex.contains("\\begin{itemize}\n\\item one"));
+        assert!(tex.contains("\\begin{itemize}\n\\item{} one"));
         assert!(tex.contains("\\[x^2\\]"));
         assert!(tex.contains("\\textless{}b\\textgreater{}raw"), "{tex}");
+    }
+
+    #[test]
+    fn nothing_in_a_link_or_a_list_reaches_tex_unescaped() {
+        let tex = markdown_to_latex("[a](x^^7d^^5cinput^^7b/etc/hostname^^7d) <http://h/^^5c#x%y>\n\n- [a\n\nline  \n[9cm]\n");
+        assert!(!tex.contains("^^") && tex.contains("\\href{x\\%5E\\%5E7d"), "{tex}");
+        assert!(tex.contains("\\href{http://h/\\%5E\\%5E5c\\%23x\\%25y}"), "{tex}");
+        assert!(tex.contains("\\item{} [a") && tex.contains("\\newline\n[9cm]"), "{tex}");
+    }
+
+    #[test]
+    fn math_the_allow_list_refuses_is_shown_as_text_whatever_the_parse() {
+        let tex = markdown_to_latex("$\\input{/etc/hostname}$ and ## $x$ heading\n\n# A $\\boxed{x}$ title\n");
+        assert!(tex.contains("\\texttt{\\textbackslash{}input\\{/etc/hostname\\}}"), "{tex}");
+        assert!(tex.contains("\\addcontentsline{toc}{section}{A \\textbackslash{}boxed\\{x\\} title}"), "no math in the bookmark: {tex}");
+        assert_eq!(escape("a\u{c}b\u{138}"), "a b\\texttt{U+0138}");
     }
 }

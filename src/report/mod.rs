@@ -23,7 +23,7 @@ pub use html::markdown_to_html;
 pub use json::{json, json_errors};
 pub use latex::{escape as tex_escape, markdown_to_latex};
 pub use terminal::print;
-pub use write::{write_file, write_outputs};
+pub use write::{writable, write_file, write_outputs};
 
 /// An output format of `report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,30 @@ impl Format {
     }
 }
 
+/// How much of the checking the report shows where the student wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// The submission: the student's prose and derivations in order, one mark per step and
+    /// one line per claim; tables, seeds and each layer's detail in an appendix.
+    #[default]
+    Writeup,
+    /// Every layer's verdict and detail under each claim, and the summary table first.
+    Full,
+}
+
+impl Layout {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Writeup => "writeup",
+            Layout::Full => "full",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Layout> {
+        [Layout::Writeup, Layout::Full].into_iter().find(|l| l.name() == name)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("template error: {0}")]
@@ -77,14 +101,23 @@ pub enum ReportError {
 
 /// Renders the requested formats, as `(file name, content)` pairs; nothing is written. With
 /// Markdown, each figure also comes as an `.svg` file that `report.md` links to.
-pub fn render(loaded: &Loaded, results: &Results, formats: &[Format], templates: Option<&Path>) -> Result<Vec<(String, String)>, ReportError> {
-    let mut context = context::build(loaded, results);
+pub fn render(
+    loaded: &Loaded,
+    results: &Results,
+    formats: &[Format],
+    layout: Layout,
+    templates: Option<&Path>,
+) -> Result<Vec<(String, String)>, ReportError> {
+    let mut context = context::build(loaded, results, layout);
     if formats.contains(&Format::Html) {
         context.katex = Some(context::Katex { css: html::katex_css(), js: html::KATEX_JS });
     }
     let mut tera = tera::Tera::default();
     tera.register_filter("tex", |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
         Ok(tera::Value::String(latex::escape(value.as_str().unwrap_or(&value.to_string()))))
+    });
+    tera.register_filter("md", |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
+        Ok(tera::Value::String(markdown_escape(value.as_str().unwrap_or(&value.to_string()))))
     });
     // HTML escapes every value unless the template marks it `safe`; the others escape by filter.
     tera.autoescape_on(vec![".html.tera"]);
@@ -109,6 +142,19 @@ pub fn render(loaded: &Loaded, results: &Results, formats: &[Format], templates:
     }
     progress.finish_and_clear();
     Ok(out)
+}
+
+/// Escapes text for Markdown, so a detail such as `2*delta*g[t]` is not read as emphasis,
+/// a link or a table cell.
+fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -216,6 +262,7 @@ qed
         let spans: Vec<Span> = doc.rules().flat_map(|r| r.chains()).flat_map(|c| c.steps.iter().map(|s| s.span)).collect();
         let results = Results {
             seed: 1,
+            interrupted: false,
             documents: vec![DocumentResult {
                 path: doc.path.clone(),
                 library: false,
@@ -230,7 +277,7 @@ qed
 
     fn rendered() -> BTreeMap<String, String> {
         let (loaded, results) = fixture();
-        render(&loaded, &results, &Format::ALL, None).unwrap().into_iter().collect()
+        render(&loaded, &results, &Format::ALL, Layout::Full, None).unwrap().into_iter().collect()
     }
 
     #[test]
@@ -246,7 +293,7 @@ qed
         assert!(md.contains("| symbolic | exact | Monte Carlo |"), "a column for the layer that appeared: {md}");
 
         let tex = &out["report.tex"];
-        assert!(tex.contains("\\begin{tabular}{lrr}") && tex.contains("m & mean\\_hat & 95\\% interval \\\\"), "{tex}");
+        assert!(tex.contains("\\begin{longtable}{lrr}") && tex.contains("m & mean\\_hat & 95\\% interval \\\\"), "{tex}");
         assert!(tex.contains("xmode=log") && tex.contains("\\addlegendentry{estimate}"), "{tex}");
 
         let html = &out["report.html"];
@@ -264,18 +311,34 @@ qed
         assert!(!html.contains("url(fonts/") && !html.contains("src=\"http") && !html.contains("href=\"http"), "nothing fetched");
     }
 
+    /// A user's lemma is part of their text; the appendix is for the built-in ones they cite
+    /// (the CLI tests show it with the real library).
     #[test]
-    fn the_lemma_appendix_lists_who_cites_each_lemma() {
+    fn a_users_lemma_stays_where_it_is_written() {
         let out = rendered();
-        assert!(out["report.md"].contains(":12` | verified | [`twice`](#q1-twice) |"), "{}", out["report.md"]);
-        assert!(out["report.tex"].contains("\\section*{Appendix: lemmas}"));
-        assert!(out["report.html"].contains("<h2>Lemmas</h2>"));
+        assert!(out["report.tex"].contains("\\textbf{Lemma \\texttt{sq}} (line 12)"), "{}", out["report.tex"]);
+        assert!(!out["report.tex"].contains("Appendix: built-in lemmas"), "no library, no appendix of it");
+        assert!(!out["report.html"].contains("<h2>Built-in lemmas</h2>"));
+    }
+
+    #[test]
+    fn the_write_up_keeps_plots_in_place_and_moves_tables_to_the_appendix() {
+        let (loaded, results) = fixture();
+        let out: BTreeMap<String, String> = render(&loaded, &results, &Format::ALL, Layout::Writeup, None).unwrap().into_iter().collect();
+        let tex = &out["report.tex"];
+        let appendix = tex.find("Appendix: how each claim was checked").expect("the appendix");
+        let plot = tex.find("\\addlegendentry{estimate}").expect("the plot");
+        let table = tex.find("m & mean\\_hat").expect("the table");
+        assert!(plot < appendix && appendix < table, "plot in place, table in the appendix");
+        assert!(tex.contains("verified: every step symbolic and exact; evidence: Monte Carlo"), "one line per claim");
+        let md = &out["report.md"];
+        assert!(md.find("**Claim `twice`**").unwrap() < md.find("## How each claim was checked").unwrap(), "{md}");
     }
 
     #[test]
     fn only_the_requested_formats_are_rendered() {
         let (loaded, results) = fixture();
-        let names: Vec<String> = render(&loaded, &results, &[Format::Html], None).unwrap().into_iter().map(|(n, _)| n).collect();
+        let names: Vec<String> = render(&loaded, &results, &[Format::Html], Layout::Full, None).unwrap().into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["report.html"], "no figure files without report.md");
     }
 

@@ -59,6 +59,28 @@ pub fn print(results: &Results, out: &mut impl Write) -> io::Result<()> {
             }
         }
     }
+    // Every failure again in one block, so a long run's end says what to fix.
+    let mut failures = Vec::new();
+    for doc in &results.documents {
+        for claim in doc.claims.iter().filter(|c| !c.status.is_accepted()) {
+            let lines: Vec<String> = claim
+                .steps()
+                .filter(|s| !s.status.is_accepted())
+                .map(|s| {
+                    let follows = s.findings.iter().any(|f| f.message.starts_with("this step follows from the start"));
+                    format!("line {} {}{}", s.line, s.status.name(), if follows { " only as a consequence" } else { "" })
+                })
+                .collect();
+            let at = if lines.is_empty() { String::new() } else { format!(" ({})", lines.join(", ")) };
+            failures.push(format!("{}:{}: {} {}: {}{at}", doc.path, claim.line, claim.kind.keyword(), claim.name, mark(claim.status)));
+        }
+    }
+    if !failures.is_empty() {
+        writeln!(out, "\n{} claim(s) not verified:", failures.len())?;
+        for f in &failures {
+            writeln!(out, "  {f}")?;
+        }
+    }
     let s = results.summary();
     writeln!(
         out,

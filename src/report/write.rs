@@ -35,3 +35,14 @@ pub fn write_file(path: &Path, content: &str) -> Result<(), ReportError> {
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
     write_outputs(dir, &[(name, content.to_string())]).map(|_| ())
 }
+
+/// Whether files can be written in `dir` (made if missing): checked before a long run, so
+/// that the error names the folder and comes before the work, not after it.
+pub fn writable(dir: &Path) -> Result<(), ReportError> {
+    let fail = |source| ReportError::Io { path: format!("cannot write in the folder `{}`", dir.display()), source };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".derivcheck-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(fail)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}

@@ -346,7 +346,9 @@ fn json_output_lists_each_verdict_with_its_counterexample() {
     assert_eq!(value["all_verified"], false);
     assert!(value["seed"].is_string(), "seeds are strings");
     let claim = value["claims"].as_array().unwrap().iter().find(|c| c["claim"] == "mom_rec").expect("mom_rec");
-    assert_eq!(claim["status"], "refuted");
+    assert_eq!(claim["status"], "not_shown", "a true statement with a wrong step");
+    let problems = claim["problems"].as_array().unwrap();
+    assert!(problems.iter().any(|p| p["message"].as_str().is_some_and(|m| m.starts_with("the proof is wrong at line 45"))), "{claim}");
     let step = claim["steps"].as_array().unwrap().iter().find(|s| s["line"] == 45).expect("a step at line 45");
     assert_eq!(step["status"], "refuted");
     let exact = step["layers"].as_array().unwrap().iter().find(|l| l["layer"] == "exact").expect("an exact row");

@@ -9,6 +9,7 @@ mod concurrency;
 mod fixtures;
 mod names;
 mod report;
+mod usage;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

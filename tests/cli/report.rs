@@ -51,7 +51,10 @@ fn the_main_command_writes_all_three_reports_with_every_claim_verified() {
             "{claim} linked from the HTML summary"
         );
     }
-    assert!(tex.contains("\\begin{align*}") && tex.contains("\\end{document}"));
+    assert!(tex.contains("\\begin{aligned}") && tex.contains("\\end{document}"));
+    assert!(tex.contains("Appendix: how each claim was checked") && tex.contains("Appendix: built-in lemmas"), "the write-up's appendices");
+    assert_eq!(tex.matches("\\item[\\texttt{linearity\\_of\\_expectation}]").count(), 1, "a built-in lemma appears once");
+    assert!(!tex.contains("cited by ."), "every lemma in the appendix is cited by some claim");
     assert!(md.contains("root seed `20220323`"));
     assert!(!html.contains("refuted</span>"), "no refuted badge");
 }
@@ -70,13 +73,24 @@ fn a_failing_derivation_is_highlighted_with_its_counterexample_in_every_format()
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     let tex = std::fs::read_to_string(dir.join("report.tex")).unwrap();
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
-    assert!(md.contains("| **✗ 45** |") && md.contains("**✗ Line 45**") && md.contains("Counterexample: `t = "), "{md}");
+    assert!(md.contains("**✗ Line 45**") && md.contains("Counterexample: $t = "), "the counterexample typeset as math: {md}");
+    assert!(md.contains("Remaining difference (left − right): $-2 \\epsilon {g}_{t}$"), "{md}");
+    assert!(md.contains("the proof is wrong at line 45; the statement holds"), "{md}");
     assert!(tex.contains("&\\color{BrickRed}= \\alpha") && tex.contains("\\color{BrickRed}line 45"), "the failing row is red: {tex}");
     assert!(tex.contains("Line 45 fails") && tex.contains("Counterexample:"), "{tex}");
     let failing = html.find(r#"<tr class="step failing refuted">"#).expect("the failing step is marked");
     let detail = &html[failing..html[failing..].find("</table>").map_or(html.len(), |e| failing + e)];
-    assert!(detail.contains("line 45") && detail.contains("Counterexample:") && detail.contains("<code>t = "), "{detail}");
+    assert!(
+        detail.contains("line 45") && detail.contains("Counterexample:") && detail.contains(r#"<span class="math math-inline">t = "#),
+        "{detail}"
+    );
     assert_eq!(html.matches(r#"class="step failing"#).count(), 1, "only the wrong step is highlighted");
+
+    let out = derivcheck(&["report", "tests/data/err/sign_slip.md", "-o", dir.to_str().unwrap(), "--layout", "full"]);
+    assert_eq!(out.status.code(), Some(1));
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("| **✗ 45** |"), "the full layout has the step table: {md}");
+    assert!(md.find("## Summary").unwrap() < md.find("**✗ Line 45**").unwrap(), "and the summary first");
 }
 
 #[test]
@@ -144,6 +158,83 @@ fn the_latex_report_compiles_without_errors_or_undefined_references() {
         assert!(!log.lines().any(|l| l.starts_with('!')), "LaTeX errors for {input}:\n{log}");
         assert!(!log.contains("undefined references") && !log.contains("Reference `"), "undefined references for {input}");
         assert!(dir.join("report.pdf").is_file());
+        if input == "derivations" {
+            assert_eq!(overfull(&log), Vec::<String>::new(), "boxes over 1 pt too wide in the write-up of {input}");
+        }
+    }
+}
+
+/// The "Overfull \hbox (Xpt too wide)" lines of a LaTeX log with X above 1 pt.
+fn overfull(log: &str) -> Vec<String> {
+    log.lines()
+        .filter(|l| l.starts_with("Overfull"))
+        .filter(|l| l.split('(').nth(1).and_then(|r| r.split("pt").next()).and_then(|x| x.parse::<f64>().ok()).is_some_and(|x| x > 1.0))
+        .map(String::from)
+        .collect()
+}
+
+fn words(text: &str) -> usize {
+    text.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count()
+}
+
+/// The write-up is the student's text: their prose is at least 40% of the words before the
+/// verification appendix (pdftotext also counts every symbol of the typeset math as a word).
+/// Screenshots of its first page and of a failing step are saved under `target/` to be
+/// looked at.
+#[test]
+fn the_write_up_is_mostly_the_students_prose_and_is_saved_as_pictures() {
+    let dir = scratch("writeup");
+    derivcheck(&["report", "derivations", "-o", dir.to_str().unwrap(), "--format", "tex"]);
+    let Some(_) = pdflatex(&dir) else { return };
+    let Ok(out) = Command::new("pdftotext").args(["report.pdf", "-"]).current_dir(&dir).output() else {
+        eprintln!("SKIPPED: pdftotext is not installed here (CI installs it through .ci/run)");
+        return;
+    };
+    let pdf = text(&out.stdout);
+    let body = pdf.split("Appendix: how each claim was checked").next().unwrap();
+    let mut prose = 0;
+    for entry in std::fs::read_dir("derivations").unwrap() {
+        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let mut in_block = false;
+        let mut in_front = false;
+        for line in source.lines() {
+            if line.starts_with("```") {
+                in_block = !in_block;
+            } else if line == "+++" {
+                in_front = !in_front;
+            } else if !in_block && !in_front {
+                prose += words(line);
+            }
+        }
+    }
+    let share = prose as f64 / words(body) as f64;
+    eprintln!("prose: {prose} words, the write-up before its appendix: {} words ({:.0}%)", words(body), 100.0 * share);
+    assert!(share >= 0.40, "the student's prose is {:.0}% of the write-up", 100.0 * share);
+
+    let failing = scratch("writeup-failing");
+    derivcheck(&["report", "tests/data/err/sign_slip.md", "-o", failing.to_str().unwrap(), "--format", "tex"]);
+    pdflatex(&failing);
+    let pictures = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    let page_of = |dir: &Path, what: &str| {
+        (1..=20)
+            .find(|p| {
+                let p = p.to_string();
+                let out = Command::new("pdftotext").args(["-f", &p, "-l", &p, "report.pdf", "-"]).current_dir(dir).output();
+                out.is_ok_and(|o| text(&o.stdout).contains(what))
+            })
+            .unwrap_or_else(|| panic!("no page with `{what}`"))
+    };
+    let failing_page = page_of(&failing, "Line 45 fails");
+    for (from, page, name) in [(&dir, 1, "report-pdf-first-page"), (&failing, failing_page, "report-pdf-failing-step")] {
+        let target = pictures.join(name);
+        let page = page.to_string();
+        let made = Command::new("pdftoppm")
+            .args(["-png", "-r", "60", "-f", &page, "-l", &page, "-singlefile", "report.pdf"])
+            .arg(&target)
+            .current_dir(from)
+            .status();
+        assert!(made.is_ok_and(|s| s.success()) && target.with_extension("png").is_file(), "a picture at {}", target.display());
+        eprintln!("picture of the PDF: {}.png", target.display());
     }
 }
 

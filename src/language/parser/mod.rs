@@ -69,6 +69,14 @@ impl<'s> Parser<'s> {
         if self.errors.is_empty() { Ok(statements) } else { Err(self.errors) }
     }
 
+    /// Parses text that is one expression and nothing else (a residual, to be typeset).
+    pub fn lone_expr(mut self) -> Option<Expr> {
+        self.skip_newlines();
+        let e = self.expr().ok()?;
+        self.skip_newlines();
+        (self.at(&Tok::Eof) && self.errors.is_empty()).then_some(e)
+    }
+
     // ---- token helpers ----
 
     fn peek(&self) -> &Tok {
@@ -233,7 +241,16 @@ impl<'s> Parser<'s> {
         let (kind, shape) = self.kind_spec()?;
         let latex = if self.eat_word("as") {
             match self.bump() {
-                Token { tok: Tok::Str(s), .. } => Some(s),
+                Token { tok: Tok::Str(s), span } => {
+                    // The spelling reaches report.tex as written: it passes the allow-list.
+                    if let Err(refused) = crate::mathtex::check(&s) {
+                        let at = span.start + 1;
+                        return Err(
+                            InputError::new(Span::new(span.file, at + refused.at.start, at + refused.at.end), refused.message).label("refused")
+                        );
+                    }
+                    Some(s)
+                }
                 t => return Err(InputError::new(t.span, "expected a LaTeX spelling in quotes after `as`")),
             }
         } else {

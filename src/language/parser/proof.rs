@@ -68,10 +68,22 @@ impl Parser<'_> {
     }
 
     /// Lines until one that starts with a word of `until`.
+    /// A line that does not parse is reported and skipped, and the chain goes on, so that
+    /// one typo gives one error (not also "`qed` without a `proof`").
     pub(super) fn chain(&mut self, until: &[&str]) -> PResult<Chain> {
         let start = self.span();
-        let first = self.expr()?;
-        let mut steps = vec![self.step_rest(start)?];
+        let mut steps = Vec::new();
+        let first = match self.expr().and_then(|first| Ok((first, self.step_rest(start)?))) {
+            Ok((first, step)) => {
+                steps.push(step);
+                first
+            }
+            Err(e) => {
+                self.errors.push(e);
+                self.skip_line();
+                Expr::int(0, start)
+            }
+        };
         loop {
             self.skip_newlines();
             if until.iter().any(|w| self.at_word(w)) {
@@ -82,9 +94,18 @@ impl Parser<'_> {
             }
             let line_start = self.span();
             if !matches!(self.peek(), Tok::Eq | Tok::Le | Tok::Lt | Tok::Ge | Tok::Gt) {
-                return Err(self.unexpected("a relation starting the next step (`=`, `<=`, …) or `qed`"));
+                let e = self.unexpected("a relation starting the next step (`=`, `<=`, …) or `qed`");
+                self.errors.push(e);
+                self.skip_line();
+                continue;
             }
-            steps.push(self.step_rest(line_start)?);
+            match self.step_rest(line_start) {
+                Ok(step) => steps.push(step),
+                Err(e) => {
+                    self.errors.push(e);
+                    self.skip_line();
+                }
+            }
         }
         let span = start.to(steps.last().map_or(start, |s| s.span));
         Ok(Chain { first, steps, span })
@@ -110,21 +131,48 @@ impl Parser<'_> {
         loop {
             let (name, span) = self.ident("the name of a definition, hypothesis or lemma")?;
             let known = self.scope.rules.contains_key(&name) || builtins::is_lemma(&name) || (name == "hypothesis" && self.hypothesis_allowed);
-            if !known {
+            if known {
+                names.push((name, span));
+            } else {
+                let candidates = self.scope.rules.keys().map(String::as_str).chain(builtins::LEMMAS.iter().map(|l| l.name)).chain(["algebra"]);
                 let help = if name == "hypothesis" {
                     "`hypothesis` can be cited only in the `step:` part of an induction".to_string()
+                } else if let Some(near) = closest(&name, candidates) {
+                    format!("did you mean `{near}`?")
                 } else {
                     format!(
                         "cite a `def`, `given`, `lemma` or earlier `claim` of this file, or a built-in lemma ({})",
                         builtins::LEMMAS.iter().map(|l| l.name).collect::<Vec<_>>().join(", ")
                     )
                 };
-                return Err(InputError::new(span, format!("unknown justification `{name}`")).help(help));
+                // Reported, and the step read on: the rest of the proof still parses.
+                self.errors.push(InputError::new(span, format!("unknown justification `{name}`")).help(help));
             }
-            names.push((name, span));
             if !self.eat(&Tok::Comma) {
                 return Ok(Justification::Rules(names));
             }
         }
     }
+}
+
+/// The candidate nearest to a misspelled `name`, if one is within two edits (and closer than
+/// half its length).
+fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = 2.min(name.chars().count() / 2).max(1);
+    candidates.map(|c| (edit_distance(name, c), c)).filter(|&(d, _)| d <= limit).min().map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
