@@ -73,17 +73,70 @@ pub struct Refused {
     pub at: std::ops::Range<usize>,
 }
 
-/// Deeper groups than this (TeX stops at 255) are refused.
+/// More open groups than this (braces, `\\left`, environments; TeX stops at 255) are refused.
 const MAX_DEPTH: usize = 50;
+
+/// Commands that typeset their argument several times (through `\\mathchoice`: four styles),
+/// so that nesting them costs 4ⁿ: twenty nested `\\phantom`s hang pdflatex.
+const COSTLY: &[&str] = &[
+    "phantom",
+    "hphantom",
+    "vphantom",
+    "smash",
+    "boldsymbol",
+    "pmb",
+    "boxed",
+    "text",
+    "textbf",
+    "textit",
+    "textrm",
+    "texttt",
+    "textsf",
+    "emph",
+    "sqrt",
+    "overset",
+    "underset",
+    "stackrel",
+    "hat",
+    "widehat",
+    "bar",
+    "tilde",
+    "widetilde",
+    "vec",
+    "dot",
+    "ddot",
+    "check",
+    "breve",
+    "acute",
+    "grave",
+    "mathring",
+];
+
+/// How deeply `COSTLY` commands may nest.
+const MAX_COSTLY: usize = 4;
+
+/// Longer math than this is refused (pdflatex's line buffer is about 200 000 bytes).
+const MAX_LEN: usize = 20_000;
 
 /// Checks user math against the allow-list.
 pub fn check(math: &str) -> Result<(), Refused> {
+    if math.len() > MAX_LEN {
+        return Err(refused(format!("math longer than {MAX_LEN} bytes"), 0..1));
+    }
     let bytes = math.as_bytes();
-    let mut depth: Vec<usize> = Vec::new();
-    // Open environments: `\end` must close the innermost, and all must be closed.
+    // Open braces: where, and whether a `COSTLY` command's argument.
+    let mut braces: Vec<(usize, bool)> = Vec::new();
+    // Open environments: `\\end` must close the innermost, and all must be closed.
     let mut environments: Vec<(&str, usize)> = Vec::new();
+    let mut lefts: Vec<usize> = Vec::new();
+    // A `COSTLY` command was just read: its argument's brace is costly.
+    let mut costly_next = false;
     let mut i = 0;
     while i < bytes.len() {
+        let open = braces.len() + environments.len() + lefts.len();
+        if open > MAX_DEPTH {
+            return Err(refused(format!("groups (braces, `\\left`, environments) nested more than {MAX_DEPTH} deep"), i..i + 1));
+        }
         match bytes[i] {
             b'\\' => {
                 let start = i;
@@ -98,6 +151,7 @@ pub fn check(math: &str) -> Result<(), Refused> {
                     if !SYMBOLS.contains(c) {
                         return Err(refused(format!("`\\{c}` is not allowed in math"), start..i));
                     }
+                    costly_next = false;
                     continue;
                 }
                 let name = &math[i..i + letters];
@@ -108,37 +162,52 @@ pub fn check(math: &str) -> Result<(), Refused> {
                         start..i,
                     ));
                 }
-                if name == "begin" || name == "end" {
-                    let rest = &math[i..];
-                    let env = rest.strip_prefix('{').and_then(|r| r.split_once('}')).map(|(e, _)| e);
-                    let Some(env) = env.filter(|e| ENVIRONMENTS.contains(e)) else {
-                        return Err(refused(format!("`\\{name}` opens or closes only math environments ({})", ENVIRONMENTS.join(", ")), start..i));
-                    };
-                    if name == "begin" {
-                        environments.push((env, start));
-                        // An array's column spec is TeX code (`*{N}{c}` repeats, `@{…}` runs):
-                        // only the plain column letters and rules.
-                        if matches!(env, "array" | "subarray") {
-                            let after = i + 2 + env.len();
-                            let spec = math[after..].strip_prefix('{').and_then(|r| r.split_once('}')).map(|(s, _)| s);
-                            if !spec.is_some_and(|s| s.chars().all(|c| matches!(c, 'l' | 'c' | 'r' | '|' | ' '))) {
-                                return Err(refused("an array's columns are written with `l`, `c`, `r` and `|` only", start..after));
+                costly_next = COSTLY.contains(&name);
+                match name {
+                    "left" => lefts.push(start),
+                    "right" if lefts.pop().is_none() => return Err(refused("a `\\right` without its `\\left`", start..i)),
+                    "begin" | "end" => {
+                        let rest = &math[i..];
+                        let env = rest.strip_prefix('{').and_then(|r| r.split_once('}')).map(|(e, _)| e);
+                        let Some(env) = env.filter(|e| ENVIRONMENTS.contains(e)) else {
+                            return Err(refused(
+                                format!("`\\{name}` opens or closes only math environments ({})", ENVIRONMENTS.join(", ")),
+                                start..i,
+                            ));
+                        };
+                        if name == "begin" {
+                            environments.push((env, start));
+                            // An array's column spec is TeX code (`*{N}{c}` repeats, `@{…}`
+                            // runs): only the plain column letters and rules.
+                            if matches!(env, "array" | "subarray") {
+                                let after = i + 2 + env.len();
+                                let spec = math[after..].strip_prefix('{').and_then(|r| r.split_once('}')).map(|(s, _)| s);
+                                if !spec.is_some_and(|s| s.chars().all(|c| matches!(c, 'l' | 'c' | 'r' | '|' | ' '))) {
+                                    return Err(refused("an array's columns are written with `l`, `c`, `r` and `|` only", start..after));
+                                }
                             }
+                        } else if environments.pop().map(|(open, _)| open) != Some(env) {
+                            return Err(refused(format!("`\\end{{{env}}}` closes no `\\begin{{{env}}}`"), start..i));
                         }
-                    } else if environments.pop().map(|(open, _)| open) != Some(env) {
-                        return Err(refused(format!("`\\end{{{env}}}` closes no `\\begin{{{env}}}`"), start..i));
                     }
+                    _ => {}
                 }
             }
             b'{' => {
-                depth.push(i);
-                if depth.len() > MAX_DEPTH {
-                    return Err(refused(format!("braces nested more than {MAX_DEPTH} deep"), i..i + 1));
+                braces.push((i, costly_next));
+                costly_next = false;
+                if braces.iter().filter(|b| b.1).count() > MAX_COSTLY {
+                    return Err(refused(
+                        format!(
+                            "`\\text`, `\\phantom`, `\\sqrt`, accents and the like typeset their argument several times: nested more than {MAX_COSTLY} deep, they would take pdflatex hours"
+                        ),
+                        i..i + 1,
+                    ));
                 }
                 i += 1;
             }
             b'}' => {
-                if depth.pop().is_none() {
+                if braces.pop().is_none() {
                     return Err(refused("a `}` that closes no `{`", i..i + 1));
                 }
                 i += 1;
@@ -149,11 +218,26 @@ pub fn check(math: &str) -> Result<(), Refused> {
             b'^' if bytes.get(i + 1) == Some(&b'^') => {
                 return Err(refused("`^^` is TeX's character escape: write `^{…}` for a superscript", i..i + 2));
             }
-            _ => i += 1,
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            c if c.is_ascii_control() => return Err(refused("a control character in math", i..i + 1)),
+            c if !c.is_ascii() => {
+                let ch = math[i..].chars().next().unwrap_or(' ');
+                return Err(refused(
+                    format!("`{ch}` in math: pdflatex reads only ASCII there; write the command (`\\alpha` for α)"),
+                    i..i + ch.len_utf8(),
+                ));
+            }
+            _ => {
+                costly_next = false;
+                i += 1;
+            }
         }
     }
-    if let Some(open) = depth.pop() {
+    if let Some((open, _)) = braces.pop() {
         return Err(refused("a `{` that is never closed", open..open + 1));
+    }
+    if let Some(at) = lefts.pop() {
+        return Err(refused("a `\\left` without its `\\right`", at..at + 5));
     }
     match environments.pop() {
         Some((env, at)) => Err(refused(format!("`\\begin{{{env}}}` is never closed"), at..at + 6)),
@@ -185,6 +269,9 @@ mod tests {
 
     #[test]
     fn file_and_macro_machinery_is_refused_where_it_is() {
+        // Nested `\\phantom`s cost 4ⁿ in pdflatex; `\\left` opens a group without a brace.
+        let phantoms = format!("{}x{}", "\\phantom{".repeat(20), "}".repeat(20));
+        let lefts = format!("{}x{}", "\\left(".repeat(60), "\\right)".repeat(60));
         for (math, blamed) in [
             (r"x + \input{/etc/hostname}", r"\input"),
             (r"\text{\openout1=x.tex}", r"\openout"),
@@ -205,6 +292,12 @@ mod tests {
             (r"\@input", r"\@"),
             ("a}", "}"),
             ("{a", "{"),
+            (phantoms.as_str(), "{"),
+            (lefts.as_str(), "("),
+            (r"\left( x", r"\left"),
+            (r"x \right)", r"\right"),
+            ("α", "α"),
+            ("a\u{7f}b", "\u{7f}"),
         ] {
             let e = check(math).expect_err(math);
             assert_eq!(&math[e.at.clone()], blamed, "{math}: {}", e.message);

@@ -144,8 +144,13 @@ pub fn lex(code: &str, file: FileId, base: usize) -> Result<Vec<Token>, Vec<Inpu
                 }
                 if !c.is_ascii() {
                     errors.push(
-                        InputError::new(span(i, i + c.len_utf8()), format!("`{c}` cannot be part of a name: names are ASCII letters, digits and `_`, and a Greek letter is a name on its own"))
-                            .help("give the name its LaTeX spelling with `as`, such as `let h1: vector as \"\\hat{h}\"`"),
+                        InputError::new(
+                            span(i, i + c.len_utf8()),
+                            format!(
+                                "`{c}` cannot be part of a name: names are ASCII letters, digits and `_`, and a Greek letter is a name on its own"
+                            ),
+                        )
+                        .help("give the name its LaTeX spelling with `as`, such as `let h1: vector as \"\\hat{h}\"`"),
                     );
                     continue;
                 }

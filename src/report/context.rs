@@ -528,7 +528,9 @@ fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimRe
 fn let_row(decls: &[Decl], scope: &Scope, files: &SourceFiles) -> StatementRow {
     let names: Vec<String> = decls.iter().map(|d| expr_latex::name(&d.name, scope)).collect();
     let kind = decls[0].kind.describe();
-    let shape = if decls[0].shape.is_empty() { String::new() } else { format!("\\ {}", decls[0].shape.join(" \\times ")) };
+    let dims: Vec<String> =
+        decls[0].shape.iter().map(|d| if d.chars().all(|c| c.is_ascii_digit()) { d.clone() } else { expr_latex::name(d, scope) }).collect();
+    let shape = if dims.is_empty() { String::new() } else { format!("\\ {}", dims.join(" \\times ")) };
     StatementRow {
         keyword: "let",
         name: String::new(),

@@ -45,7 +45,8 @@ pub fn escape(text: &str) -> String {
 /// Latin Extended-A, except the few letters T1 lacks, and common punctuation.
 fn typesets(c: char) -> bool {
     let code = c as u32;
-    (code < 0x180 && !matches!(code, 0x138 | 0x149 | 0x166 | 0x167 | 0x17F)) || matches!(c, '–' | '—' | '‘' | '’' | '“' | '”' | '•')
+    (code < 0x180 && !matches!(code, 0x126 | 0x127 | 0x138 | 0x13F | 0x140 | 0x149 | 0x166 | 0x167 | 0x17F))
+        || matches!(c, '–' | '—' | '‘' | '’' | '“' | '”' | '•')
 }
 
 fn unicode_math(c: char) -> Option<&'static str> {
@@ -111,11 +112,23 @@ fn unicode_math(c: char) -> Option<&'static str> {
     })
 }
 
+/// How many lists and quotes the LaTeX nests.
+const MAX_NESTING: usize = 4;
+
 /// Converts Markdown prose to LaTeX: headings, emphasis, lists, code, links and math.
 /// Raw HTML is shown as text, never interpreted.
 pub fn markdown_to_latex(markdown: &str) -> String {
     let mut out = String::new();
-    let mut lists: Vec<bool> = Vec::new();
+    // Open lists and quotes, with the environment each opened: LaTeX nests them at most 6
+    // deep in all (4 of a kind), so deeper ones open none and read as the level above.
+    let mut nested: Vec<Option<&'static str>> = Vec::new();
+    let open = |nested: &mut Vec<Option<&'static str>>, out: &mut String, env: &'static str| {
+        let opens = nested.iter().flatten().count() < MAX_NESTING;
+        if opens {
+            out.push_str(&format!("\n\\begin{{{env}}}\n"));
+        }
+        nested.push(opens.then_some(env));
+    };
     // Where the heading being read starts in `out`: its text is wrapped when it ends.
     let mut heading_start: Option<usize> = None;
     // The heading's text without math, for the PDF's bookmarks (math there breaks them).
@@ -130,14 +143,15 @@ pub fn markdown_to_latex(markdown: &str) -> String {
                 Tag::Paragraph => out.push('\n'),
                 Tag::Emphasis => out.push_str("\\emph{"),
                 Tag::Strong => out.push_str("\\textbf{"),
-                Tag::Link { dest_url, .. } => out.push_str(&format!("\\href{{{}}}{{", escape_url(&dest_url))),
-                Tag::List(start) => {
-                    lists.push(start.is_some());
-                    out.push_str(if start.is_some() { "\n\\begin{enumerate}\n" } else { "\n\\begin{itemize}\n" });
-                }
+                // Only the schemes the HTML keeps: `run:` or `file:` would be actions in the PDF.
+                Tag::Link { dest_url, .. } => match super::html::safe_url(dest_url) {
+                    url if &*url == "#" => out.push('{'),
+                    url => out.push_str(&format!("\\href{{{}}}{{", escape_url(&url))),
+                },
+                Tag::List(start) => open(&mut nested, &mut out, if start.is_some() { "enumerate" } else { "itemize" }),
                 // `{}` ends the command: text starting with `[` is not its optional argument.
                 Tag::Item => out.push_str("\\item{} "),
-                Tag::BlockQuote(_) => out.push_str("\n\\begin{quote}\n"),
+                Tag::BlockQuote(_) => open(&mut nested, &mut out, "quote"),
                 Tag::CodeBlock(_) => out.push_str("\n\\begin{verbatim}\n"),
                 _ => {}
             },
@@ -148,12 +162,12 @@ pub fn markdown_to_latex(markdown: &str) -> String {
                 }
                 TagEnd::Paragraph => out.push('\n'),
                 TagEnd::Emphasis | TagEnd::Strong | TagEnd::Link => out.push('}'),
-                TagEnd::List(_) => {
-                    let ordered = lists.pop().unwrap_or(false);
-                    out.push_str(if ordered { "\\end{enumerate}\n" } else { "\\end{itemize}\n" });
+                TagEnd::List(_) | TagEnd::BlockQuote(_) => {
+                    if let Some(Some(env)) = nested.pop() {
+                        out.push_str(&format!("\\end{{{env}}}\n"));
+                    }
                 }
                 TagEnd::Item => out.push('\n'),
-                TagEnd::BlockQuote(_) => out.push_str("\\end{quote}\n"),
                 TagEnd::CodeBlock => out.push_str("\\end{verbatim}\n"),
                 _ => {}
             },
@@ -246,6 +260,11 @@ mod tests {
         assert!(!tex.contains("^^") && tex.contains("\\href{x\\%5E\\%5E7d"), "{tex}");
         assert!(tex.contains("\\href{http://h/\\%5E\\%5E5c\\%23x\\%25y}"), "{tex}");
         assert!(tex.contains("\\item{} [a") && tex.contains("\\newline\n[9cm]"), "{tex}");
+        let tex = markdown_to_latex("[x](run:/usr/bin/xcalc) [y](file:/etc/passwd) [z](https://a.b/c)\n");
+        assert!(!tex.contains("run:") && !tex.contains("file:") && tex.contains("\\href{https://a.b/c}{z}"), "{tex}");
+        let deep = markdown_to_latex("- a\n  - b\n    - c\n      - d\n        - e\n          - f\n");
+        assert_eq!(deep.matches("\\begin{itemize}").count(), MAX_NESTING, "{deep}");
+        assert_eq!(deep.matches("\\begin{itemize}").count(), deep.matches("\\end{itemize}").count());
     }
 
     #[test]

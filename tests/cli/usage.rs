@@ -123,7 +123,7 @@ fn a_hostile_file_compiles_to_a_pdf_with_nothing_of_the_machine() {
          Prose \\input{/etc/hostname} and `\\input{/etc/hostname}` and [link](\\input{/etc/hostname}).\n\n\
          <!-- -->$\\text{\\input{/etc/hostname}}\\immediate\\openout9=x.tex$\n\n\
          [a](x^^7d^^7ba^^7d^^5cinput^^7b/etc/hostname^^7d^^7b) and <http://h/^^7d^^5cinput^^7b/etc/hostname^^7d>\n\n\
-         [b](y^^7d^^5cimmediate^^5copenout9=x.tex^^20)\n\n\
+         [b](y^^7d^^5cimmediate^^5copenout9=x.tex^^20) [c](run:/usr/bin/xcalc)\n\n\
          ```derivation\nlet x: scalar\nclaim c: x = x\nproof\n  x = x\nqed\n```\n",
     )
     .unwrap();
@@ -141,6 +141,8 @@ fn a_hostile_file_compiles_to_a_pdf_with_nothing_of_the_machine() {
         .unwrap();
     assert!(status.status.success(), "{}", text(&status.stdout));
     assert!(!out_dir.join("x.tex").exists(), "no file written by \\openout");
+    let tex = std::fs::read_to_string(out_dir.join("report.tex")).unwrap();
+    assert!(!tex.contains("run:"), "no link that launches a program");
     let pdf = Command::new("pdftotext").args(["report.pdf", "-"]).current_dir(&out_dir).output().unwrap();
     let pdf_text = text(&pdf.stdout);
     assert!(pdf_text.contains("input{/etc/hostname}"), "the text is shown, escaped: {pdf_text}");
