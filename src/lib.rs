@@ -153,6 +153,54 @@ pub fn check_markdown(path: &str, text: &str, options: &Options) -> Result<Check
     Ok(Checked { loaded, results })
 }
 
+/// Checks loaded documents as `derivcheck check` does. The built-in library's results (its
+/// lemmas' Monte Carlo and other evidence, most of the time of a short run) are computed once
+/// per build, root seed, sample count and strictness, and kept in the user's cache folder
+/// (`$XDG_CACHE_HOME/derivcheck`, or `~/.cache/derivcheck`); every check is deterministic
+/// given those, so a cached result is the result the run would compute. Set
+/// `DERIVCHECK_CACHE=off` to check the library every time. Returns the results and, when the
+/// library's came from the cache, the cache file.
+pub fn check_with_cache(loaded: &Loaded, options: &Options) -> (Results, Option<PathBuf>) {
+    let cache = loaded.documents.iter().any(|d| d.is_library).then(|| library_cache(options)).flatten();
+    let cached: Option<check::DocumentResult> =
+        cache.as_ref().and_then(|path| std::fs::read_to_string(path).ok()).and_then(|text| serde_json::from_str(&text).ok());
+    let hit = cached.is_some();
+    let options = Options { library: cached, ..options.clone() };
+    let results = check::check_documents(&loaded.documents, &loaded.files, &options);
+    if let (Some(path), false, false) = (&cache, hit, results.interrupted)
+        && let Some(library) = results.documents.iter().find(|d| d.library)
+        && let Ok(text) = serde_json::to_string(library)
+        && let Some(dir) = path.parent()
+        && std::fs::create_dir_all(dir).is_ok()
+    {
+        // A temp file and a rename: a parallel run reads the old file or the new one.
+        let temp = path.with_extension(format!("tmp-{}", std::process::id()));
+        if std::fs::write(&temp, text).is_ok() {
+            let _ = std::fs::rename(&temp, path);
+        }
+    }
+    (results, cache.filter(|_| hit))
+}
+
+/// Where the library's results for this build and these options are kept, if anywhere.
+fn library_cache(options: &Options) -> Option<PathBuf> {
+    if std::env::var("DERIVCHECK_CACHE").is_ok_and(|v| v == "off") {
+        return None;
+    }
+    let dir = match (std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME")) {
+        (Some(cache), _) if !cache.is_empty() => PathBuf::from(cache),
+        (_, Some(home)) => PathBuf::from(home).join(".cache"),
+        _ => return None,
+    };
+    // The build: a rebuilt binary has another size or time, whatever its version says.
+    let exe = std::env::current_exe().ok()?.metadata().ok()?;
+    let built = exe.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
+    let key =
+        format!("{}\0{}\0{built}\0{}\0{}\0{}\0{}", env!("CARGO_PKG_VERSION"), exe.len(), LIBRARY, options.seed, options.samples, options.strict);
+    let hash = key.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
+    Some(dir.join("derivcheck").join(format!("library-{hash:016x}.json")))
+}
+
 /// The built-in lemma library, a literate file of lemmas with their evidence.
 pub const LIBRARY: &str = include_str!("prove/library.md");
 pub const LIBRARY_PATH: &str = "built-in lemma library";

@@ -224,8 +224,11 @@ fn run(args: &CheckArgs, report_to: Option<ReportTo>) -> u8 {
         }
         eprintln!("\ninterrupted: stopping after the claim being checked (Ctrl-C again to quit now)");
     });
-    let options = check::Options { seed: args.input.seed, samples: args.input.samples, strict: args.strict, stop: Some(stop) };
-    let results = check::check_documents(&loaded.documents, &loaded.files, &options);
+    let options = check::Options { seed: args.input.seed, samples: args.input.samples, strict: args.strict, stop: Some(stop), library: None };
+    let (results, cached) = derivcheck::check_with_cache(&loaded, &options);
+    if let Some(path) = cached {
+        eprintln!("built-in lemma library: its results for this build, seed and sample count are reused from {}", path.display());
+    }
     let _ = report::print(&results, &mut std::io::stdout().lock());
     if results.interrupted {
         eprintln!("derivcheck: interrupted; the claims above were checked, the rest were not, and no report or JSON was written");

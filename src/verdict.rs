@@ -2,12 +2,12 @@
 //! what (`LayerResult`), with its counterexample, table and plot, and the findings that are
 //! not verdicts (warnings, reasons a proof does not prove its claim).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Span;
 
 /// A layer that judges a step or gathers evidence about a claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Layer {
     Symbolic,
@@ -60,7 +60,7 @@ impl Layer {
 }
 
 /// What one layer says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Holds,
@@ -81,7 +81,7 @@ impl Verdict {
 }
 
 /// The overall status of a step or claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Verified,
@@ -115,7 +115,7 @@ impl Status {
 }
 
 /// Values at which a statement fails.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Counterexample {
     /// The claim's variables, then the free values the two sides used, in order.
     pub values: Vec<(String, String)>,
@@ -125,7 +125,7 @@ pub struct Counterexample {
 
 /// A figure for the report: curves over a common x axis (Monte Carlo estimates with their
 /// intervals against the claimed values, error against sample size on log-log axes, …).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plot {
     pub title: String,
     pub x_label: String,
@@ -135,7 +135,7 @@ pub struct Plot {
     pub curves: Vec<Curve>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Curve {
     pub label: String,
     /// `(x, y)` points in order of x.
@@ -145,14 +145,14 @@ pub struct Curve {
 }
 
 /// A table of numbers for the report (estimates, intervals, counts).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
 
 /// One layer's verdict on a step, or one piece of evidence about a claim.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LayerResult {
     pub layer: Layer,
     pub verdict: Verdict,
@@ -177,7 +177,7 @@ impl LayerResult {
 }
 
 /// Something a check found that is not a verdict, at the line it is about.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     #[serde(skip)]
     pub span: Span,
@@ -186,7 +186,7 @@ pub struct Finding {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FindingKind {
     /// The step holds, but something about it is off (a cited rule it does not need).

@@ -1,13 +1,13 @@
 //! What checking produces: a verdict per layer per step, a status per claim, the findings
 //! behind them, and the counts every printer shows.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Span;
 use crate::language::ast::RuleKind;
 use crate::verdict::{Finding, LayerResult, Status};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepResult {
     /// The step's line in the source (the whole step).
     #[serde(skip)]
@@ -21,14 +21,14 @@ pub struct StepResult {
     pub used: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChainResult {
     /// `base` or `step` in an induction.
     pub label: Option<String>,
     pub steps: Vec<StepResult>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClaimResult {
     pub name: String,
     pub kind: RuleKind,
@@ -49,7 +49,7 @@ impl ClaimResult {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DocumentResult {
     pub path: String,
     /// The built-in lemma library, checked because some file cites a lemma.
@@ -57,7 +57,7 @@ pub struct DocumentResult {
     pub claims: Vec<ClaimResult>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Results {
     pub seed: u64,
     pub documents: Vec<DocumentResult>,
@@ -66,7 +66,7 @@ pub struct Results {
 }
 
 /// Counts of a run, as every printer shows them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Input files, the lemma library not counted.
     pub files: usize,
@@ -115,7 +115,7 @@ impl Results {
 }
 
 /// One mutant of one step, as `derivcheck audit` judged it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditedMutant {
     pub file: String,
     pub line: usize,
@@ -140,7 +140,7 @@ impl AuditedMutant {
 /// float) layer finds a point where the two right-hand sides differ, `same` when the
 /// symbolic layer shows them equal (with the file's rules) and no point separates them,
 /// `ill_formed` when the language rejects it (a matrix exponent), `unknown` otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Meaning {
     Changed,

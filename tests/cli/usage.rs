@@ -157,3 +157,31 @@ fn an_unknown_layout_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unknown layout `compact`; the layouts are writeup, full"), "{}", text(&out.stderr));
 }
+
+/// The built-in library's evidence is computed once per build, seed and sample count: the
+/// second run reuses it, says so, and prints exactly what the first printed.
+#[test]
+fn the_library_is_checked_once_and_its_results_reused() {
+    let cache = scratch("library-cache");
+    let run = |cache_setting: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_derivcheck"));
+        command.args(["check", "tests/data/ok/small.md", "derivations/q2_momentum.md"]).current_dir(env!("CARGO_MANIFEST_DIR"));
+        command.env("XDG_CACHE_HOME", &cache);
+        if let Some(setting) = cache_setting {
+            command.env("DERIVCHECK_CACHE", setting);
+        }
+        let out = command.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        (text(&out.stdout), text(&out.stderr))
+    };
+    let (first, first_err) = run(None);
+    assert!(!first_err.contains("reused"), "{first_err}");
+    let files: Vec<_> = std::fs::read_dir(cache.join("derivcheck")).unwrap().collect();
+    assert_eq!(files.len(), 1, "one cache file");
+    let (second, second_err) = run(None);
+    assert!(second_err.contains("built-in lemma library: its results for this build, seed and sample count are reused from"), "{second_err}");
+    assert_eq!(second, first, "the same results");
+    let (third, third_err) = run(Some("off"));
+    assert!(!third_err.contains("reused"), "DERIVCHECK_CACHE=off checks the library again");
+    assert_eq!(third, first);
+}
