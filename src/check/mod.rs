@@ -21,7 +21,7 @@ use crate::language::{Document, Item, Kinds};
 use crate::model::ModelSpec;
 use crate::prove::Equation;
 use crate::verdict::{Finding, FindingKind, Status, Verdict};
-pub use results::{AuditedMutant, ChainResult, ClaimResult, DocumentResult, Meaning, Results, StepResult, Summary};
+pub use results::{AuditedMutant, CONSEQUENCE, ChainResult, ClaimResult, DocumentResult, Meaning, Results, StepResult, Summary};
 
 /// Settings of one run.
 #[derive(Debug, Clone)]

@@ -7,6 +7,10 @@ use crate::diagnostic::Span;
 use crate::language::ast::RuleKind;
 use crate::verdict::{Finding, LayerResult, Status};
 
+/// How the warning on a step that fails only because an earlier step is wrong begins: the
+/// printers single those steps out by it.
+pub const CONSEQUENCE: &str = "this step follows from the start of the chain";
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepResult {
     /// The step's line in the source (the whole step).

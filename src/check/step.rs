@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use num_rational::BigRational;
 
 use super::Knowledge;
-use super::results::StepResult;
+use super::results::{CONSEQUENCE, StepResult};
 use crate::diagnostic::SourceFiles;
 use crate::evidence::points;
 use crate::language::ast::{Binder, Chain, Expr, Fact, Justification, Rel, Step};
@@ -55,7 +55,7 @@ pub(super) fn check_chain(
                 Some(line) if chain.steps[..=i].iter().all(|st| st.rel == Rel::Eq) => {
                     let whole = points::layer(&s.known.model, &s.question(&chain.first, Rel::Eq, &step.rhs, seed.wrapping_add(i as u64 * 7919 + 1)));
                     if whole.verdict == Verdict::Holds {
-                        let message = format!("this step follows from the start of the chain: it fails only because line {line} is wrong");
+                        let message = format!("{CONSEQUENCE}: it fails only because line {line} is wrong");
                         result.findings.push(Finding { span: step.span, line: result.line, kind: FindingKind::Warning, message });
                     }
                 }

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::check::Results;
+use crate::check::{CONSEQUENCE, Results};
 use crate::verdict::{Counterexample, Status, Verdict};
 
 /// A status as the check output shows it: failures in capitals, to stand out in a log.
@@ -67,7 +67,7 @@ pub fn print(results: &Results, out: &mut impl Write) -> io::Result<()> {
                 .steps()
                 .filter(|s| !s.status.is_accepted())
                 .map(|s| {
-                    let follows = s.findings.iter().any(|f| f.message.starts_with("this step follows from the start"));
+                    let follows = s.findings.iter().any(|f| f.message.starts_with(CONSEQUENCE));
                     format!("line {} {}{}", s.line, s.status.name(), if follows { " only as a consequence" } else { "" })
                 })
                 .collect();
