@@ -6,14 +6,14 @@ use std::collections::{BTreeSet, HashMap};
 use num_rational::BigRational;
 
 use super::results::{AuditedMutant, ChainResult, ClaimResult, Meaning};
-use super::step::{StepScope, check_chain, check_step};
+use super::step::{Hypothesis, StepScope, check_chain, check_step};
 use super::{Knowledge, Options, givens};
 use crate::diagnostic::SourceFiles;
 use crate::evidence::{cost, experiments, montecarlo, points, trajectory, unroll};
 use crate::language::ast::{BinOp, Chain, Check, Expr, ExprKind, Fact, Proof, Rel, Rule, Step, With};
 use crate::language::{Kinds, kind_errors, text};
 use crate::model::ModelSpec;
-use crate::prove::{self, Context, Equation, Outcome, Rewrite};
+use crate::prove::{self, Bound, Context, Equation, Outcome, Rewrite};
 use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Verdict};
 
 /// What a claim is checked against: what is known before it, with its own binders' kinds
@@ -60,7 +60,7 @@ fn setting(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, options: &Options
 /// The scope of a proof's steps: the claim's conditions (in an induction, those about the
 /// induction variable replaced by `extra`), the `assume` facts and the claim's own side
 /// conditions (where they fail, the claim says nothing) when `set.assume_own`.
-fn scope<'a>(rule: &'a Rule, set: &'a Setting, hypothesis: Option<Equation>, extra: Vec<Fact>, fixed: HashMap<String, BigRational>) -> StepScope<'a> {
+fn scope<'a>(rule: &'a Rule, set: &'a Setting, hypothesis: Option<Hypothesis>, extra: Vec<Fact>, fixed: HashMap<String, BigRational>) -> StepScope<'a> {
     let induction_var = match &rule.proof {
         Some(Proof::Induction { var, .. }) => Some(var.clone()),
         _ => None,
@@ -129,16 +129,15 @@ fn goals<'a>(rule: &'a Rule, set: &'a Setting, seed: u64) -> (Vec<Goal<'a>>, Vec
                 return (goals, problems);
             };
             let previous = HashMap::from([(var.clone(), Expr::bin(BinOp::Sub, var_expr.clone(), at(1)))]);
-            // Only an equation can be used as a rewrite.
-            let hypothesis = (rule.relation.rel == Rel::Eq).then(|| {
-                Equation::new(
-                    "hypothesis",
-                    &lhs.substitute(&previous),
-                    &rhs.substitute(&previous),
-                    rule.binders.iter().filter(|b| b.var != *var).map(|b| (b.var.clone(), b.kind.clone())).collect(),
-                    rule.conditions.iter().filter(|c| !c.lhs.mentions(var) && !c.rhs.mentions(var)).cloned().collect(),
-                )
-            });
+            // An equation rewrites; an inequality bounds.
+            let vars: Vec<_> = rule.binders.iter().filter(|b| b.var != *var).map(|b| (b.var.clone(), b.kind.clone())).collect();
+            let conditions: Vec<Fact> = rule.conditions.iter().filter(|c| !c.lhs.mentions(var) && !c.rhs.mentions(var)).cloned().collect();
+            let (before_lhs, before_rhs) = (lhs.substitute(&previous), rhs.substitute(&previous));
+            let hypothesis = if rule.relation.rel == Rel::Eq {
+                Some(Hypothesis::Equation(Equation::new("hypothesis", &before_lhs, &before_rhs, vars, conditions)))
+            } else {
+                Bound::new("hypothesis", &before_lhs, rule.relation.rel, &before_rhs, vars, conditions).map(Hypothesis::Bound)
+            };
             let step_fact = Fact { lhs: var_expr, rel: Rel::Ge, rhs: at(next) };
             let scope = scope(rule, set, hypothesis, vec![step_fact], HashMap::new());
             goals.push(Goal { label: Some("step"), chain: step, lhs: lhs.clone(), rhs: rhs.clone(), scope, seed: seed ^ 2 });

@@ -38,6 +38,8 @@ pub(super) fn add(model: &mut ModelSpec, rule: &Rule, kinds: &Kinds) {
     if rule.relation.rel != Rel::Eq {
         if rule.binders.is_empty() {
             model.assumptions.push(rule.relation.clone());
+        } else if let Some((f, bound)) = function_bound(rule, kinds) {
+            model.bounded.insert(f, (bound, matches!(rule.relation.rel, Rel::Lt | Rel::Gt)));
         } else {
             unsatisfied(model, rule);
         }
@@ -54,6 +56,25 @@ pub(super) fn add(model: &mut ModelSpec, rule: &Rule, kinds: &Kinds) {
     } else {
         unsatisfied(model, rule);
     }
+}
+
+/// `abs(f(z)) <= c for z` (or `<`, or `c >= abs(f(z))`) with `f` a declared function, `z`
+/// its scalar variable and `c` free of both: the models draw `f` inside `[-c, c]`.
+fn function_bound(rule: &Rule, kinds: &Kinds) -> Option<(String, Expr)> {
+    let r = &rule.relation;
+    let (small, large) = match r.rel {
+        Rel::Le | Rel::Lt => (&r.lhs, &r.rhs),
+        Rel::Ge | Rel::Gt => (&r.rhs, &r.lhs),
+        _ => return None,
+    };
+    let [binder] = rule.binders.as_slice() else { return None };
+    let ExprKind::Builtin(crate::language::builtins::Func::Abs, inner) = &small.kind else { return None };
+    let ExprKind::Call(f, args) = &inner[0].kind else { return None };
+    let simple = matches!(args.as_slice(), [a] if matches!(&a.kind, ExprKind::Name(z) if *z == binder.var));
+    let fits = simple && binder.kind == Kind::Scalar && rule.conditions.is_empty() && kinds.get(f) == Some(&Kind::Function);
+    let mut names = BTreeSet::new();
+    mentioned(large, &mut names);
+    (fits && !names.contains(f) && !names.contains(&binder.var) && !large.has_expectation()).then(|| (f.clone(), large.clone()))
 }
 
 fn unsatisfied(model: &mut ModelSpec, rule: &Rule) {

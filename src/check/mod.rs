@@ -19,7 +19,7 @@ use crate::language::ast::{Expr, Rel, Rule, RuleKind, Statement};
 use crate::language::elaborate::elaborate;
 use crate::language::{Document, Item, Kinds};
 use crate::model::ModelSpec;
-use crate::prove::Equation;
+use crate::prove::{Bound, Equation};
 use crate::verdict::{Finding, FindingKind, Status, Verdict};
 pub use results::{AuditedMutant, CONSEQUENCE, ChainResult, ClaimResult, DocumentResult, Meaning, Results, StepResult, Summary};
 
@@ -74,6 +74,8 @@ pub fn check_documents(documents: &[Document], files: &SourceFiles, options: &Op
 #[derive(Clone, Default)]
 struct Knowledge {
     rules: Vec<Equation>,
+    /// The inequalities (`given`, `lemma`, `claim` with `<=`, `<`, `>=`, `>`).
+    bounds: Vec<Bound>,
     model: ModelSpec,
     /// Names that may be random under `E` (see `language::elaborate`).
     random: BTreeSet<String>,
@@ -108,6 +110,7 @@ fn walk(doc: &Document, mut visit: impl FnMut(&Rule, &Knowledge, &Kinds)) {
                     if rule.relation.rel == Rel::Eq {
                         known.rules.push(equation(rule));
                     }
+                    known.bounds.extend(bound(rule));
                 }
             }
         }
@@ -190,6 +193,11 @@ fn equation(rule: &Rule) -> Equation {
         rule.binders.iter().map(|b| (b.var.clone(), b.kind.clone())).collect(),
         rule.conditions.clone(),
     )
+}
+
+fn bound(rule: &Rule) -> Option<Bound> {
+    let vars = rule.binders.iter().map(|b| (b.var.clone(), b.kind.clone())).collect();
+    Bound::new(&rule.name, &rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, vars, rule.conditions.clone())
 }
 
 /// FNV-1a over the root seed, the file's name and the claim: stable across runs and

@@ -10,13 +10,19 @@ use super::results::{CONSEQUENCE, StepResult};
 use crate::diagnostic::SourceFiles;
 use crate::evidence::points;
 use crate::language::ast::{Binder, Chain, Expr, Fact, Justification, Rel, Step};
-use crate::prove::{self, Context, Equation, Outcome, Rewrite};
+use crate::prove::{self, Bound, Bounds, Comparison, Context, Equation, Outcome, Rewrite};
 use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Verdict};
+
+/// An induction's hypothesis: the claim one index earlier, an equation or an inequality.
+pub(super) enum Hypothesis {
+    Equation(Equation),
+    Bound(Bound),
+}
 
 /// Everything a step check needs besides the step.
 pub(super) struct StepScope<'a> {
     pub known: &'a Knowledge,
-    pub hypothesis: Option<Equation>,
+    pub hypothesis: Option<Hypothesis>,
     pub context: Context,
     pub binders: &'a [Binder],
     pub conditions: Vec<Fact>,
@@ -128,15 +134,12 @@ struct Symbolic {
 
 fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symbolic {
     let layer = |verdict, detail: String| Symbolic { layer: LayerResult::new(Layer::Symbolic, verdict, detail), warning: None, used: vec![] };
-    if step.rel != Rel::Eq {
-        return layer(Verdict::NotShown, "inequality steps are checked by the exact layer only in this version".into());
-    }
     let all: Vec<&dyn Rewrite> = s
         .known
         .rules
         .iter()
         .map(|r| r as &dyn Rewrite)
-        .chain(s.hypothesis.iter().map(|r| r as &dyn Rewrite))
+        .chain(s.hypothesis.iter().filter_map(|h| if let Hypothesis::Equation(e) = h { Some(e as &dyn Rewrite) } else { None }))
         .chain(prove::LEMMAS.iter().map(|l| l as &dyn Rewrite))
         .collect();
     let (rules, depth, cited): (Vec<&dyn Rewrite>, usize, Vec<String>) = match &step.by {
@@ -147,6 +150,9 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symboli
             (all.iter().filter(|r| names.iter().any(|n| n == r.name())).copied().collect(), prove::MAX_DEPTH, names)
         }
     };
+    if step.rel != Rel::Eq {
+        return inequality_layer(lhs, step, s, hint, (&all, &rules), &cited);
+    }
     match prove::prove_equal(lhs, &step.rhs, &rules, &s.context, depth) {
         Err(e) => layer(Verdict::NotApplicable, e),
         Ok(Outcome::Equal { used }) => {
@@ -173,6 +179,69 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symboli
             with_residual(layer(Verdict::NotShown, detail), residual)
         }
         Ok(Outcome::Undefined { reason }) => layer(Verdict::NotShown, format!("cannot judge the step: {reason}")),
+    }
+}
+
+/// An inequality step `lhs REL rhs` (see `prove::prove_le`): with the cited equations and
+/// inequalities (or all of them for `by ?`), the facts and monotonicity.
+fn inequality_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool, (all, rules): (&[&dyn Rewrite], &[&dyn Rewrite]), cited: &[String]) -> Symbolic {
+    let layer = |verdict, detail: String| Symbolic { layer: LayerResult::new(Layer::Symbolic, verdict, detail), warning: None, used: vec![] };
+    let (a, b, strict) = match step.rel {
+        Rel::Le => (lhs, &step.rhs, false),
+        Rel::Lt => (lhs, &step.rhs, true),
+        Rel::Ge => (&step.rhs, lhs, false),
+        Rel::Gt => (&step.rhs, lhs, true),
+        Rel::Ne | Rel::Eq => return layer(Verdict::NotShown, "`!=` steps are not shown by the symbolic layer in this version".into()),
+    };
+    let every_bound: Vec<&dyn Bounds> = s
+        .known
+        .bounds
+        .iter()
+        .map(|b| b as &dyn Bounds)
+        .chain(s.hypothesis.iter().filter_map(|h| if let Hypothesis::Bound(b) = h { Some(b as &dyn Bounds) } else { None }))
+        .chain(prove::LEMMAS.iter().map(|l| l as &dyn Bounds))
+        .collect();
+    let bounds: Vec<&dyn Bounds> = match &step.by {
+        Justification::Algebra => vec![],
+        Justification::Search => every_bound.clone(),
+        Justification::Rules(_) => every_bound.iter().filter(|r| cited.iter().any(|n| n == r.name())).copied().collect(),
+    };
+    match prove::prove_le(a, b, strict, rules, &bounds, &s.context) {
+        Err(e) => layer(Verdict::NotApplicable, e),
+        Ok(Comparison::Shown { used }) => {
+            let detail = if used.is_empty() {
+                "follows from the facts, positivity and monotonicity".to_string()
+            } else {
+                format!("follows from {}, positivity and monotonicity", used.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", "))
+            };
+            let unused: Vec<String> = cited.iter().filter(|c| !used.contains(c)).map(|u| format!("`{u}`")).collect();
+            let warning = (!unused.is_empty()).then(|| format!("{} cited but not needed", unused.join(", ")));
+            Symbolic { warning, used, ..layer(Verdict::Holds, detail) }
+        }
+        Ok(Comparison::Undefined { reason }) => layer(Verdict::NotShown, format!("cannot judge the step: {reason}")),
+        Ok(Comparison::NotShown { blocked }) => {
+            let missing = match (&step.by, hint) {
+                (Justification::Search, _) | (_, false) => None,
+                _ => match prove::prove_le(a, b, strict, all, &every_bound, &s.context) {
+                    Ok(Comparison::Shown { used }) => {
+                        let missing: Vec<String> = used.iter().filter(|u| !cited.contains(u)).map(|u| format!("`{u}`")).collect();
+                        (!missing.is_empty()).then(|| format!("it would follow with {}, which it does not cite", missing.join(", ")))
+                    }
+                    _ => None,
+                },
+            };
+            let mut detail = missing.unwrap_or_else(|| {
+                format!(
+                    "`{}` does not follow from {}, the facts, positivity and monotonicity (part by part: write both sides with the same shape)",
+                    step.rel.symbol(),
+                    if cited.is_empty() { "normalization".to_string() } else { cited.join(", ") }
+                )
+            });
+            for b in blocked.iter().take(3) {
+                detail.push_str(&format!("; {b}"));
+            }
+            layer(Verdict::NotShown, detail)
+        }
     }
 }
 

@@ -16,6 +16,10 @@ pub enum Func {
     ExpElem,
     SoftmaxRow,
     SoftmaxCol,
+    Abs,
+    Opnorm,
+    LambdaMax,
+    MaxAbs,
 }
 
 /// The kind of a built-in's value (vectors count as matrices of one column).
@@ -64,6 +68,31 @@ pub const FUNCTIONS: &[FuncInfo] = &[
         latex: "\\operatorname{softmax}_{\\mathrm{col}}\\left($0\\right)",
         engine: None,
     },
+    FuncInfo { func: Func::Abs, name: "abs", arity: 1, value: Returns::Scalar, latex: "\\left\\lvert $0\\right\\rvert", engine: None },
+    FuncInfo {
+        func: Func::Opnorm,
+        name: "opnorm",
+        arity: 1,
+        value: Returns::Scalar,
+        latex: "\\left\\lVert $0\\right\\rVert_{2}",
+        engine: None,
+    },
+    FuncInfo {
+        func: Func::LambdaMax,
+        name: "lambda_max",
+        arity: 1,
+        value: Returns::Scalar,
+        latex: "\\lambda_{1}\\left($0\\right)",
+        engine: None,
+    },
+    FuncInfo {
+        func: Func::MaxAbs,
+        name: "maxabs",
+        arity: 1,
+        value: Returns::Scalar,
+        latex: "\\left\\lVert $0\\right\\rVert_{\\infty}",
+        engine: None,
+    },
 ];
 
 impl Func {
@@ -100,6 +129,9 @@ pub const LEMMAS: &[LemmaInfo] = &[
     LemmaInfo { name: "gaussian_mgf", statements: &["gaussian_mgf_formula"] },
     LemmaInfo { name: "softmax", statements: &["softmax_rows"] },
     LemmaInfo { name: "transpose", statements: &["transpose_of_product"] },
+    LemmaInfo { name: "submultiplicative", statements: &["opnorm_of_product"] },
+    LemmaInfo { name: "opnorm_eig", statements: &["opnorm_by_eigenvalue"] },
+    LemmaInfo { name: "opnorm_diag", statements: &["opnorm_of_diagonal"] },
 ];
 
 pub fn is_lemma(name: &str) -> bool {

@@ -86,8 +86,14 @@ fn check_kinds(e: &Expr, kinds: &Kinds, out: &mut Vec<InputError>) {
         ExprKind::Builtin(f @ (Func::Exp | Func::Log | Func::Sqrt), args) if !scalar(&args[0]) => {
             Some((format!("`{}` takes a scalar", f.name()), "`exp_elem` applies exp entry by entry".into()))
         }
-        ExprKind::Builtin(f @ (Func::Dot | Func::Norm | Func::Diag), args) if args.iter().any(scalar) => {
+        ExprKind::Builtin(Func::Abs, args) if !scalar(&args[0]) => {
+            Some(("`abs` takes a scalar".into(), "for a vector, `norm(x)` or `maxabs(x)` (its largest entry in absolute value)".into()))
+        }
+        ExprKind::Builtin(f @ (Func::Dot | Func::Norm | Func::Diag | Func::MaxAbs), args) if args.iter().any(scalar) => {
             Some((format!("`{}` takes vectors", f.name()), "for a number, use `abs` of it or its square".into()))
+        }
+        ExprKind::Builtin(f @ (Func::Opnorm | Func::LambdaMax), args) if scalar(&args[0]) => {
+            Some((format!("`{}` takes a matrix", f.name()), "for a number, use `abs` of it".into()))
         }
         _ => None,
     };

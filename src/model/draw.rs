@@ -152,6 +152,35 @@ impl<N: Number> Model<'_, N> {
 
     /// A random value of the name's kind and shape.
     pub(super) fn draw(&mut self, name: &str) -> Result<Value<N>, Stop> {
+        let value = self.draw_free(name)?;
+        match self.spec.bounded.get(name).cloned() {
+            Some((bound, strict)) => self.within(name, value, &bound, strict),
+            None => Ok(value),
+        }
+    }
+
+    /// A value of the function `name` inside `[-bound, bound]` (a `given abs(f(z)) <= c for
+    /// z`): `c·x/(|x| + 1)` of a free draw `x`, and now and then an end of the range (unless
+    /// the bound is strict), where a wrong inequality shows first.
+    fn within(&mut self, name: &str, value: Value<N>, bound: &Expr, strict: bool) -> Result<Value<N>, Stop> {
+        let (Value::S(c), Value::S(x)) = (self.eval(bound, &HashMap::new())?, value) else {
+            return na(format!("the bound on `{name}` is not a scalar"));
+        };
+        if c < N::zero() {
+            return Err(Stop::Invalid(format!("the bound on `{name}` is negative")));
+        }
+        let end = if strict { 2 } else { self.rng.random_range(0..8) };
+        Ok(Value::S(match end {
+            0 => c,
+            1 => -c,
+            _ => {
+                let magnitude = if x < N::zero() { -x.clone() } else { x.clone() };
+                c * x / (magnitude + N::one())
+            }
+        }))
+    }
+
+    fn draw_free(&mut self, name: &str) -> Result<Value<N>, Stop> {
         if let Some((mean, sd)) = self.spec.distributions.get(name).filter(|_| !N::EXACT) {
             let (mean, sd) = (mean.clone(), sd.clone());
             let (Value::S(m), Value::S(s)) = (self.eval(&mean, &HashMap::new())?, self.eval(&sd, &HashMap::new())?) else {

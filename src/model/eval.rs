@@ -384,6 +384,20 @@ impl<N: Number> Model<'_, N> {
                 let Value::S(sq) = dot(&args[0], &args[0])? else { unreachable!("dot is a scalar") };
                 Ok(Value::S(builtin("norm", sq.sqrt())?))
             }
+            Func::Abs => {
+                let Some(x) = scalar(&args[0]) else { return na("`abs` takes a scalar") };
+                Ok(Value::S(magnitude(x)))
+            }
+            Func::MaxAbs => match args.remove(0) {
+                Value::M(v) => Ok(Value::S(v.iter().cloned().map(magnitude).fold(N::zero(), |a, b| if b > a { b } else { a }))),
+                Value::Ones(_) => Ok(Value::S(N::one())),
+                _ => na("`maxabs` takes a vector"),
+            },
+            Func::Opnorm | Func::LambdaMax => match args.remove(0) {
+                Value::M(a) => self.spectral(f, &a),
+                Value::Identity => Ok(Value::S(N::one())),
+                _ => na(format!("`{name}` of this value needs its size: write the matrix")),
+            },
             Func::Diag => match args.remove(0) {
                 Value::M(v) if v.ncols() == 1 => Ok(Value::M(DMatrix::from_diagonal(&v.column(0).into_owned()))),
                 _ => na("`diag` takes a vector"),
@@ -418,6 +432,36 @@ impl<N: Number> Model<'_, N> {
                 Ok(Value::M(e))
             }
         }
+    }
+
+    /// `opnorm` (the largest singular value) and `lambda_max` (the largest eigenvalue of a
+    /// symmetric matrix). Exact for a diagonal matrix, where they are entries; otherwise
+    /// irrational in general, so the exact layer says n/a. Floats compute them to their own
+    /// precision: double precision by nalgebra's symmetric eigensolver, and the 320- and
+    /// 640-bit floats by refining its eigenpair with Rayleigh quotient iteration in that
+    /// precision, so that a double-precision value never looks exact to them.
+    fn spectral(&mut self, f: Func, a: &DMatrix<N>) -> Result<Value<N>, Stop> {
+        let name = f.name();
+        let symmetric = || (0..a.nrows()).all(|i| (0..i).all(|j| a[(i, j)].same(&a[(j, i)])));
+        if f == Func::LambdaMax && (!a.is_square() || !symmetric()) {
+            return na(format!("`{name}` of a matrix that is not symmetric"));
+        }
+        if a.is_square() && is_diagonal(a) {
+            let pick = |x: &N| if f == Func::Opnorm { magnitude(x.clone()) } else { x.clone() };
+            let largest = a.diagonal().iter().map(pick).reduce(|x, y| if y > x { y } else { x });
+            return Ok(Value::S(largest.unwrap_or_else(N::zero)));
+        }
+        if N::EXACT {
+            return na(format!("`{name}` of a matrix that is not diagonal is not rational in general (the float layer checks this step)"));
+        }
+        self.spend_many((a.nrows() * a.ncols() * a.ncols()) as u64 * 20)?;
+        let gram = if f == Func::Opnorm { a.transpose() * a } else { a.clone() };
+        let lambda = largest_eigenvalue(&gram).ok_or(Stop::Undefined)?;
+        if f == Func::LambdaMax {
+            return Ok(Value::S(lambda));
+        }
+        // AᵀA is positive semidefinite: a negative value is rounding around 0.
+        Ok(Value::S(if lambda < N::zero() { N::zero() } else { lambda.sqrt().ok_or(Stop::Undefined)? }))
     }
 
     /// A declared function: defined, or an oracle applied entry by entry.
@@ -553,4 +597,65 @@ fn dot_partner(e: &Expr, x: &str) -> Option<Expr> {
         }
     }
     e.children().into_iter().find_map(|c| dot_partner(c, x))
+}
+
+/// `|x|`.
+fn magnitude<N: Number>(x: N) -> N {
+    if x < N::zero() { -x } else { x }
+}
+
+/// The largest eigenvalue of a symmetric float matrix, to the precision of `N`.
+fn largest_eigenvalue<N: Number>(s: &DMatrix<N>) -> Option<N> {
+    let n = s.nrows();
+    let eig = DMatrix::from_iterator(n, n, s.iter().map(|x| x.to_f64())).symmetric_eigen();
+    let k = (0..n).max_by(|&i, &j| eig.eigenvalues[i].total_cmp(&eig.eigenvalues[j]))?;
+    let mut mu = N::from_f64(eig.eigenvalues[k]);
+    if N::RECHECKED {
+        return Some(mu);
+    }
+    let mut v: Vec<N> = (0..n).map(|i| N::from_f64(eig.eigenvectors[(i, k)])).collect();
+    // Rayleigh quotient iteration converges cubically from double precision's eigenpair: a few
+    // rounds reach 640 bits. A singular shift means mu is an eigenvalue already.
+    for _ in 0..6 {
+        let mut shifted = s.clone();
+        for i in 0..n {
+            shifted[(i, i)] = shifted[(i, i)].clone() - mu.clone();
+        }
+        let Some(x) = solve(shifted, v.clone()) else { break };
+        let norm = x.iter().fold(N::zero(), |acc, xi| acc + xi.clone() * xi.clone()).sqrt()?;
+        if norm.is_zero() || !norm.finite() {
+            break;
+        }
+        v = x.into_iter().map(|xi| xi / norm.clone()).collect();
+        let sv: Vec<N> = (0..n).map(|i| (0..n).fold(N::zero(), |acc, j| acc + s[(i, j)].clone() * v[j].clone())).collect();
+        mu = (0..n).fold(N::zero(), |acc, i| acc + v[i].clone() * sv[i].clone());
+    }
+    Some(mu)
+}
+
+/// `x` with `a x = b`, by Gaussian elimination with partial pivoting; `None` when `a` is
+/// singular.
+fn solve<N: Number>(mut a: DMatrix<N>, mut b: Vec<N>) -> Option<Vec<N>> {
+    let n = b.len();
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&i, &j| magnitude(a[(i, col)].clone()).partial_cmp(&magnitude(a[(j, col)].clone())).unwrap_or(std::cmp::Ordering::Equal))?;
+        if a[(pivot, col)].is_zero() {
+            return None;
+        }
+        a.swap_rows(col, pivot);
+        b.swap(col, pivot);
+        for r in col + 1..n {
+            let f = a[(r, col)].clone() / a[(col, col)].clone();
+            for j in col..n {
+                a[(r, j)] = a[(r, j)].clone() - f.clone() * a[(col, j)].clone();
+            }
+            b[r] = b[r].clone() - f * b[col].clone();
+        }
+    }
+    let mut x = vec![N::zero(); n];
+    for r in (0..n).rev() {
+        let rest = (r + 1..n).fold(N::zero(), |acc, j| acc + a[(r, j)].clone() * x[j].clone());
+        x[r] = (b[r].clone() - rest) / a[(r, r)].clone();
+    }
+    Some(x)
 }

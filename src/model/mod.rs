@@ -67,6 +67,9 @@ pub struct ModelSpec {
     pub distributions: HashMap<String, (Expr, Expr)>,
     /// Names that are random (see `language::elaborate`); sequences and functions always are.
     pub random: BTreeSet<String>,
+    /// Functions whose values lie in `[-c, c]` (`given abs(f(z)) <= c for z`), with `c` and
+    /// whether the bound is strict.
+    pub bounded: HashMap<String, (Expr, bool)>,
     /// Givens `E[leaf] = value` that fix the mean of random leaves.
     pub means: Vec<Definition>,
     /// Givens the models cannot satisfy by construction, with the names they mention: a claim

@@ -25,9 +25,23 @@ pub enum Lemma {
     GaussianMgf,
     Softmax,
     Transpose,
+    /// `opnorm(A*B) <= opnorm(A)*opnorm(B)`: an inequality, used by `inequality`.
+    Submultiplicative,
+    OpnormEig,
+    OpnormDiag,
 }
 
-pub const ALL: &[Lemma] = &[Lemma::Sum, Lemma::Geometric, Lemma::Linearity, Lemma::GaussianMgf, Lemma::Softmax, Lemma::Transpose];
+pub const ALL: &[Lemma] = &[
+    Lemma::Sum,
+    Lemma::Geometric,
+    Lemma::Linearity,
+    Lemma::GaussianMgf,
+    Lemma::Softmax,
+    Lemma::Transpose,
+    Lemma::Submultiplicative,
+    Lemma::OpnormEig,
+    Lemma::OpnormDiag,
+];
 
 impl Lemma {
     pub fn name(self) -> &'static str {
@@ -38,6 +52,9 @@ impl Lemma {
             Lemma::GaussianMgf => "gaussian_mgf",
             Lemma::Softmax => "softmax",
             Lemma::Transpose => "transpose",
+            Lemma::Submultiplicative => "submultiplicative",
+            Lemma::OpnormEig => "opnorm_eig",
+            Lemma::OpnormDiag => "opnorm_diag",
         }
     }
 }
@@ -60,8 +77,11 @@ impl Rewrite for Lemma {
                 Lemma::Linearity => linearity(sub, ctx).into_iter().collect(),
                 Lemma::GaussianMgf => gaussian_mgf(sub).into_iter().collect(),
                 Lemma::Softmax => softmax(sub).into_iter().collect(),
+                Lemma::OpnormEig => opnorm_eig(sub, &ctx.kinds),
+                Lemma::OpnormDiag => opnorm_diag(sub),
                 // Transposes are normalized by the symbolic layer; the lemma only names it.
-                Lemma::Transpose => Vec::new(),
+                // `submultiplicative` is an inequality: it bounds, it does not rewrite.
+                Lemma::Transpose | Lemma::Submultiplicative => Vec::new(),
             },
             &mut out,
         );
@@ -201,6 +221,73 @@ fn gaussian_mgf(e: &Expr) -> Option<Expr> {
 /// A variable name not occurring in `e`.
 fn fresh(base: &str, e: &Expr) -> String {
     (0..).map(|k| if k == 0 { base.to_string() } else { format!("{base}{k}") }).find(|n| !e.mentions(n)).unwrap_or_default()
+}
+
+fn builtin(f: Func, args: Vec<Expr>, span: Span) -> Expr {
+    Expr::new(ExprKind::Builtin(f, args), span)
+}
+
+/// `opnorm(A)` ↔ `sqrt(lambda_max(A^T*A))`, both ways.
+fn opnorm_eig(e: &Expr, kinds: &crate::language::Kinds) -> Vec<Expr> {
+    let span = e.span;
+    match &e.kind {
+        ExprKind::Builtin(Func::Opnorm, a) if kinds.of(&a[0]) != crate::language::ast::Kind::Scalar => {
+            let gram = Expr::bin(BinOp::Mul, Expr::new(ExprKind::Transpose(Box::new(a[0].clone())), span), a[0].clone());
+            vec![builtin(Func::Sqrt, vec![builtin(Func::LambdaMax, vec![gram], span)], span)]
+        }
+        ExprKind::Builtin(Func::Sqrt, s) => match &s[0].kind {
+            ExprKind::Builtin(Func::LambdaMax, g) => match &g[0].kind {
+                ExprKind::Bin(BinOp::Mul, t, a) if matches!(&t.kind, ExprKind::Transpose(x) if **x == **a) => {
+                    vec![builtin(Func::Opnorm, vec![(**a).clone()], span)]
+                }
+                _ => vec![],
+            },
+            _ => vec![],
+        },
+        _ => vec![],
+    }
+}
+
+/// `opnorm(diag(v))` ↔ `maxabs(v)`, both ways.
+fn opnorm_diag(e: &Expr) -> Vec<Expr> {
+    let span = e.span;
+    match &e.kind {
+        ExprKind::Builtin(Func::Opnorm, d) => match &d[0].kind {
+            ExprKind::Builtin(Func::Diag, v) => vec![builtin(Func::MaxAbs, v.clone(), span)],
+            _ => vec![],
+        },
+        ExprKind::Builtin(Func::MaxAbs, v) => vec![builtin(Func::Opnorm, vec![builtin(Func::Diag, v.clone(), span)], span)],
+        _ => vec![],
+    }
+}
+
+/// `opnorm(A*B)` is at most `opnorm(A)*opnorm(B)`, for every way of splitting a product of
+/// vectors and matrices in two (`submultiplicative`).
+pub(super) fn submultiplicative(e: &Expr, kinds: &crate::language::Kinds) -> Vec<Expr> {
+    let ExprKind::Builtin(Func::Opnorm, p) = &e.kind else { return vec![] };
+    let mut factors = Vec::new();
+    flatten_product(&p[0], &mut factors);
+    if factors.len() < 2 || factors.iter().any(|f| kinds.of(f) == crate::language::ast::Kind::Scalar) {
+        return vec![];
+    }
+    let span = e.span;
+    let product = |fs: &[&Expr]| fs[1..].iter().fold(fs[0].clone(), |acc, f| Expr::bin(BinOp::Mul, acc, (*f).clone()));
+    (1..factors.len())
+        .map(|k| {
+            let norm = |fs: &[&Expr]| builtin(Func::Opnorm, vec![product(fs)], span);
+            Expr::bin(BinOp::Mul, norm(&factors[..k]), norm(&factors[k..]))
+        })
+        .collect()
+}
+
+fn flatten_product<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match &e.kind {
+        ExprKind::Bin(BinOp::Mul, a, b) => {
+            flatten_product(a, out);
+            flatten_product(b, out);
+        }
+        _ => out.push(e),
+    }
 }
 
 /// `softmax_row(X)` → `diag(exp_elem(X)*ones)^-1 * exp_elem(X)`; columns likewise.

@@ -6,12 +6,13 @@
 //! numeric layers can disagree with it.
 //!
 //! Inside the stage the imports go one way: `rewrite` (matching, the `Rewrite` trait,
-//! `facts`) ← `lemmas`, `normal` ← `term` ← `search`, `expand`.
+//! `facts`) ← `lemmas`, `normal` ← `term` ← `search`, `expand` ← `inequality`.
 
 mod defined;
 pub mod engine;
 mod expand;
 mod facts;
+mod inequality;
 mod lemmas;
 mod normal;
 mod rewrite;
@@ -21,6 +22,7 @@ mod term;
 
 pub use defined::side_conditions;
 pub use expand::equal_after_expansion;
+pub use inequality::{Bound, Bounds, Comparison, prove_le};
 pub use lemmas::{ALL as LEMMAS, Lemma};
 pub use rewrite::{Context, Direction, Equation, Rewrite};
 pub use search::{MAX_DEPTH, MAX_FORMS, Outcome, prove_equal};

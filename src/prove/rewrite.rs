@@ -111,6 +111,19 @@ impl Equation {
         out
     }
 
+    /// The instance of the other side where one side matches `e` itself (not its children)
+    /// and the conditions hold: with `Forward`, `e` matches `lhs` and the result is `rhs`.
+    pub fn at_root(&self, e: &Expr, direction: Direction, ctx: &Context, blocked: &mut Vec<String>) -> Option<Expr> {
+        if !self.directions.contains(&direction) {
+            return None;
+        }
+        let (from, to) = match direction {
+            Direction::Forward => (&self.lhs, &self.rhs),
+            Direction::Backward => (&self.rhs, &self.lhs),
+        };
+        self.rewrite_root(e, from, to, ctx, blocked)
+    }
+
     /// The rewrite of `e` itself (not its children), if `from` matches and the conditions hold.
     fn rewrite_root(&self, e: &Expr, from: &Expr, to: &Expr, ctx: &Context, blocked: &mut Vec<String>) -> Option<Expr> {
         let mut bindings = Bindings::new();

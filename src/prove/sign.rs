@@ -1,6 +1,6 @@
 //! Interval enclosures of scalar expressions, for signs: the positivity procedure of the
 //! symbolic layer. An expression's interval comes from its structure (a square is at least 0,
-//! `exp` positive, `b^n` in (0, 1) for `b` in (0, 1) and a whole `n >= 1`) and from the
+//! `exp` positive, norms and `abs` nonnegative, `lambda_max(XᵀX)` nonnegative, `b^n` in (0, 1) for `b` in (0, 1) and a whole `n >= 1`) and from the
 //! known facts about it or its parts. Every rule here is an over-approximation: the true value
 //! always lies in the interval, so a sign read off it is proved.
 
@@ -252,7 +252,12 @@ impl Context {
             ExprKind::Bin(BinOp::Div, a, b) => i(a).mul(&i(b).recip()),
             ExprKind::Bin(BinOp::Pow, base, exponent) => self.power(&i(base), exponent, depth),
             ExprKind::Builtin(Func::Exp, _) => Interval::positive(),
-            ExprKind::Builtin(Func::Norm, _) => Interval::nonnegative(),
+            ExprKind::Builtin(Func::Opnorm, args) if matches!(&args[0].kind, ExprKind::Name(n) if n == crate::language::builtins::IDENTITY && self.kinds.get(n).is_none()) => {
+                Interval::point(BigRational::one())
+            }
+            ExprKind::Builtin(Func::Norm | Func::Abs | Func::Opnorm | Func::MaxAbs, _) => Interval::nonnegative(),
+            // `XᵀX` is positive semidefinite.
+            ExprKind::Builtin(Func::LambdaMax, args) if gram(&args[0]) => Interval::nonnegative(),
             ExprKind::Builtin(Func::Sqrt, _) => Interval::nonnegative(),
             ExprKind::Builtin(Func::Dot, args) if args[0] == args[1] => Interval::nonnegative(),
             ExprKind::Builtin(Func::Log, args) => {
@@ -352,6 +357,11 @@ impl Context {
             _ => false,
         }
     }
+}
+
+/// `XᵀX`, written so.
+fn gram(e: &Expr) -> bool {
+    matches!(&e.kind, ExprKind::Bin(BinOp::Mul, a, b) if matches!(&a.kind, ExprKind::Transpose(x) if **x == **b))
 }
 
 /// The interval a linear bound gives its single variable, for `sign`.
