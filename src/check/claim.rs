@@ -31,6 +31,13 @@ struct Setting {
 
 /// The claim itself at random points: evidence whether or not it has a proof.
 fn own_evidence(rule: &Rule, set: &Setting, seed: u64) -> LayerResult {
+    if rule.limit.is_some() {
+        return LayerResult::new(
+            Layer::Exact,
+            Verdict::NotApplicable,
+            "a limit is not a value at a point: the steps of its proof are checked there".to_string(),
+        );
+    }
     let s = scope(rule, set, None, vec![], HashMap::new());
     points::layer(&s.known.model, &s.question(&rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, seed ^ 3))
 }
@@ -60,7 +67,13 @@ fn setting(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, options: &Options
 /// The scope of a proof's steps: the claim's conditions (in an induction, those about the
 /// induction variable replaced by `extra`), the `assume` facts and the claim's own side
 /// conditions (where they fail, the claim says nothing) when `set.assume_own`.
-fn scope<'a>(rule: &'a Rule, set: &'a Setting, hypothesis: Option<Hypothesis>, extra: Vec<Fact>, fixed: HashMap<String, BigRational>) -> StepScope<'a> {
+fn scope<'a>(
+    rule: &'a Rule,
+    set: &'a Setting,
+    hypothesis: Option<Hypothesis>,
+    extra: Vec<Fact>,
+    fixed: HashMap<String, BigRational>,
+) -> StepScope<'a> {
     let induction_var = match &rule.proof {
         Some(Proof::Induction { var, .. }) => Some(var.clone()),
         _ => None,
@@ -165,7 +178,8 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
     let (goals, problems) = goals(rule, &set, seed);
     result.problems.extend(problems.into_iter().map(problem));
     for goal in &goals {
-        let (steps, problems) = check_chain(goal.chain, &goal.lhs, rule.relation.rel, &goal.rhs, &goal.scope, files, goal.seed);
+        let (steps, problems) =
+            check_chain(goal.chain, &goal.lhs, rule.relation.rel, &goal.rhs, rule.limit.as_deref(), &goal.scope, files, goal.seed);
         result.chains.push(ChainResult { label: goal.label.map(String::from), steps });
         let prefix = goal.label.map(|l| format!("{l}: ")).unwrap_or_default();
         result.problems.extend(problems.into_iter().map(|p| problem(format!("{prefix}{p}"))));

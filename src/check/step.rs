@@ -10,6 +10,7 @@ use super::results::{CONSEQUENCE, StepResult};
 use crate::diagnostic::SourceFiles;
 use crate::evidence::points;
 use crate::language::ast::{Binder, Chain, Expr, Fact, Justification, Rel, Step};
+use crate::language::text;
 use crate::prove::{self, Bound, Bounds, Comparison, Context, Equation, Outcome, Rewrite};
 use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Verdict};
 
@@ -39,11 +40,13 @@ impl StepScope<'_> {
 
 /// Checks the steps of a chain and whether it proves `lhs REL rhs`; returns the steps'
 /// results and the reasons the chain does not prove it.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn check_chain(
     chain: &Chain,
     lhs: &Expr,
     rel: Rel,
     rhs: &Expr,
+    limit: Option<&str>,
     s: &StepScope,
     files: &SourceFiles,
     seed: u64,
@@ -72,6 +75,10 @@ pub(super) fn check_chain(
         results.push(result);
         previous = &step.rhs;
     }
+    if let Some(var) = limit {
+        problems.extend(squeeze(chain, lhs, rhs, var, s));
+        return (results, problems);
+    }
     let composed = chain.steps.iter().try_fold(Rel::Eq, |acc, st| compose(acc, st.rel));
     match composed {
         None => problems.push("the chain mixes `<` and `>` relations, so it proves no single relation".into()),
@@ -86,6 +93,31 @@ pub(super) fn check_chain(
         }
     }
     (results, problems)
+}
+
+/// Why a chain does not prove `x -> l as var -> inf` by squeezing: it must run `lo <= … <= hi`
+/// (or `>=` throughout) through an expression equal to `x`, with both ends tending to `l`.
+fn squeeze(chain: &Chain, x: &Expr, l: &Expr, var: &str, s: &StepScope) -> Vec<String> {
+    let composed = chain.steps.iter().try_fold(Rel::Eq, |acc, st| compose(acc, st.rel));
+    let last = chain.steps.last().map_or(&chain.first, |st| &st.rhs);
+    let (lo, hi) = match composed {
+        Some(Rel::Eq | Rel::Le | Rel::Lt) => (&chain.first, last),
+        Some(Rel::Ge | Rel::Gt) => (last, &chain.first),
+        _ => return vec!["a limit is proved by a chain `lo <= X <= hi` (or `>=` throughout), and this one mixes directions".into()],
+    };
+    let mut problems = Vec::new();
+    let through = std::iter::once(&chain.first)
+        .chain(chain.steps.iter().map(|st| &st.rhs))
+        .any(|e| matches!(prove::prove_equal(e, x, &[], &s.context, 0), Ok(Outcome::Equal { .. })));
+    if !through {
+        problems.push("the chain does not pass through the claim's left-hand side".to_string());
+    }
+    for (end, e) in [("lower", lo), ("upper", hi)] {
+        if let Err(why) = prove::tends_to(e, var, l, &s.context) {
+            problems.push(format!("the chain's {end} end `{}` is not shown to tend to `{}`: {why}", text::expr(e), text::expr(l)));
+        }
+    }
+    problems
 }
 
 fn compose(a: Rel, b: Rel) -> Option<Rel> {
@@ -184,14 +216,21 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symboli
 
 /// An inequality step `lhs REL rhs` (see `prove::prove_le`): with the cited equations and
 /// inequalities (or all of them for `by ?`), the facts and monotonicity.
-fn inequality_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool, (all, rules): (&[&dyn Rewrite], &[&dyn Rewrite]), cited: &[String]) -> Symbolic {
+fn inequality_layer(
+    lhs: &Expr,
+    step: &Step,
+    s: &StepScope,
+    hint: bool,
+    (all, rules): (&[&dyn Rewrite], &[&dyn Rewrite]),
+    cited: &[String],
+) -> Symbolic {
     let layer = |verdict, detail: String| Symbolic { layer: LayerResult::new(Layer::Symbolic, verdict, detail), warning: None, used: vec![] };
     let (a, b, strict) = match step.rel {
         Rel::Le => (lhs, &step.rhs, false),
         Rel::Lt => (lhs, &step.rhs, true),
         Rel::Ge => (&step.rhs, lhs, false),
         Rel::Gt => (&step.rhs, lhs, true),
-        Rel::Ne | Rel::Eq => return layer(Verdict::NotShown, "`!=` steps are not shown by the symbolic layer in this version".into()),
+        Rel::Ne | Rel::Eq | Rel::To => return layer(Verdict::NotShown, "`!=` steps are not shown by the symbolic layer in this version".into()),
     };
     let every_bound: Vec<&dyn Bounds> = s
         .known

@@ -94,6 +94,9 @@ fn scalar(v: Value<f64>) -> Result<f64, Stop> {
 /// Runs the check; the relation's sides are random variables once `E[…]` is read as one draw.
 pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: &MonteCarloSetup, seed: u64) -> LayerResult {
     let fail = |detail: String| LayerResult::new(Layer::MonteCarlo, Verdict::NotApplicable, detail);
+    if relation.rel == Rel::To {
+        return fail("a limit is not a value to estimate: check the bounds of its proof".into());
+    }
     let mut random = spec.random.clone();
     random.extend(setup.draws.iter().map(|(n, ..)| n.clone()));
     // A plain `E[…]` integrates every random quantity, so beside one nothing random may stand
@@ -194,7 +197,7 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
     for (k, st) in stats.iter().enumerate() {
         let z = st.z();
         let badness = |z: f64| match relation.rel {
-            Rel::Eq => z.abs(),
+            Rel::Eq | Rel::To => z.abs(),
             Rel::Le | Rel::Lt => z,
             Rel::Ge | Rel::Gt => -z,
             Rel::Ne => -z.abs(),

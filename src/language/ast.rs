@@ -290,6 +290,8 @@ pub enum Rel {
     Gt,
     /// `!=`, `≠`.
     Ne,
+    /// `->`: a limit claim `X -> L as T -> inf` (see `Rule::limit`); never a fact or a step.
+    To,
 }
 
 impl Rel {
@@ -301,6 +303,7 @@ impl Rel {
             Rel::Ge => ">=",
             Rel::Gt => ">",
             Rel::Ne => "!=",
+            Rel::To => "->",
         }
     }
 
@@ -312,6 +315,7 @@ impl Rel {
             Rel::Ge => "\\ge",
             Rel::Gt => ">",
             Rel::Ne => "\\ne",
+            Rel::To => "\\to",
         }
     }
 
@@ -326,10 +330,12 @@ impl Rel {
         }
     }
 
-    /// Whether `a REL b` holds for two numbers, given their ordering.
+    /// Whether `a REL b` holds for two numbers, given their ordering (a limit is never
+    /// decided by two numbers).
     pub fn holds(self, ordering: std::cmp::Ordering) -> bool {
         use std::cmp::Ordering::*;
         match self {
+            Rel::To => false,
             Rel::Eq => ordering == Equal,
             Rel::Le => ordering != Greater,
             Rel::Lt => ordering == Less,
@@ -389,6 +395,8 @@ pub struct Rule {
     /// Conditions on the binders (`t >= 1`).
     pub conditions: Vec<Fact>,
     pub span: Span,
+    /// A limit claim `X -> L as T -> inf`: the variable `T` (an integer binder) that grows.
+    pub limit: Option<String>,
     /// Claims and lemmas: the proof, when given.
     pub proof: Option<Proof>,
     pub checks: Vec<Check>,

@@ -638,7 +638,8 @@ fn largest_eigenvalue<N: Number>(s: &DMatrix<N>) -> Option<N> {
 fn solve<N: Number>(mut a: DMatrix<N>, mut b: Vec<N>) -> Option<Vec<N>> {
     let n = b.len();
     for col in 0..n {
-        let pivot = (col..n).max_by(|&i, &j| magnitude(a[(i, col)].clone()).partial_cmp(&magnitude(a[(j, col)].clone())).unwrap_or(std::cmp::Ordering::Equal))?;
+        let pivot = (col..n)
+            .max_by(|&i, &j| magnitude(a[(i, col)].clone()).partial_cmp(&magnitude(a[(j, col)].clone())).unwrap_or(std::cmp::Ordering::Equal))?;
         if a[(pivot, col)].is_zero() {
             return None;
         }

@@ -110,6 +110,7 @@ impl Context {
                 Rel::Lt => self.at_least_zero(Bound { l: neg, strict: true }),
                 Rel::Eq => self.at_least_zero(Bound { l: d, strict: false }) && self.at_least_zero(Bound { l: neg, strict: false }),
                 Rel::Ne => self.at_least_zero(Bound { l: d, strict: true }) || self.at_least_zero(Bound { l: neg, strict: true }),
+                Rel::To => false,
             };
             if linear {
                 return true;
@@ -140,7 +141,7 @@ impl Context {
                     push(d, false);
                     push(neg, false);
                 }
-                Rel::Ne => {}
+                Rel::Ne | Rel::To => {}
             }
         }
         out

@@ -58,7 +58,7 @@ impl Bound {
             Rel::Lt => (lhs, rhs, true),
             Rel::Ge => (rhs, lhs, false),
             Rel::Gt => (rhs, lhs, true),
-            Rel::Eq | Rel::Ne => return None,
+            Rel::Eq | Rel::Ne | Rel::To => return None,
         };
         Some(Bound { rule: Equation::new(name, lhs, rhs, vars, conditions), strict })
     }
@@ -134,14 +134,7 @@ const CHAIN: usize = 3;
 
 /// Whether `a <= b` (`a < b` when `strict`) follows from the cited equations and bounds and
 /// the context.
-pub fn prove_le(
-    a: &Expr,
-    b: &Expr,
-    strict: bool,
-    equations: &[&dyn Rewrite],
-    bounds: &[&dyn Bounds],
-    ctx: &Context,
-) -> Result<Comparison, String> {
+pub fn prove_le(a: &Expr, b: &Expr, strict: bool, equations: &[&dyn Rewrite], bounds: &[&dyn Bounds], ctx: &Context) -> Result<Comparison, String> {
     for (side, e) in [("left", a), ("right", b)] {
         if ctx.kinds.of(e) != Kind::Scalar {
             return Err(format!("the {side} side of an inequality must be a scalar"));

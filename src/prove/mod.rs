@@ -14,6 +14,7 @@ mod expand;
 mod facts;
 mod inequality;
 mod lemmas;
+mod limit;
 mod normal;
 mod rewrite;
 mod search;
@@ -24,6 +25,7 @@ pub use defined::side_conditions;
 pub use expand::equal_after_expansion;
 pub use inequality::{Bound, Bounds, Comparison, prove_le};
 pub use lemmas::{ALL as LEMMAS, Lemma};
+pub use limit::tends_to;
 pub use rewrite::{Context, Direction, Equation, Rewrite};
 pub use search::{MAX_DEPTH, MAX_FORMS, Outcome, prove_equal};
 

@@ -131,6 +131,7 @@ impl Interval {
             Rel::Lt => self.below_zero(),
             Rel::Le => self.at_or_below_zero(),
             Rel::Ne => self.excludes_zero(),
+            Rel::To => false,
             Rel::Eq => self.lo == End::At(BigRational::zero(), true) && self.hi == End::At(BigRational::zero(), true),
         }
     }

@@ -27,6 +27,14 @@ impl Parser<'_> {
         self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, k)| k.clone()).or_else(|| self.scope.decls.get(name).map(|d| d.kind.clone()))
     }
 
+    /// Whether `e` is a vector or matrix, by the kinds of the names in scope here.
+    fn nonscalar(&self, e: &Expr) -> bool {
+        let mut names = Vec::new();
+        collect(e, &mut names);
+        let kinds = crate::language::Kinds(names.into_iter().filter_map(|n| self.lookup(&n).map(|k| (n, k))).collect());
+        kinds.of(e) != Kind::Scalar
+    }
+
     /// An expression; nested at most `MAX_NESTING` levels and `MAX_DEPTH` deep, so that no
     /// later stage recurses without bound.
     pub fn expr(&mut self) -> PResult<Expr> {
@@ -86,8 +94,9 @@ impl Parser<'_> {
         if !self.eat(&Tok::Caret) {
             return Ok(base);
         }
-        // `A^T` is a transpose unless `T` is a declared name.
-        if self.at_word("T") && self.lookup("T").is_none() {
+        // `A^T` is a transpose unless `T` is a declared name and `A` a scalar: a matrix has no
+        // power `T` to take (a `for T >= 0` binder must not turn `W^T` into a power).
+        if self.at_word("T") && (self.lookup("T").is_none() || self.nonscalar(&base)) {
             let end = self.bump().span;
             let span = base.span.to(end);
             return Ok(Expr::new(ExprKind::Transpose(Box::new(base)), span));
@@ -247,4 +256,11 @@ impl Parser<'_> {
         let op = if name == "sum" { BigOp::Sum } else { BigOp::Prod };
         Ok(Expr::new(ExprKind::BigOp { op, var, lo: Box::new(lo), hi: Box::new(hi), body: Box::new(body) }, span.to(end)))
     }
+}
+
+fn collect(e: &Expr, out: &mut Vec<String>) {
+    if let ExprKind::Name(n) | ExprKind::Index(n, _) | ExprKind::Call(n, _) = &e.kind {
+        out.push(n.clone());
+    }
+    e.children().into_iter().for_each(|c| collect(c, out));
 }

@@ -387,9 +387,37 @@ impl<'s> Parser<'s> {
         };
         let line_end = self.pos;
         self.pos = relation_start;
+        // `X -> L as T -> inf`: `T` is an integer variable of the claim, like a binder.
+        let limit = self.limit_variable(relation_start, for_pos)?;
+        let (mut binders, mut conditions) = (binders, conditions);
+        if let Some((var, span)) = &limit {
+            if !matches!(kind, RuleKind::Claim | RuleKind::Lemma) {
+                return Err(InputError::new(*span, "only a `claim` or `lemma` can state a limit").help("a limit must be proved"));
+            }
+            // Only where `var` is large matters: a `for` may bound it below by a constant (from
+            // 0 when it does not), never above.
+            let about: Vec<&Fact> = conditions.iter().filter(|c| c.lhs.mentions(var) || c.rhs.mentions(var)).collect();
+            let from_below = |c: &Fact| match (&c.lhs.kind, c.rel, &c.rhs.kind) {
+                (ExprKind::Name(v), Rel::Ge | Rel::Gt, _) => v == var && c.rhs.rational().is_some(),
+                (_, Rel::Le | Rel::Lt, ExprKind::Name(v)) => v == var && c.lhs.rational().is_some(),
+                _ => false,
+            };
+            if let Some(bad) = about.iter().find(|c| !from_below(c)) {
+                return Err(InputError::new(
+                    bad.lhs.span.to(bad.rhs.span),
+                    format!("a limit as `{var}` grows can only bound `{var}` below by a number"),
+                )
+                .help(format!("write `for {var} >= 1`, or nothing (from 0)")));
+            }
+            if about.is_empty() {
+                conditions.push(Fact { lhs: Expr::name(var, *span), rel: Rel::Ge, rhs: Expr::int(0, *span) });
+            }
+            binders.retain(|b| b.var != *var);
+            binders.push(Binder { var: var.clone(), kind: Kind::Integer, span: *span });
+        }
         let depth = self.locals.len();
         self.locals.extend(binders.iter().map(|b| (b.var.clone(), b.kind.clone())));
-        let relation = self.relation();
+        let relation = if limit.is_some() { self.limit_relation() } else { self.relation() };
         self.locals.truncate(depth);
         let relation = relation?;
         match for_pos {
@@ -410,7 +438,32 @@ impl<'s> Parser<'s> {
             })
             .collect();
         self.scope.rules.insert(name.clone(), (kind, name_span));
-        Ok(Rule { kind, name, relation, binders, conditions, span: start.to(self.prev_span()), proof: None, checks: Vec::new() })
+        let limit = limit.map(|(var, _)| var);
+        Ok(Rule { kind, name, relation, binders, conditions, span: start.to(self.prev_span()), limit, proof: None, checks: Vec::new() })
+    }
+
+    /// The `T` of `… as T -> inf` on this line (before any `for`), if the line says one.
+    fn limit_variable(&mut self, from: usize, for_pos: Option<usize>) -> PResult<Option<(String, Span)>> {
+        let end = for_pos.unwrap_or_else(|| (from..self.toks.len()).find(|&i| matches!(self.toks[i].tok, Tok::Newline | Tok::Eof)).unwrap_or(from));
+        let Some(at) = (from..end).find(|&i| matches!(&self.toks[i].tok, Tok::Ident(s) if s == "as")) else { return Ok(None) };
+        match (&self.toks.get(at + 1).map(|t| &t.tok), self.toks.get(at + 2).map(|t| &t.tok), self.toks.get(at + 3).map(|t| &t.tok)) {
+            (Some(Tok::Ident(v)), Some(Tok::Arrow), Some(Tok::Ident(inf))) if inf == "inf" && !builtins::reserved(v) => {
+                Ok(Some((v.clone(), self.toks[at + 1].span)))
+            }
+            _ => Err(InputError::new(self.toks[at].span, "expected `as T -> inf` after a limit").help("write `X -> L as T -> inf`")),
+        }
+    }
+
+    /// `X -> L as T -> inf`.
+    fn limit_relation(&mut self) -> PResult<Relation> {
+        let lhs = self.expr()?;
+        self.expect(Tok::Arrow, "`->` (a limit: `X -> L as T -> inf`)")?;
+        let rhs = self.expr()?;
+        self.expect_word("as")?;
+        self.bump();
+        self.expect(Tok::Arrow, "`->`")?;
+        self.expect_word("inf")?;
+        Ok(Relation { lhs, rel: Rel::To, rhs })
     }
 
     /// After `for`: `t >= 1`, `i, w`, `1 <= i <= t`. Names not declared elsewhere become binders;

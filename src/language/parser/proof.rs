@@ -10,6 +10,18 @@ use crate::language::lexer::Tok;
 
 impl Parser<'_> {
     pub(super) fn proof(&mut self, claim: &Rule, start: Span) -> PResult<Proof> {
+        let squeeze = self.at_word("squeeze").then(|| self.bump().span);
+        match (squeeze, claim.limit.is_some()) {
+            (Some(span), false) => {
+                return Err(InputError::new(span, "`squeeze` proves a limit").help("state the claim as `X -> L as T -> inf`"));
+            }
+            (None, true) => {
+                return Err(
+                    InputError::new(start, "a limit is proved by `proof squeeze`").help("then a chain `lo <= X <= hi` whose ends tend to the limit")
+                );
+            }
+            _ => {}
+        }
         if self.eat_word("induction") {
             return self.induction(claim, start);
         }
