@@ -60,8 +60,25 @@ fn setting(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, options: &Options
     model.unusable = unusable(rule, &model);
     let mut set = Setting { known: Knowledge { model, ..known.clone() }, kinds, samples, assume_own: true };
     let own = own_evidence(rule, &set, seed);
-    set.assume_own = matches!(own.verdict, Verdict::Holds | Verdict::Refuted);
+    set.assume_own = false;
+    set.assume_own = matches!(own.verdict, Verdict::Holds | Verdict::Refuted) && defined_somewhere(rule, &set, seed);
     (set, own)
+}
+
+/// Whether the models have a point where every side condition of the claim's statement
+/// holds. The numeric layers' own notion of "defined" can be wider (`x^(k/2)` at `k = 0` for
+/// a negative `x`), so a claim evaluated somewhere may still have side conditions that
+/// contradict the facts (`x > 0` with `assume x < 0`): assuming them would prove anything.
+fn defined_somewhere(rule: &Rule, set: &Setting, seed: u64) -> bool {
+    let s = scope(rule, set, None, vec![], HashMap::new());
+    let sides = [&rule.relation.lhs, &rule.relation.rhs];
+    let own: Vec<Fact> = sides.iter().flat_map(|e| prove::side_conditions(e, &s.context)).collect();
+    if own.is_empty() {
+        return true;
+    }
+    let conditions: Vec<Fact> = s.conditions.iter().cloned().chain(own).collect();
+    let q = points::Question { conditions: &conditions, ..s.question(&rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, seed ^ 9) };
+    matches!(points::layer(&s.known.model, &q).verdict, Verdict::Holds | Verdict::Refuted)
 }
 
 /// The scope of a proof's steps: the claim's conditions (in an induction, those about the

@@ -604,59 +604,78 @@ fn magnitude<N: Number>(x: N) -> N {
     if x < N::zero() { -x } else { x }
 }
 
-/// The largest eigenvalue of a symmetric float matrix, to the precision of `N`.
+/// The largest eigenvalue of a symmetric float matrix, to the precision of `N`: nalgebra's
+/// symmetric eigensolver in double precision, cyclic Jacobi rotations in the 320- and 640-bit
+/// floats (which resolve eigenvalues closer than double precision can tell apart).
 fn largest_eigenvalue<N: Number>(s: &DMatrix<N>) -> Option<N> {
     let n = s.nrows();
-    let eig = DMatrix::from_iterator(n, n, s.iter().map(|x| x.to_f64())).symmetric_eigen();
-    let k = (0..n).max_by(|&i, &j| eig.eigenvalues[i].total_cmp(&eig.eigenvalues[j]))?;
-    let mut mu = N::from_f64(eig.eigenvalues[k]);
+    let largest = |values: &mut dyn Iterator<Item = N>| values.reduce(|x, y| if y > x { y } else { x });
     if N::RECHECKED {
-        return Some(mu);
+        let eig = DMatrix::from_iterator(n, n, s.iter().map(|x| x.to_f64())).symmetric_eigen();
+        return largest(&mut eig.eigenvalues.iter().map(|x| N::from_f64(*x)));
     }
-    let mut v: Vec<N> = (0..n).map(|i| N::from_f64(eig.eigenvectors[(i, k)])).collect();
-    // Rayleigh quotient iteration converges cubically from double precision's eigenpair: a few
-    // rounds reach 640 bits. A singular shift means mu is an eigenvalue already.
-    for _ in 0..6 {
-        let mut shifted = s.clone();
-        for i in 0..n {
-            shifted[(i, i)] = shifted[(i, i)].clone() - mu.clone();
+    let mut a = s.clone();
+    let two = N::one() + N::one();
+    // Quadratic convergence: once a sweep leaves every off-diagonal entry negligible next to
+    // its diagonal, two more square the error past the type's precision.
+    let mut settled = 0;
+    for _ in 0..64 {
+        let negligible = (0..n).all(|p| {
+            (p + 1..n).all(|q| (a[(p, p)].clone() + a[(p, q)].clone()).same(&a[(p, p)]) && (a[(q, q)].clone() + a[(p, q)].clone()).same(&a[(q, q)]))
+        });
+        if negligible {
+            settled += 1;
+            if settled > 2 {
+                break;
+            }
         }
-        let Some(x) = solve(shifted, v.clone()) else { break };
-        let norm = x.iter().fold(N::zero(), |acc, xi| acc + xi.clone() * xi.clone()).sqrt()?;
-        if norm.is_zero() || !norm.finite() {
-            break;
+        for p in 0..n {
+            for q in p + 1..n {
+                if a[(p, q)].is_zero() {
+                    continue;
+                }
+                let theta = (a[(q, q)].clone() - a[(p, p)].clone()) / (two.clone() * a[(p, q)].clone());
+                let root = (theta.clone() * theta.clone() + N::one()).sqrt()?;
+                let t = if theta < N::zero() { -N::one() / (root - theta) } else { N::one() / (magnitude(theta) + root) };
+                let c = N::one() / (t.clone() * t.clone() + N::one()).sqrt()?;
+                let sn = t * c.clone();
+                for k in 0..n {
+                    let (kp, kq) = (a[(k, p)].clone(), a[(k, q)].clone());
+                    a[(k, p)] = c.clone() * kp.clone() - sn.clone() * kq.clone();
+                    a[(k, q)] = sn.clone() * kp + c.clone() * kq;
+                }
+                for k in 0..n {
+                    let (pk, qk) = (a[(p, k)].clone(), a[(q, k)].clone());
+                    a[(p, k)] = c.clone() * pk.clone() - sn.clone() * qk.clone();
+                    a[(q, k)] = sn.clone() * pk + c.clone() * qk;
+                }
+            }
         }
-        v = x.into_iter().map(|xi| xi / norm.clone()).collect();
-        let sv: Vec<N> = (0..n).map(|i| (0..n).fold(N::zero(), |acc, j| acc + s[(i, j)].clone() * v[j].clone())).collect();
-        mu = (0..n).fold(N::zero(), |acc, i| acc + v[i].clone() * sv[i].clone());
     }
-    Some(mu)
+    largest(&mut (0..n).map(|i| a[(i, i)].clone()))
 }
 
-/// `x` with `a x = b`, by Gaussian elimination with partial pivoting; `None` when `a` is
-/// singular.
-fn solve<N: Number>(mut a: DMatrix<N>, mut b: Vec<N>) -> Option<Vec<N>> {
-    let n = b.len();
-    for col in 0..n {
-        let pivot = (col..n)
-            .max_by(|&i, &j| magnitude(a[(i, col)].clone()).partial_cmp(&magnitude(a[(j, col)].clone())).unwrap_or(std::cmp::Ordering::Equal))?;
-        if a[(pivot, col)].is_zero() {
-            return None;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Wide, Wider};
+
+    /// `[[2, 1], [1, 2]]` has eigenvalues 3 and 1; `I + b·u·uᵀ` with `b = 2^-100` has
+    /// `1 + 2b` and 1, equal in double precision but not in 320 or 640 bits.
+    #[test]
+    fn the_largest_eigenvalue_to_each_precision() {
+        fn check<N: Number>(tolerance_bits: i32) {
+            let q = |k: i64| N::from_rational(&BigRational::from_integer(k.into()));
+            let m = DMatrix::from_row_slice(2, 2, &[q(2), q(1), q(1), q(2)]);
+            assert!((largest_eigenvalue(&m).unwrap() - q(3)).to_f64().abs() < 1e-12);
+            let b = N::from_rational(&BigRational::new(1.into(), num_bigint::BigInt::from(2).pow(100u32)));
+            let close = DMatrix::from_row_slice(2, 2, &[q(1) + b.clone(), b.clone(), b.clone(), q(1) + b.clone()]);
+            let top = largest_eigenvalue(&close).unwrap();
+            let expected = q(1) + b.clone() + b;
+            let error = (top - expected).to_f64().abs();
+            assert!(error < 2f64.powi(-tolerance_bits), "error {error:e}");
         }
-        a.swap_rows(col, pivot);
-        b.swap(col, pivot);
-        for r in col + 1..n {
-            let f = a[(r, col)].clone() / a[(col, col)].clone();
-            for j in col..n {
-                a[(r, j)] = a[(r, j)].clone() - f.clone() * a[(col, j)].clone();
-            }
-            b[r] = b[r].clone() - f * b[col].clone();
-        }
+        check::<Wide>(250);
+        check::<Wider>(250);
     }
-    let mut x = vec![N::zero(); n];
-    for r in (0..n).rev() {
-        let rest = (r + 1..n).fold(N::zero(), |acc, j| acc + a[(r, j)].clone() * x[j].clone());
-        x[r] = (b[r].clone() - rest) / a[(r, r)].clone();
-    }
-    Some(x)
 }

@@ -27,9 +27,10 @@ fn conditions(e: &Expr, ctx: &Context, bound: bool, visit: &mut dyn FnMut(Fact, 
             visit(Fact { lhs: (**b).clone(), rel: Rel::Ne, rhs: zero(b) }, ctx, bound)
         }
         ExprKind::Bin(BinOp::Pow, base, exponent) if ctx.kinds.of(base) == Kind::Scalar => {
-            let rel = match &exponent.kind {
-                ExprKind::Num(k) if k.is_integer() => (k.is_negative()).then_some(Rel::Ne),
-                ExprKind::Num(k) => Some(if k.is_positive() { Rel::Ge } else { Rel::Gt }),
+            // A constant exponent is read as the number it is (`1/2` as well as `0.5`).
+            let rel = match exponent.rational() {
+                Some(k) if k.is_integer() => (k.is_negative()).then_some(Rel::Ne),
+                Some(k) => Some(if k.is_positive() { Rel::Ge } else { Rel::Gt }),
                 _ if ctx.is_whole(exponent) => {
                     (!ctx.proves(&Fact { lhs: (**exponent).clone(), rel: Rel::Ge, rhs: zero(exponent) })).then_some(Rel::Ne)
                 }

@@ -342,3 +342,89 @@ impl Prover<'_> {
 fn zero(e: &Expr) -> Expr {
     Expr::num(BigRational::zero(), e.span)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::language::{Document, Kinds, ast::Statement};
+
+    /// The facts, the rules and the last claim of a tiny file, with a context for the claim.
+    fn setup(code: &str) -> (Vec<Bound>, Expr, Rel, Expr, Context) {
+        let mut files = crate::diagnostic::SourceFiles::default();
+        let id = files.add("t.md".into(), format!("```derivation\n{code}\n```\n"));
+        let doc: Document = crate::language::parse(&crate::source::split(id, &files).unwrap()).unwrap();
+        let mut kinds = Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
+        let mut facts = Vec::new();
+        for item in &doc.items {
+            let crate::language::Item::Block(b) = item else { continue };
+            for s in &b.statements {
+                if let Statement::Assume(f, _) = s {
+                    facts.extend(f.iter().cloned());
+                }
+            }
+        }
+        let rules: Vec<_> = doc.rules().collect();
+        let (last, earlier) = rules.split_last().unwrap();
+        let bounds = earlier
+            .iter()
+            .filter_map(|r| {
+                let vars = r.binders.iter().map(|b| (b.var.clone(), b.kind.clone())).collect();
+                Bound::new(&r.name, &r.relation.lhs, r.relation.rel, &r.relation.rhs, vars, r.conditions.clone())
+            })
+            .collect();
+        for b in &last.binders {
+            kinds.insert(b.var.clone(), b.kind.clone());
+        }
+        facts.extend(last.conditions.iter().cloned());
+        let ctx = Context { facts, kinds, ..Context::default() };
+        (bounds, last.relation.lhs.clone(), last.relation.rel, last.relation.rhs.clone(), ctx)
+    }
+
+    fn shown(code: &str) -> bool {
+        let (bounds, a, rel, b, ctx) = setup(code);
+        let cited: Vec<&dyn Bounds> = bounds.iter().map(|b| b as &dyn Bounds).chain([&Lemma::Submultiplicative as &dyn Bounds]).collect();
+        let (a, b, strict) = match rel {
+            Rel::Le => (a, b, false),
+            Rel::Lt => (a, b, true),
+            Rel::Ge => (b, a, false),
+            _ => (b, a, true),
+        };
+        matches!(prove_le(&a, &b, strict, &[], &cited, &ctx).unwrap(), Comparison::Shown { .. })
+    }
+
+    #[test]
+    fn a_factor_must_be_shown_nonnegative() {
+        assert!(!shown("let a, b, c: scalar\nassume a <= b\nclaim x: c*a <= c*b"));
+        assert!(shown("let a, b, c: scalar\nassume a <= b, c >= 0\nclaim x: c*a <= c*b"));
+        assert!(shown("let a, b, c: scalar\nassume a <= b\nclaim x: c^2*a <= c^2*b"));
+        // Both factors bounded: 0 <= a <= b and 0 <= c <= d.
+        assert!(shown("let a, b, c, d: scalar\nassume 0 <= a <= b, 0 <= c <= d\nclaim x: a*c <= b*d"));
+        assert!(!shown("let a, b, c, d: scalar\nassume a <= b, c <= d\nclaim x: a*c <= b*d"));
+    }
+
+    #[test]
+    fn monotone_functions_and_strictness() {
+        assert!(shown("let x, y: scalar\nassume 0 <= x <= y\nclaim s: sqrt(x) <= sqrt(y)"));
+        assert!(!shown("let x, y: scalar\nassume x <= y\nclaim s: log(x) <= log(y)"));
+        assert!(shown("let a, b: scalar\nassume a <= b\nclaim s: a + 1 < b + 2"));
+        assert!(!shown("let a, b: scalar\nassume a <= b\nclaim s: a + 1 < b + 1"));
+        assert!(shown("let a, b: scalar\nassume a <= b\nclaim s: exp(b) >= exp(a)"));
+    }
+
+    #[test]
+    fn a_cited_bound_applies_only_where_its_conditions_hold() {
+        let rule = "let f: function\ngiven b: f(t) <= 1 for t >= 1\n";
+        assert!(shown(&format!("{rule}claim x: f(2) <= 1")));
+        assert!(!shown(&format!("{rule}claim x: f(0) <= 1")));
+        assert!(shown(&format!("{rule}claim x: f(2) + f(3) <= 2")));
+    }
+
+    #[test]
+    fn submultiplicative_bounds_norms_of_products() {
+        assert!(shown("let A, B: matrix n x n\nclaim x: opnorm(A*B) <= opnorm(A)*opnorm(B)"));
+        assert!(!shown("let A, B: matrix n x n\nclaim x: opnorm(A)*opnorm(B) <= opnorm(A*B)"));
+        let entrywise = "let f: function\nlet v: vector n\nlet c: scalar\ngiven b: abs(f(z)) <= c for z\n";
+        assert!(shown(&format!("{entrywise}claim x: maxabs(f(v)) <= c")));
+        assert!(!shown(&format!("{entrywise}claim x: maxabs(v) <= c")));
+    }
+}

@@ -77,3 +77,50 @@ fn vanishes(e: &Expr, var: &str, ctx: &Context) -> Result<(), String> {
         _ => Err(format!("`{}` is not seen to vanish (sums, constant multiples and quotients of `q^{var}` with |q| < 1)", text::expr(e))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::language::Kinds;
+    use crate::language::ast::Kind;
+
+    fn parse(code: &str, decls: &str) -> (Expr, Context) {
+        let mut files = crate::diagnostic::SourceFiles::default();
+        let id = files.add("t.md".into(), format!("```derivation\n{decls}\nclaim c: {code} = 0 for T >= 0\n```\n"));
+        let doc = crate::language::parse(&crate::source::split(id, &files).unwrap()).unwrap();
+        let mut facts = Vec::new();
+        for item in &doc.items {
+            let crate::language::Item::Block(b) = item else { continue };
+            for s in &b.statements {
+                if let crate::language::ast::Statement::Assume(f, _) = s {
+                    facts.extend(f.iter().cloned());
+                }
+            }
+        }
+        let mut kinds = Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
+        kinds.insert("T", Kind::Integer);
+        (doc.rules().last().unwrap().relation.lhs.clone(), Context { facts, kinds, ..Context::default() })
+    }
+
+    #[test]
+    fn powers_of_a_ratio_below_one_vanish() {
+        let zero = Expr::int(0, Default::default());
+        let (e, ctx) = parse("3*q^(2*T + 1)/5", "let q: scalar\nassume 0 <= q < 1");
+        assert_eq!(tends_to(&e, "T", &zero, &ctx), Ok(()));
+        let (e, ctx) = parse("q^T", "let q: scalar\nassume 0 <= q <= 1");
+        assert!(tends_to(&e, "T", &zero, &ctx).unwrap_err().contains("`q < 1` does not follow"));
+        let (e, ctx) = parse("q^(-T)", "let q: scalar\nassume 0 < q < 1");
+        assert!(tends_to(&e, "T", &zero, &ctx).is_err());
+        let (e, ctx) = parse("T*q^T", "let q: scalar\nassume 0 <= q < 1");
+        assert!(tends_to(&e, "T", &zero, &ctx).is_err(), "not seen, though true: T is not a constant factor");
+    }
+
+    #[test]
+    fn a_constant_plus_vanishing_terms_tends_to_the_constant() {
+        let three = Expr::int(3, Default::default());
+        let (e, ctx) = parse("3 - q^T", "let q: scalar\nassume -1 < q < 1");
+        assert_eq!(tends_to(&e, "T", &three, &ctx), Ok(()));
+        let (e, ctx) = parse("2 + q^T", "let q: scalar\nassume -1 < q < 1");
+        assert!(tends_to(&e, "T", &three, &ctx).is_err());
+    }
+}

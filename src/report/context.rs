@@ -560,8 +560,16 @@ fn facts_tex(facts: &[Fact], scope: &Scope) -> String {
 fn rule_tex(rule: &Rule, scope: &Scope) -> String {
     let r = &rule.relation;
     let mut tex = expr_latex::relation(&r.lhs, r.rel, &r.rhs, scope);
-    if !rule.conditions.is_empty() {
-        tex.push_str(&format!("\\quad \\text{{for }} {}", facts_tex(&rule.conditions, scope)));
+    // A limit's variable grows: its lower bound says nothing a reader needs.
+    let conditions: Vec<Fact> = match &rule.limit {
+        Some(var) => {
+            tex.push_str(&format!(" \\text{{ as }} {} \\to \\infty", expr_latex::name(var, scope)));
+            rule.conditions.iter().filter(|c| !c.lhs.mentions(var) && !c.rhs.mentions(var)).cloned().collect()
+        }
+        None => rule.conditions.clone(),
+    };
+    if !conditions.is_empty() {
+        tex.push_str(&format!("\\quad \\text{{for }} {}", facts_tex(&conditions, scope)));
     }
     tex
 }
