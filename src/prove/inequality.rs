@@ -416,7 +416,9 @@ mod tests {
         let rule = "let f: function\ngiven b: f(t) <= 1 for t >= 1\n";
         assert!(shown(&format!("{rule}claim x: f(2) <= 1")));
         assert!(!shown(&format!("{rule}claim x: f(0) <= 1")));
-        assert!(shown(&format!("{rule}claim x: f(2) + f(3) <= 2")));
+        assert!(shown(&format!("{rule}claim x: f(2) + f(3) <= 1 + 1")));
+        // Different shapes are not searched for: `2` is not split into `1 + 1`.
+        assert!(!shown(&format!("{rule}claim x: f(2) + f(3) <= 2")));
     }
 
     #[test]
