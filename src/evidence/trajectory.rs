@@ -30,6 +30,7 @@ type Steps<N> = Vec<Vec<(i64, Value<N>, Value<N>, Option<i32>)>>;
 struct Runs<'a> {
     spec: &'a ModelSpec,
     lhs: &'a Expr,
+    rel: Rel,
     rhs: &'a Expr,
     var: &'a str,
     ts: &'a [i64],
@@ -70,13 +71,13 @@ fn as_float<N: Number>(v: &Value<N>) -> f64 {
     }
 }
 
-/// Runs both sides exactly: any difference is one.
+/// Runs both sides exactly: any step where the relation fails is a mismatch.
 fn run_exact(r: &Runs) -> Result<Trajectory, String> {
     let steps = evaluate::<BigRational>(r)?;
     let mut mismatch = None;
-    for (r, run) in steps.iter().enumerate() {
-        if let Some((t, a, b, _)) = run.iter().find(|(_, a, b, _)| !compare(a, Rel::Eq, b).unwrap_or(false)) {
-            mismatch = Some((r, *t, a.to_string(), b.to_string()));
+    for (k, run) in steps.iter().enumerate() {
+        if let Some((t, a, b, _)) = run.iter().find(|(_, a, b, _)| !compare(a, r.rel, b).unwrap_or(false)) {
+            mismatch = Some((k, *t, a.to_string(), b.to_string()));
             break;
         }
     }
@@ -88,22 +89,31 @@ fn run_exact(r: &Runs) -> Result<Trajectory, String> {
 /// the check undecidable.
 fn run_float(r: &Runs) -> Result<Trajectory, String> {
     let (low, high) = (evaluate::<Wide>(r)?, evaluate::<Wider>(r)?);
-    let var = r.var;
+    let (var, rel) = (r.var, r.rel);
+    // The sign of left − right that breaks the relation, once it stays in both precisions.
+    let breaks = |s: i64| match rel {
+        Rel::Le => s > 0,
+        Rel::Lt => s >= 0,
+        Rel::Ge => s < 0,
+        Rel::Gt => s <= 0,
+        _ => s != 0,
+    };
     let mut mismatch = None;
     'runs: for (r, (lr, hr)) in low.iter().zip(&high).enumerate() {
         for ((t, la, lb, largest), (_, ha, hb, _)) in lr.iter().zip(hr) {
             let signs: Vec<Option<i64>> = match ((la, lb), (ha, hb)) {
                 ((Value::S(la), Value::S(lb)), (Value::S(ha), Value::S(hb))) => vec![settle(la, lb, ha, hb, *largest)],
-                ((Value::M(la), Value::M(lb)), (Value::M(ha), Value::M(hb))) if la.shape() == lb.shape() => {
+                ((Value::M(la), Value::M(lb)), (Value::M(ha), Value::M(hb))) if rel == Rel::Eq && la.shape() == lb.shape() => {
                     (0..la.len()).map(|i| settle(&la[i], &lb[i], &ha[i], &hb[i], *largest)).collect()
                 }
                 _ => vec![Some(1)],
             };
-            if signs.iter().any(|s| s.is_some_and(|s| s != 0)) {
+            if signs.iter().any(|s| s.is_some_and(breaks)) {
                 mismatch = Some((r, *t, ha.to_string(), hb.to_string()));
                 break 'runs;
             }
-            if signs.iter().any(Option::is_none) {
+            // Rounding-sized differences leave an order relation holding only when it is not strict.
+            if signs.iter().any(Option::is_none) && !matches!(rel, Rel::Le | Rel::Ge) {
                 return Err(format!(
                     "at {var} = {t} the sides differ by about their rounding error even in 640-bit floats, so the check cannot tell"
                 ));
@@ -142,7 +152,7 @@ pub fn layer(
     let skipped = (to - from + 1) as usize - ts.len();
     let arithmetic = if float { "in 320- and 640-bit floats (a difference counts only where it stays the same in both)" } else { "exactly" };
     let simulate = |runs, perturb: Option<(&str, BigRational)>| {
-        let r = Runs { spec: &model, lhs: &relation.lhs, rhs: &relation.rhs, var, ts: &ts, runs, perturb, seed };
+        let r = Runs { spec: &model, lhs: &relation.lhs, rel: relation.rel, rhs: &relation.rhs, var, ts: &ts, runs, perturb, seed };
         if float { run_float(&r) } else { run_exact(&r) }
     };
     let run = match simulate(TRAJECTORY_RUNS, None) {
@@ -151,12 +161,13 @@ pub fn layer(
     };
     if let Some((r, t, a, b)) = &run.mismatch {
         let cx = Counterexample { values: vec![("run".into(), r.to_string()), (var.to_string(), t.to_string())], lhs: a.clone(), rhs: b.clone() };
-        return layer(Verdict::Refuted, format!("the two sides differ at {var} = {t} in run {r} (seed {seed})"), Some(cx));
+        let fails = if relation.rel == Rel::Eq { "the two sides differ".to_string() } else { format!("`{}` fails", relation.rel.symbol()) };
+        return layer(Verdict::Refuted, format!("{fails} at {var} = {t} in run {r} (seed {seed})"), Some(cx));
     }
     let outside =
         if skipped > 0 { format!(" where the claim's conditions hold ({skipped} steps of the range are outside them)") } else { String::new() };
-    let mut detail =
-        format!("both sides coincide {arithmetic} at every {var} in {from}..{to}{outside} in {} runs on random inputs (seed {seed})", run.runs);
+    let holds = if relation.rel == Rel::Eq { "both sides coincide".to_string() } else { format!("left {} right", relation.rel.symbol()) };
+    let mut detail = format!("{holds} {arithmetic} at every {var} in {from}..{to}{outside} in {} runs on random inputs (seed {seed})", run.runs);
     let mut verdict = Verdict::Holds;
     let mut curves = vec![
         Curve { label: "left side (run 1)".into(), points: run.first_run.iter().map(|(t, a, _)| (*t as f64, *a)).collect(), intervals: None },
@@ -184,8 +195,14 @@ pub fn layer(
     }
     // The first run, step by step (at most 25 rows, evenly spread), and its picture.
     let stride = run.first_run.len().div_ceil(25).max(1);
-    let rows = run.first_run.iter().step_by(stride).map(|(t, a, b)| vec![t.to_string(), format!("{a:.6}"), format!("{b:.6}")]).collect();
+    let number = |x: &f64| if *x != 0.0 && x.abs() < 1e-3 { format!("{x:.6e}") } else { format!("{x:.6}") };
+    let rows = run.first_run.iter().step_by(stride).map(|(t, a, b)| vec![t.to_string(), number(a), number(b)]).collect();
     let norm = if model.kinds.of(&relation.lhs) == Kind::Scalar { "" } else { " (Euclidean norm)" };
+    // Values spread over orders of magnitude (a geometric decay) read on a log scale.
+    let values: Vec<f64> = run.first_run.iter().flat_map(|(_, a, b)| [*a, *b]).collect();
+    let positive = values.iter().all(|v| v.is_finite() && *v > 0.0);
+    let spread = values.iter().cloned().fold(0.0, f64::max) / values.iter().cloned().fold(f64::INFINITY, f64::min);
+    let log_y = positive && spread > 1e3;
     LayerResult {
         table: Some(Table { columns: vec![var.to_string(), format!("left side{norm}"), format!("right side{norm}")], rows }),
         plot: Some(Plot {
@@ -193,7 +210,7 @@ pub fn layer(
             x_label: var.to_string(),
             y_label: "value".into(),
             log_x: false,
-            log_y: false,
+            log_y,
             curves,
         }),
         ..LayerResult::new(Layer::Trajectory, verdict, detail)

@@ -610,11 +610,32 @@ fn magnitude<N: Number>(x: N) -> N {
 fn largest_eigenvalue<N: Number>(s: &DMatrix<N>) -> Option<N> {
     let n = s.nrows();
     let largest = |values: &mut dyn Iterator<Item = N>| values.reduce(|x, y| if y > x { y } else { x });
+    let eig = DMatrix::from_iterator(n, n, s.iter().map(|x| x.to_f64())).symmetric_eigen();
     if N::RECHECKED {
-        let eig = DMatrix::from_iterator(n, n, s.iter().map(|x| x.to_f64())).symmetric_eigen();
         return largest(&mut eig.eigenvalues.iter().map(|x| N::from_f64(*x)));
     }
-    let mut a = s.clone();
+    // Warm start: double precision's eigenvectors, made orthonormal in this precision (two
+    // rounds of Gram–Schmidt), turn `s` into a similar matrix that is diagonal but for
+    // entries of double precision's size, from which Jacobi needs a few sweeps.
+    let mut q: DMatrix<N> = DMatrix::from_iterator(n, n, eig.eigenvectors.iter().map(|x| N::from_f64(*x)));
+    for _ in 0..2 {
+        for j in 0..n {
+            for k in 0..j {
+                let proj = (0..n).fold(N::zero(), |acc, i| acc + q[(i, j)].clone() * q[(i, k)].clone());
+                for i in 0..n {
+                    q[(i, j)] = q[(i, j)].clone() - proj.clone() * q[(i, k)].clone();
+                }
+            }
+            let norm = (0..n).fold(N::zero(), |acc, i| acc + q[(i, j)].clone() * q[(i, j)].clone()).sqrt()?;
+            if norm.is_zero() {
+                return None;
+            }
+            for i in 0..n {
+                q[(i, j)] = q[(i, j)].clone() / norm.clone();
+            }
+        }
+    }
+    let mut a = q.transpose() * s * &q;
     let two = N::one() + N::one();
     // Quadratic convergence: once a sweep leaves every off-diagonal entry negligible next to
     // its diagonal, two more square the error past the type's precision.

@@ -48,8 +48,8 @@ impl Parser<'_> {
                 if self.pos != for_pos {
                     return Err(self.unexpected("`for`"));
                 }
-                if relation.rel != Rel::Eq {
-                    return Err(InputError::new(relation.lhs.span, "a trajectory check compares two sequences with `=`"));
+                if matches!(relation.rel, Rel::Ne | Rel::To) {
+                    return Err(InputError::new(relation.lhs.span, "a trajectory check compares two sequences with `=`, `<=`, `<`, `>=` or `>`"));
                 }
                 self.pos = after;
                 Ok(Check::Trajectory { relation, var, from, to, control, float, with, span: start.to(span) })
