@@ -568,6 +568,16 @@ fn rule_tex(rule: &Rule, scope: &Scope) -> String {
         }
         None => rule.conditions.clone(),
     };
+    // Variables no condition mentions range over everything of their kind.
+    let free: Vec<String> = rule
+        .binders
+        .iter()
+        .filter(|b| rule.limit.as_ref() != Some(&b.var) && !conditions.iter().any(|c| c.lhs.mentions(&b.var) || c.rhs.mentions(&b.var)))
+        .map(|b| expr_latex::name(&b.var, scope))
+        .collect();
+    if !free.is_empty() {
+        tex.push_str(&format!("\\quad \\text{{for all }} {}", free.join(", ")));
+    }
     if !conditions.is_empty() {
         tex.push_str(&format!("\\quad \\text{{for }} {}", facts_tex(&conditions, scope)));
     }
