@@ -39,7 +39,12 @@ pub(super) fn add(model: &mut ModelSpec, rule: &Rule, kinds: &Kinds) {
         if rule.binders.is_empty() {
             model.assumptions.push(rule.relation.clone());
         } else if let Some((f, bound)) = function_bound(rule, kinds) {
-            model.bounded.insert(f, (bound, matches!(rule.relation.rel, Rel::Lt | Rel::Gt)));
+            let strict = matches!(rule.relation.rel, Rel::Lt | Rel::Gt);
+            // A function has values, so the bound itself is nonnegative (positive if strict):
+            // a point with a negative bound is no model of the file.
+            let zero = Expr::int(0, bound.span);
+            model.assumptions.push(crate::language::ast::Fact { lhs: bound.clone(), rel: if strict { Rel::Gt } else { Rel::Ge }, rhs: zero });
+            model.bounded.insert(f, (bound, strict));
         } else {
             unsatisfied(model, rule);
         }

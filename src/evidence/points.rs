@@ -330,7 +330,9 @@ fn precise(spec: &ModelSpec, q: &Question, start: rand_chacha::ChaCha8Rng, round
         Rel::Eq if signs.iter().any(|s| s.is_some_and(|s| s != 0)) => Some(false),
         Rel::Eq if signs.iter().all(|s| *s == Some(0)) => Some(true),
         Rel::Eq => None,
-        rel => signs[0].map(|s| match rel {
+        // Equal to 640 bits is not unequal: a strict relation there cannot be told (a real
+        // difference may lie below the precision, `1 < 1 + exp(-1000)`).
+        rel => signs[0].filter(|s| *s != 0 || matches!(rel, Rel::Le | Rel::Ge)).map(|s| match rel {
             Rel::Le => s <= 0,
             Rel::Lt => s < 0,
             Rel::Ge => s >= 0,

@@ -19,29 +19,32 @@ fn zero(e: &Expr) -> Expr {
 }
 
 /// The side conditions of `e` itself and of its parts, as facts about the parts; `visit`
-/// gets each with the context where it arises (inside a sum, its index is bounded) and
-/// whether that is inside a binder.
-fn conditions(e: &Expr, ctx: &Context, bound: bool, visit: &mut dyn FnMut(Fact, &Context, bool)) {
+/// gets each with the context where it arises (inside a sum, its index is bounded), whether
+/// that is inside a binder, and whether the condition is *necessary*: false where the form
+/// may be defined without it (`x^k` for a whole `k` of unknown sign at `x = 0`, `x^(k/2)`
+/// at a negative `x` where `k` is even), which the symbolic layer still demands before using a
+/// form, but which a claim's statement does not imply.
+fn conditions(e: &Expr, ctx: &Context, bound: bool, visit: &mut dyn FnMut(Fact, &Context, bool, bool)) {
     match &e.kind {
         ExprKind::Bin(BinOp::Div, _, b) if ctx.kinds.of(b) == Kind::Scalar => {
-            visit(Fact { lhs: (**b).clone(), rel: Rel::Ne, rhs: zero(b) }, ctx, bound)
+            visit(Fact { lhs: (**b).clone(), rel: Rel::Ne, rhs: zero(b) }, ctx, bound, true)
         }
         ExprKind::Bin(BinOp::Pow, base, exponent) if ctx.kinds.of(base) == Kind::Scalar => {
             // A constant exponent is read as the number it is (`1/2` as well as `0.5`).
-            let rel = match exponent.rational() {
-                Some(k) if k.is_integer() => (k.is_negative()).then_some(Rel::Ne),
-                Some(k) => Some(if k.is_positive() { Rel::Ge } else { Rel::Gt }),
+            let (rel, necessary) = match exponent.rational() {
+                Some(k) if k.is_integer() => ((k.is_negative()).then_some(Rel::Ne), true),
+                Some(k) => (Some(if k.is_positive() { Rel::Ge } else { Rel::Gt }), true),
                 _ if ctx.is_whole(exponent) => {
-                    (!ctx.proves(&Fact { lhs: (**exponent).clone(), rel: Rel::Ge, rhs: zero(exponent) })).then_some(Rel::Ne)
+                    ((!ctx.proves(&Fact { lhs: (**exponent).clone(), rel: Rel::Ge, rhs: zero(exponent) })).then_some(Rel::Ne), false)
                 }
-                _ => Some(Rel::Gt),
+                _ => (Some(Rel::Gt), false),
             };
             if let Some(rel) = rel {
-                visit(Fact { lhs: (**base).clone(), rel, rhs: zero(base) }, ctx, bound);
+                visit(Fact { lhs: (**base).clone(), rel, rhs: zero(base) }, ctx, bound, necessary);
             }
         }
-        ExprKind::Builtin(Func::Log, args) => visit(Fact { lhs: args[0].clone(), rel: Rel::Gt, rhs: zero(&args[0]) }, ctx, bound),
-        ExprKind::Builtin(Func::Sqrt, args) => visit(Fact { lhs: args[0].clone(), rel: Rel::Ge, rhs: zero(&args[0]) }, ctx, bound),
+        ExprKind::Builtin(Func::Log, args) => visit(Fact { lhs: args[0].clone(), rel: Rel::Gt, rhs: zero(&args[0]) }, ctx, bound, true),
+        ExprKind::Builtin(Func::Sqrt, args) => visit(Fact { lhs: args[0].clone(), rel: Rel::Ge, rhs: zero(&args[0]) }, ctx, bound, true),
         _ => {}
     }
     let children = e.children();
@@ -57,7 +60,7 @@ impl Context {
     /// The first side condition of `e` that does not follow from the context, as a message.
     pub fn undefined(&self, e: &Expr) -> Option<String> {
         let mut failed = None;
-        conditions(e, self, false, &mut |fact, ctx, _| {
+        conditions(e, self, false, &mut |fact, ctx, _, _| {
             if failed.is_none() && !ctx.proves(&fact) {
                 failed = Some(format!("`{} {} 0`", text::expr(&fact.lhs), fact.rel.symbol()));
             }
@@ -66,13 +69,13 @@ impl Context {
     }
 }
 
-/// The side conditions of a claim's statement outside any binder: where one fails, the claim
-/// says nothing, so its proof may assume them.
+/// The necessary side conditions of a claim's statement outside any binder: where one
+/// fails, the claim says nothing, so its proof may assume them.
 pub fn side_conditions(e: &Expr, ctx: &Context) -> Vec<Fact> {
     let mut out = Vec::new();
-    conditions(e, ctx, false, &mut |fact, _, bound| {
+    conditions(e, ctx, false, &mut |fact, _, bound, necessary| {
         // Facts about a bound variable mean nothing outside its binder.
-        if !bound {
+        if !bound && necessary {
             out.push(fact);
         }
     });
