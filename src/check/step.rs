@@ -227,10 +227,10 @@ fn inequality_layer(
     let layer = |verdict, detail: String| Symbolic { layer: LayerResult::new(Layer::Symbolic, verdict, detail), warning: None, used: vec![] };
     let (a, b, strict) = match step.rel {
         Rel::Le => (lhs, &step.rhs, false),
-        Rel::Lt => (lhs, &step.rhs, true),
+        Rel::Lt | Rel::Ne => (lhs, &step.rhs, true),
         Rel::Ge => (&step.rhs, lhs, false),
         Rel::Gt => (&step.rhs, lhs, true),
-        Rel::Ne | Rel::Eq | Rel::To => return layer(Verdict::NotShown, "`!=` steps are not shown by the symbolic layer in this version".into()),
+        Rel::Eq | Rel::To => return layer(Verdict::NotShown, format!("`{}` is not an inequality step", step.rel.symbol())),
     };
     let every_bound: Vec<&dyn Bounds> = s
         .known
@@ -245,7 +245,17 @@ fn inequality_layer(
         Justification::Search => every_bound.clone(),
         Justification::Rules(_) => every_bound.iter().filter(|r| cited.iter().any(|n| n == r.name())).copied().collect(),
     };
-    match prove::prove_le(a, b, strict, rules, &bounds, &s.context) {
+    // `a != b` follows from `a < b` or from `b < a`.
+    let first = prove::prove_le(a, b, strict, rules, &bounds, &s.context);
+    let outcome = if step.rel == Rel::Ne && matches!(first, Ok(Comparison::NotShown { .. })) {
+        match prove::prove_le(b, a, true, rules, &bounds, &s.context) {
+            shown @ Ok(Comparison::Shown { .. }) => shown,
+            _ => first,
+        }
+    } else {
+        first
+    };
+    match outcome {
         Err(e) => layer(Verdict::NotApplicable, e),
         Ok(Comparison::Shown { used }) => {
             let detail = if used.is_empty() {
