@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use num_rational::BigRational;
 
 use super::results::{AuditedMutant, ChainResult, ClaimResult, Meaning};
-use super::step::{Hypothesis, StepScope, check_chain, check_step};
+use super::step::{Hypothesis, StepScope, check_chain, check_step, squeeze};
 use super::{Knowledge, Options, givens};
 use crate::diagnostic::SourceFiles;
 use crate::evidence::{cost, experiments, montecarlo, points, trajectory, unroll};
@@ -258,7 +258,16 @@ pub(super) fn audit(
             for (operator, mutant) in mutants(&step.rhs) {
                 let seed = goal.seed.wrapping_add(k as u64 * 7919);
                 let (meaning, rejected_by) = if kind_errors(&mutant, &set.kinds).is_empty() {
-                    (meaning(&step.rhs, &mutant, s, seed), judge(previous, step, &mutant, steps.get(k + 1), &goal.rhs, s, files, seed))
+                    let mut rejected_by = judge(previous, step, &mutant, steps.get(k + 1), &goal.rhs, s, files, seed);
+                    // A limit's chain must still squeeze the claim's side between ends that tend to it.
+                    if let Some(var) = &rule.limit {
+                        let mut chain = goal.chain.clone();
+                        chain.steps[k].rhs = mutant.clone();
+                        if !squeeze(&chain, &goal.lhs, &goal.rhs, var, s).is_empty() && !rejected_by.contains(&"chain") {
+                            rejected_by.push("chain");
+                        }
+                    }
+                    (meaning(&step.rhs, &mutant, s, seed), rejected_by)
                 } else {
                     (Meaning::IllFormed, vec!["language"])
                 };

@@ -97,7 +97,7 @@ pub(super) fn check_chain(
 
 /// Why a chain does not prove `x -> l as var -> inf` by squeezing: it must run `lo <= … <= hi`
 /// (or `>=` throughout) through an expression equal to `x`, with both ends tending to `l`.
-fn squeeze(chain: &Chain, x: &Expr, l: &Expr, var: &str, s: &StepScope) -> Vec<String> {
+pub(super) fn squeeze(chain: &Chain, x: &Expr, l: &Expr, var: &str, s: &StepScope) -> Vec<String> {
     let composed = chain.steps.iter().try_fold(Rel::Eq, |acc, st| compose(acc, st.rel));
     let last = chain.steps.last().map_or(&chain.first, |st| &st.rhs);
     let (lo, hi) = match composed {
