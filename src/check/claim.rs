@@ -60,6 +60,7 @@ fn setting(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, options: &Options
     model.unusable = unusable(rule, &model);
     let mut set = Setting { known: Knowledge { model, ..known.clone() }, kinds, samples, assume_own: true };
     let own = own_evidence(rule, &set, seed);
+    // Whether they are satisfiable is asked without them.
     set.assume_own = false;
     set.assume_own = matches!(own.verdict, Verdict::Holds | Verdict::Refuted) && defined_somewhere(rule, &set, seed);
     (set, own)

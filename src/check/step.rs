@@ -164,8 +164,15 @@ struct Symbolic {
     used: Vec<String>,
 }
 
+impl Symbolic {
+    /// A verdict with its detail, no warning, no rule used.
+    fn plain(verdict: Verdict, detail: String) -> Symbolic {
+        Symbolic { layer: LayerResult::new(Layer::Symbolic, verdict, detail), warning: None, used: vec![] }
+    }
+}
+
 fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symbolic {
-    let layer = |verdict, detail: String| Symbolic { layer: LayerResult::new(Layer::Symbolic, verdict, detail), warning: None, used: vec![] };
+    let layer = Symbolic::plain;
     let all: Vec<&dyn Rewrite> = s
         .known
         .rules
@@ -224,7 +231,7 @@ fn inequality_layer(
     (all, rules): (&[&dyn Rewrite], &[&dyn Rewrite]),
     cited: &[String],
 ) -> Symbolic {
-    let layer = |verdict, detail: String| Symbolic { layer: LayerResult::new(Layer::Symbolic, verdict, detail), warning: None, used: vec![] };
+    let layer = Symbolic::plain;
     let (a, b, strict) = match step.rel {
         Rel::Le => (lhs, &step.rhs, false),
         Rel::Lt | Rel::Ne => (lhs, &step.rhs, true),

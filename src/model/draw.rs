@@ -9,6 +9,7 @@ use num_rational::BigRational;
 use num_traits::{Signed, Zero};
 use rand::RngExt;
 
+use super::eval::magnitude;
 use super::number::Number;
 use super::value::{Stop, Value, na};
 use super::{Model, collect_names, constant};
@@ -173,10 +174,7 @@ impl<N: Number> Model<'_, N> {
         Ok(Value::S(match end {
             0 => c,
             1 => -c,
-            _ => {
-                let magnitude = if x < N::zero() { -x.clone() } else { x.clone() };
-                c * x / (magnitude + N::one())
-            }
+            _ => c * x.clone() / (magnitude(x) + N::one()),
         }))
     }
 

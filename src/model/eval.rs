@@ -600,7 +600,7 @@ fn dot_partner(e: &Expr, x: &str) -> Option<Expr> {
 }
 
 /// `|x|`.
-fn magnitude<N: Number>(x: N) -> N {
+pub(super) fn magnitude<N: Number>(x: N) -> N {
     if x < N::zero() { -x } else { x }
 }
 
