@@ -363,7 +363,7 @@ fn unusable(rule: &Rule, model: &ModelSpec) -> Option<String> {
 }
 
 /// The names, with every name the definitions of those names use, recursively.
-fn closed_over_definitions(mut names: BTreeSet<String>, model: &ModelSpec) -> BTreeSet<String> {
+pub(super) fn closed_over_definitions(mut names: BTreeSet<String>, model: &ModelSpec) -> BTreeSet<String> {
     loop {
         let before = names.len();
         for d in &model.definitions {

@@ -65,7 +65,7 @@ pub(super) fn add(model: &mut ModelSpec, rule: &Rule, kinds: &Kinds) {
 
 /// `abs(f(z)) <= c for z` (or `<`, or `c >= abs(f(z))`) with `f` a declared function, `z`
 /// its scalar variable and `c` free of both: the models draw `f` inside `[-c, c]`.
-fn function_bound(rule: &Rule, kinds: &Kinds) -> Option<(String, Expr)> {
+pub(super) fn function_bound(rule: &Rule, kinds: &Kinds) -> Option<(String, Expr)> {
     let r = &rule.relation;
     let (small, large) = match r.rel {
         Rel::Le | Rel::Lt => (&r.lhs, &r.rhs),

@@ -8,6 +8,7 @@
 //! statuses from the layers' verdicts and never computes a verdict itself.
 
 mod claim;
+mod exists;
 mod givens;
 mod results;
 mod step;
@@ -15,7 +16,7 @@ mod step;
 use std::collections::BTreeSet;
 
 use crate::diagnostic::SourceFiles;
-use crate::language::ast::{Expr, Rel, Rule, RuleKind, Statement};
+use crate::language::ast::{Existence, Expr, Rel, Relation, Rule, RuleKind, Statement};
 use crate::language::elaborate::elaborate;
 use crate::language::{Document, Item, Kinds};
 use crate::model::ModelSpec;
@@ -54,7 +55,7 @@ impl Options {
 
 /// Checks every claim and lemma of every document.
 pub fn check_documents(documents: &[Document], files: &SourceFiles, options: &Options) -> Results {
-    let claims = documents.iter().map(|d| d.rules().filter(|r| matches!(r.kind, RuleKind::Claim | RuleKind::Lemma)).count() as u64).sum();
+    let claims = documents.iter().map(|d| d.claims() as u64).sum();
     let bar = crate::progress::bar(claims, "checking");
     let documents = documents
         .iter()
@@ -79,11 +80,29 @@ struct Knowledge {
     model: ModelSpec,
     /// Names that may be random under `E` (see `language::elaborate`).
     random: BTreeSet<String>,
+    /// The `given`s that do not define a value, and the `assume` facts: what a witness of an
+    /// existence claim must satisfy.
+    premises: Vec<Premise>,
+}
+
+/// A `given` that constrains rather than defines (`rule`, with its `for` variables), or an
+/// `assume` fact (named `assume`).
+#[derive(Clone)]
+struct Premise {
+    name: String,
+    relation: Relation,
+    rule: Option<Rule>,
+}
+
+/// A claim, lemma or existence claim met by `walk`.
+enum Visit<'a> {
+    Rule(&'a Rule),
+    Exists(&'a Existence),
 }
 
 /// Walks a document's statements in order, keeping what is known, and calls `visit` with
 /// each claim or lemma and what is known just before it.
-fn walk(doc: &Document, mut visit: impl FnMut(&Rule, &Knowledge, &Kinds)) {
+fn walk(doc: &Document, mut visit: impl FnMut(Visit, &Knowledge, &Kinds)) {
     let kinds = Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
     let elaboration = elaborate(doc);
     let model = ModelSpec {
@@ -100,12 +119,21 @@ fn walk(doc: &Document, mut visit: impl FnMut(&Rule, &Knowledge, &Kinds)) {
         for statement in &block.statements {
             match statement {
                 Statement::Let(_) => {}
-                Statement::Assume(facts, _) => known.model.assumptions.extend(facts.iter().cloned()),
+                Statement::Assume(facts, _) => {
+                    known.model.assumptions.extend(facts.iter().cloned());
+                    known.premises.extend(facts.iter().map(|f| Premise { name: "assume".into(), relation: f.clone(), rule: None }));
+                }
+                Statement::Exists(claim) => visit(Visit::Exists(claim), &known, &kinds),
                 Statement::Rule(rule) => {
                     if matches!(rule.kind, RuleKind::Claim | RuleKind::Lemma) {
-                        visit(rule, &known, &kinds);
+                        visit(Visit::Rule(rule), &known, &kinds);
                     } else {
+                        let defined = known.model.definitions.len();
                         givens::add(&mut known.model, rule, &kinds);
+                        if known.model.definitions.len() == defined {
+                            let with_binders = (!rule.binders.is_empty()).then(|| rule.as_ref().clone());
+                            known.premises.push(Premise { name: rule.name.clone(), relation: rule.relation.clone(), rule: with_binders });
+                        }
                     }
                     if rule.relation.rel == Rel::Eq {
                         known.rules.push(equation(rule));
@@ -121,10 +149,19 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
     let mut claims: Vec<ClaimResult> = Vec::new();
     // A library of lemmas stated with evidence but no proofs (`evidence_only = true`).
     let evidence_only = doc.is_library && doc.front.extra.get("evidence_only").and_then(|v| v.as_bool()).unwrap_or(false);
-    walk(doc, |rule, known, kinds| {
+    walk(doc, |visit, known, kinds| {
         if options.stopped() {
             return;
         }
+        let rule = match visit {
+            Visit::Rule(rule) => rule,
+            Visit::Exists(existence) => {
+                bar.set_message(existence.name.clone());
+                claims.push(exists::check(existence, known, kinds, files, derive_seed(options.seed, &doc.path, &existence.name)));
+                bar.inc(1);
+                return;
+            }
+        };
         let seed = derive_seed(options.seed, &doc.path, &rule.name);
         bar.set_message(rule.name.clone());
         let mut claim = claim::check(rule, known, kinds, files, options, seed);
@@ -168,8 +205,10 @@ pub fn audit_documents(
     let bar = crate::progress::bar(claims, "auditing");
     let mut out = Vec::new();
     for doc in documents.iter().filter(|d| !d.is_library) {
-        walk(doc, |rule, known, kinds| {
-            if rule.proof.is_some() {
+        walk(doc, |visit, known, kinds| {
+            if let Visit::Rule(rule) = visit
+                && rule.proof.is_some()
+            {
                 bar.set_message(rule.name.clone());
                 let seed = derive_seed(options.seed, &doc.path, &rule.name);
                 out.extend(

@@ -81,6 +81,9 @@ pub struct Summary {
     pub unproved: usize,
     /// Library lemmas without proofs whose every check holds.
     pub supported: usize,
+    /// Claims of the files shown only by numerical evidence (an existence claim whose
+    /// witness meets a limit, or a condition only floats can evaluate).
+    pub evidence_only: usize,
     /// Verified, but some step only by the symbolic layer.
     pub symbolic_only: usize,
     pub all_verified: bool,
@@ -103,14 +106,15 @@ impl Results {
 
     pub fn summary(&self) -> Summary {
         let mut s = Summary { files: self.documents.iter().filter(|d| !d.library).count(), all_verified: self.all_verified(), ..Summary::default() };
-        for c in self.claims() {
+        for (c, library) in self.documents.iter().flat_map(|d| d.claims.iter().map(move |c| (c, d.library))) {
             s.claims += 1;
             *match c.status {
                 Status::Verified => &mut s.verified,
                 Status::Refuted => &mut s.refuted,
                 Status::NotShown => &mut s.not_shown,
                 Status::Unproved => &mut s.unproved,
-                Status::Supported => &mut s.supported,
+                Status::Supported if library => &mut s.supported,
+                Status::Supported => &mut s.evidence_only,
                 Status::SymbolicOnly => &mut s.symbolic_only,
             } += 1;
         }

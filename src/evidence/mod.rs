@@ -14,6 +14,7 @@ pub mod montecarlo;
 pub mod points;
 pub mod trajectory;
 pub mod unroll;
+pub mod witness;
 
 use crate::model::Stop;
 

@@ -225,6 +225,14 @@ impl Expr {
     }
 
     /// Whether an expectation `E[…]` or `E(x ~ …)[…]` appears anywhere in it.
+    /// The name a name, sequence element or function application is of.
+    pub fn head(&self) -> Option<&String> {
+        match &self.kind {
+            ExprKind::Name(n) | ExprKind::Index(n, _) | ExprKind::Call(n, _) => Some(n),
+            _ => None,
+        }
+    }
+
     pub fn has_expectation(&self) -> bool {
         matches!(self.kind, ExprKind::Expect { .. }) || self.children().into_iter().any(Expr::has_expectation)
     }
@@ -514,6 +522,52 @@ pub enum Statement {
     Let(Vec<Decl>),
     Assume(Vec<Fact>, Span),
     Rule(Box<Rule>),
+    Exists(Box<Existence>),
+}
+
+/// `claim name: exists W, h[0] with C1, C2 [without g]` and its `witness` line: there are
+/// values of the listed names (with everything the file defines from them) at which every
+/// condition holds, and every `given` or `assume` about them except those set aside.
+/// It is shown by evaluating the conditions at the witness; it cannot be cited.
+#[derive(Debug, Clone)]
+pub struct Existence {
+    pub name: String,
+    /// The names whose values the witness gives: `W`, or a sequence's element `h[0]`.
+    pub names: Vec<Expr>,
+    /// The conditions; a limit `X -> L as T -> inf` has its variable in `limits`.
+    pub conditions: Vec<Relation>,
+    /// For each condition, the variable of its limit (`T`), if it is one.
+    pub limits: Vec<Option<String>>,
+    /// Givens the claim sets aside (`without spectrum`): the witness need not satisfy them.
+    pub without: Vec<(String, Span)>,
+    pub witness: Option<Witness>,
+    pub span: Span,
+}
+
+/// `witness W = 2*I, h[0] = [5, 5], x[t] = 0*ones with n = 2, sigma = tanh`.
+#[derive(Debug, Clone)]
+pub struct Witness {
+    pub values: Vec<WitnessValue>,
+    /// Sizes of the dimensions and concrete functions (`sigma = tanh`).
+    pub with: With,
+    pub span: Span,
+}
+
+/// One value of a witness: `lhs = value`, where `lhs` is a name, a sequence element at a
+/// number, or a sequence at every index (`x[t]`, with `var` the index).
+#[derive(Debug, Clone)]
+pub struct WitnessValue {
+    pub lhs: Expr,
+    pub var: Option<String>,
+    pub value: WitnessExpr,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum WitnessExpr {
+    Expr(Expr),
+    /// `[[2, 0], [0, 2]]` (rows) or `[5, 5]` (a column vector: one entry per row).
+    Literal(Vec<Vec<Expr>>),
 }
 
 /// One ```derivation block, parsed.

@@ -127,6 +127,33 @@ pub fn is_lemma(name: &str) -> bool {
 /// Named experiments of the library (`check experiment NAME(…)`).
 pub const EXPERIMENTS: &[&str] = &["positive_features", "gaussian_integral"];
 
+/// A concrete function a float model (`with sigma = tanh`) or a witness may give a declared
+/// function.
+#[derive(Debug)]
+pub struct Concrete {
+    pub name: &'static str,
+    /// The concrete function that is its derivative, if it is one of these.
+    pub derivative: Option<&'static str>,
+    /// The least upper bound of its absolute value over the reals, `(numerator, denominator)`,
+    /// when it is bounded: what a bound `abs(f(z)) <= c for z` is checked against at a witness.
+    pub sup_abs: Option<(i64, i64)>,
+    /// The LaTeX form; `$0` stands for the argument.
+    pub latex: &'static str,
+}
+
+pub const CONCRETE: &[Concrete] = &[
+    Concrete { name: "tanh", derivative: Some("dtanh"), sup_abs: Some((1, 1)), latex: "\\tanh($0)" },
+    Concrete { name: "dtanh", derivative: None, sup_abs: Some((1, 1)), latex: "(1 - \\tanh^2($0))" },
+    Concrete { name: "sigmoid", derivative: Some("dsigmoid"), sup_abs: Some((1, 1)), latex: "\\operatorname{sigmoid}($0)" },
+    Concrete { name: "dsigmoid", derivative: None, sup_abs: Some((1, 4)), latex: "\\operatorname{sigmoid}'($0)" },
+    Concrete { name: "relu", derivative: None, sup_abs: None, latex: "\\max(0, $0)" },
+    Concrete { name: "exp", derivative: Some("exp"), sup_abs: None, latex: "\\exp($0)" },
+];
+
+pub fn concrete(name: &str) -> Option<&'static Concrete> {
+    CONCRETE.iter().find(|c| c.name == name)
+}
+
 /// `sum(i, lo, hi, body)` and `prod(…)`.
 /// Greek letters: typed directly, each is the same name as its spelling, and the spelling is
 /// shown as the letter in LaTeX (but omicron, which LaTeX writes as a Latin o).
@@ -176,7 +203,7 @@ pub const GREEK: &[(char, &str)] = &[
 pub const BIG_OPS: &[&str] = &["sum", "prod"];
 
 pub const KEYWORDS: &[&str] =
-    &["E", "let", "assume", "def", "given", "lemma", "claim", "proof", "qed", "check", "for", "by", "hypothesis", "algebra"];
+    &["E", "let", "assume", "def", "given", "lemma", "claim", "proof", "qed", "check", "for", "by", "hypothesis", "algebra", "exists", "witness"];
 
 /// Whether a name is taken by the language: it cannot be declared or name a rule.
 pub fn reserved(name: &str) -> bool {

@@ -38,6 +38,18 @@ pub struct Document {
 
 impl Document {
     /// The file's `def`, `given`, `lemma` and `claim` statements, in order.
+    /// How many claims, lemmas and existence claims it states.
+    pub fn claims(&self) -> usize {
+        let existences = self
+            .items
+            .iter()
+            .filter_map(|i| if let Item::Block(b) = i { Some(b) } else { None })
+            .flat_map(|b| &b.statements)
+            .filter(|s| matches!(s, ast::Statement::Exists(_)))
+            .count();
+        existences + self.rules().filter(|r| matches!(r.kind, ast::RuleKind::Claim | ast::RuleKind::Lemma)).count()
+    }
+
     pub fn rules(&self) -> impl Iterator<Item = &ast::Rule> {
         self.items
             .iter()

@@ -8,9 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::affine::Affine;
-use super::ast::{BinOp, Check, Expr, ExprKind, Kind, Rule, RuleKind, Statement};
+use super::ast::{BinOp, Check, Existence, Expr, ExprKind, Kind, Rule, RuleKind, Statement, WitnessExpr};
 use super::builtins::Func;
-use super::{Document, Item, Kinds};
+use super::{Document, Item, Kinds, text};
 use crate::diagnostic::InputError;
 
 /// Every input error of this kind in the file.
@@ -28,6 +28,7 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
                         check_kinds(&f.rhs, &kinds, &mut out);
                     }
                 }
+                Statement::Exists(claim) => existence_errors(claim, &kinds, &mut out),
                 Statement::Rule(rule) => {
                     let mut kinds = kinds.clone();
                     for b in &rule.binders {
@@ -42,6 +43,50 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
     }
     check_definitions(doc, &mut out);
     out
+}
+
+/// Kinds in an existence claim's conditions, and values of its witness that fit the kinds of
+/// the names they are given to (a literal is of numbers, and a matrix only for a matrix).
+fn existence_errors(claim: &Existence, kinds: &Kinds, out: &mut Vec<InputError>) {
+    for (c, limit) in claim.conditions.iter().zip(&claim.limits) {
+        let mut kinds = kinds.clone();
+        if let Some(var) = limit {
+            kinds.insert(var.clone(), Kind::Integer);
+        }
+        check_kinds(&c.lhs, &kinds, out);
+        check_kinds(&c.rhs, &kinds, out);
+    }
+    let Some(witness) = &claim.witness else { return };
+    for v in &witness.values {
+        let mut kinds = kinds.clone();
+        if let Some(var) = &v.var {
+            kinds.insert(var.clone(), Kind::Integer);
+        }
+        let wanted = match kinds.of(&v.lhs) {
+            Kind::Sequence(of) => *of,
+            k => k,
+        };
+        let given = match &v.value {
+            WitnessExpr::Expr(e) => {
+                check_kinds(e, &kinds, out);
+                kinds.of(e)
+            }
+            WitnessExpr::Literal(rows) => {
+                for e in rows.iter().flatten() {
+                    if kinds.of(e) != Kind::Scalar {
+                        out.push(InputError::new(e.span, "an entry of a literal is a number"));
+                    }
+                }
+                if rows[0].len() == 1 && wanted == Kind::Vector { Kind::Vector } else { Kind::Matrix }
+            }
+        };
+        // Shapes are compared when the witness is evaluated; kinds here.
+        let scalar = |k: &Kind| matches!(k, Kind::Scalar | Kind::Integer);
+        let fits = scalar(&wanted) == scalar(&given);
+        if !fits {
+            out.push(InputError::new(v.span, format!("`{}` is {}, and this value is {}", text::expr(&v.lhs), wanted.describe(), given.describe())));
+        }
+    }
 }
 
 /// Every expression a rule holds: its relation, conditions, proof and checks.

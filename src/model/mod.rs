@@ -79,6 +79,9 @@ pub struct ModelSpec {
     pub scale: BigRational,
     /// Why no model can be built for the claim at hand (it depends on an unsatisfied given).
     pub unusable: Option<String>,
+    /// A witness's model: every value comes from the witness or a definition, nothing is
+    /// drawn, and a concrete function has no exact value.
+    pub closed: bool,
 }
 
 /// How many outcomes the finite probability space may have, point by point.
@@ -245,7 +248,7 @@ impl<'s, N: Number> Model<'s, N> {
     /// Draws the probability space of a point: how many outcomes, and their probabilities
     /// (whole weights from 1 to 9, normalized). Monte Carlo samples instead: one outcome.
     fn draw_space(&mut self) {
-        if self.sampling {
+        if self.sampling || self.spec.closed {
             self.outcomes = 1;
             self.probabilities = vec![N::one()];
             return;
@@ -324,6 +327,23 @@ impl<'s, N: Number> Model<'s, N> {
             .collect()
     }
 
+    /// The name of the first definition that gives `name[args]` a value here, if any.
+    pub fn defined_by(&mut self, name: &str, args: &[Value<N>]) -> Result<Option<String>, Stop> {
+        for d in &self.spec.definitions {
+            if let Some(env) = instance(&d.lhs, &d.vars, name, args)
+                && self.conditions_hold(&d.conditions, &env)?
+            {
+                return Ok(Some(d.name.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Fixes the value of a name or sequence element from outside: a witness's literal.
+    pub fn fix(&mut self, name: &str, args: &[Value<N>], value: Value<N>) {
+        self.fixed.insert((name.to_string(), args.iter().flat_map(key_parts).collect()), value);
+    }
+
     /// Forgets the values shown so far: the next evaluation starts a counterexample afresh.
     pub fn clear_shown(&mut self) {
         self.touched.clear();
@@ -389,6 +409,7 @@ impl<'s, N: Number> Model<'s, N> {
         self.in_progress.remove(&key);
         let value = match defined? {
             Some(v) => v,
+            None if self.spec.closed => return na(format!("the witness gives no value for `{}`", label_of(self.spec, name, &args))),
             None if random => return self.draw_outcomes(name, args),
             None => {
                 let v = self.draw(name)?;
@@ -531,27 +552,13 @@ impl<'s, N: Number> Model<'s, N> {
 
     /// The value a definition gives, if one applies here.
     fn defined(&mut self, name: &str, args: &[Value<N>]) -> Result<Option<Value<N>>, Stop> {
-        if let (Some(concrete), [Value::S(x)]) = (self.spec.float_functions.get(name).filter(|_| !N::EXACT), args) {
-            // In the number type itself, so that a 320-bit recheck is 320-bit throughout.
-            let exp = |y: N| y.exp().ok_or(Stop::Undefined);
-            let one = N::one();
-            let v = match concrete.as_str() {
-                "tanh" => {
-                    let e = exp(x.clone() + x.clone())?;
-                    (e.clone() - one.clone()) / (e + one)
-                }
-                "sigmoid" => one.clone() / (one + exp(-x.clone())?),
-                "relu" => {
-                    if *x > N::zero() {
-                        x.clone()
-                    } else {
-                        N::zero()
-                    }
-                }
-                "exp" => exp(x.clone())?,
-                other => return na(format!("unknown float function `{other}` (tanh, sigmoid, relu, exp)")),
-            };
-            return Ok(Some(Value::S(v)));
+        if let Some(concrete) = self.spec.float_functions.get(name) {
+            if N::EXACT && self.spec.closed {
+                return na(format!("`{name}` = {concrete} has no exact value"));
+            }
+            if let (false, [Value::S(x)]) = (N::EXACT, args) {
+                return concrete_value(concrete, x).map(|v| Some(Value::S(v)));
+            }
         }
         let mut found: Option<(String, Value<N>)> = None;
         for d in &self.spec.definitions {
@@ -579,6 +586,42 @@ impl<'s, N: Number> Model<'s, N> {
         }
         Ok(found.map(|(_, v)| v))
     }
+}
+
+/// A concrete function (`builtins::CONCRETE`) at `x`, in the number type itself, so that a
+/// 320-bit recheck is 320-bit throughout.
+fn concrete_value<N: Number>(concrete: &str, x: &N) -> Result<N, Stop> {
+    let exp = |y: N| y.exp().ok_or(Stop::Undefined);
+    let one = N::one();
+    let tanh = |x: &N| -> Result<N, Stop> {
+        let e = exp(x.clone() + x.clone())?;
+        Ok((e.clone() - one.clone()) / (e + one.clone()))
+    };
+    let sigmoid = |x: &N| -> Result<N, Stop> { Ok(one.clone() / (one.clone() + exp(-x.clone())?)) };
+    Ok(match concrete {
+        "tanh" => tanh(x)?,
+        "dtanh" => {
+            let t = tanh(x)?;
+            one.clone() - t.clone() * t
+        }
+        "sigmoid" => sigmoid(x)?,
+        "dsigmoid" => {
+            let s = sigmoid(x)?;
+            s.clone() * (one.clone() - s)
+        }
+        "relu" => {
+            if *x > N::zero() {
+                x.clone()
+            } else {
+                N::zero()
+            }
+        }
+        "exp" => exp(x.clone())?,
+        other => {
+            let known: Vec<&str> = crate::language::builtins::CONCRETE.iter().map(|c| c.name).collect();
+            return na(format!("unknown float function `{other}` ({})", known.join(", ")));
+        }
+    })
 }
 
 /// How a drawn value is named in a counterexample: `g[3]`, `f(1/2, 3)`, `beta`.

@@ -11,7 +11,7 @@ use super::{html, latex, plot};
 use crate::Loaded;
 use crate::check::{ClaimResult, DocumentResult, Results, StepResult, Summary};
 use crate::diagnostic::{SourceFiles, Span};
-use crate::language::ast::{Decl, Fact, Justification, Rule, RuleKind, Statement};
+use crate::language::ast::{Decl, Existence, Fact, Justification, Rule, RuleKind, Statement, WitnessExpr};
 use crate::language::{Document, Item, Scope, builtins, latex as expr_latex};
 use crate::verdict::{Finding, Layer, LayerResult, Status, Table, Verdict};
 
@@ -503,6 +503,13 @@ fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimRe
                                 line: files.line(*span),
                             });
                         }
+                        Statement::Exists(claim) => {
+                            if let Some(result) = claims.get(claim.name.as_str()) {
+                                flush(&mut rows, &mut parts);
+                                let statement_tex = existence_tex(claim, scope);
+                                parts.push(PartContext::Claim(Box::new(claim_context_of(doc, &claim.name, "claim", claim.span, statement_tex, result, Vec::new(), Vec::new(), loaded, figures))));
+                            }
+                        }
                         Statement::Rule(rule) => match claims.get(rule.name.as_str()) {
                             Some(result) => {
                                 flush(&mut rows, &mut parts);
@@ -629,17 +636,38 @@ fn claim_context(doc: &Document, rule: &Rule, result: &ClaimResult, loaded: &Loa
         }
         chains.push(ChainContext { label: checked.label.clone(), rows });
     }
-    let source = source_line(files, rule.span);
+    let tex = rule_tex(rule, scope);
+    claim_context_of(doc, &rule.name, rule.kind.keyword(), rule.span, tex, result, chains, failures, loaded, figures)
+}
+
+/// A claim's context from its parts: the chains and failures its proof gave (none for an
+/// existence claim), then its evidence.
+#[allow(clippy::too_many_arguments)]
+fn claim_context_of(
+    doc: &Document,
+    name: &str,
+    kind: &'static str,
+    span: Span,
+    statement_tex: String,
+    result: &ClaimResult,
+    chains: Vec<ChainContext>,
+    mut failures: Vec<FailureContext>,
+    loaded: &Loaded,
+    figures: &mut Vec<(String, String)>,
+) -> ClaimContext {
+    let (files, scope) = (&loaded.files, &doc.scope);
+    let anchor = anchor(&doc.path, name);
+    let source = source_line(files, span);
     let evidence: Vec<LayerContext> = result.evidence.iter().map(|l| layer_context(l, &anchor, scope, figures)).collect();
     failures.extend(evidence.iter().filter(|e| e.verdict == Verdict::Refuted).map(|e| failure(result.line, &source, e, &[])));
     ClaimContext {
-        name: rule.name.clone(),
+        name: name.to_string(),
         anchor,
-        kind: rule.kind.keyword(),
+        kind,
         line: result.line,
         status: result.status,
         status_text: result.status.name(),
-        statement_tex: rule_tex(rule, scope),
+        statement_tex,
         source,
         seed: result.seed,
         samples: result.samples,
@@ -649,4 +677,49 @@ fn claim_context(doc: &Document, rule: &Rule, result: &ClaimResult, loaded: &Loa
         problems: result.problems.iter().map(|p| p.message.clone()).collect(),
         failures,
     }
+}
+
+/// `∃ W, h_0 : C_1, C_2` (setting aside givens), and the witness's values below it.
+fn existence_tex(claim: &Existence, scope: &Scope) -> String {
+    let names: Vec<String> = claim.names.iter().map(|n| expr_latex::expr(n, scope)).collect();
+    let conditions: Vec<String> = claim
+        .conditions
+        .iter()
+        .zip(&claim.limits)
+        .map(|(c, limit)| {
+            let tex = expr_latex::relation(&c.lhs, c.rel, &c.rhs, scope);
+            match limit {
+                Some(var) => format!("{tex} \\text{{ as }} {} \\to \\infty", expr_latex::name(var, scope)),
+                None => tex,
+            }
+        })
+        .collect();
+    let mut tex = format!("\\exists\\, {} :\\ {}", names.join(", "), conditions.join(",\\quad "));
+    if !claim.without.is_empty() {
+        let aside: Vec<String> = claim.without.iter().map(|(g, _)| format!("\\text{{{}}}", g.replace('_', "\\_"))).collect();
+        tex.push_str(&format!("\\quad \\text{{(setting aside }} {}\\text{{)}}", aside.join(", ")));
+    }
+    let Some(w) = &claim.witness else { return tex };
+    let mut values: Vec<String> = w
+        .values
+        .iter()
+        .map(|v| {
+            let value = match &v.value {
+                WitnessExpr::Expr(e) => expr_latex::expr(e, scope),
+                WitnessExpr::Literal(rows) => {
+                    let rows: Vec<String> = rows.iter().map(|r| r.iter().map(|e| expr_latex::expr(e, scope)).collect::<Vec<_>>().join(" & ")).collect();
+                    format!("\\begin{{pmatrix}} {} \\end{{pmatrix}}", rows.join(" \\\\ "))
+                }
+            };
+            format!("{} = {value}", expr_latex::expr(&v.lhs, scope))
+        })
+        .collect();
+    for (f, concrete) in &w.with.functions {
+        let form = builtins::concrete(concrete).map(|c| c.latex.replace("$0", "z")).unwrap_or_else(|| concrete.clone());
+        values.push(format!("{}(z) = {form}", expr_latex::name(f, scope)));
+    }
+    for (dim, size) in &w.with.sizes {
+        values.push(format!("{} = {size}", expr_latex::name(dim, scope)));
+    }
+    format!("\\begin{{gathered}} {tex} \\\\ \\text{{witness: }} {} \\end{{gathered}}", values.join(",\\ "))
 }

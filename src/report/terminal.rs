@@ -84,7 +84,7 @@ pub fn print(results: &Results, out: &mut impl Write) -> io::Result<()> {
     let s = results.summary();
     writeln!(
         out,
-        "{} file(s), {} claim(s): {} verified, {} verified by the symbolic layer alone, {} refuted, {} not shown, {} unproved, {} library lemma(s) supported by evidence (root seed {})",
-        s.files, s.claims, s.verified, s.symbolic_only, s.refuted, s.not_shown, s.unproved, s.supported, results.seed
+        "{} file(s), {} claim(s): {} verified, {} verified by the symbolic layer alone, {} supported by numerical evidence, {} refuted, {} not shown, {} unproved, {} library lemma(s) supported by evidence (root seed {})",
+        s.files, s.claims, s.verified, s.symbolic_only, s.evidence_only, s.refuted, s.not_shown, s.unproved, s.supported, results.seed
     )
 }

@@ -142,6 +142,11 @@ impl Parser<'_> {
                     if self.lookup(&name) != Some(Kind::Function) {
                         return Err(InputError::new(self.span(), format!("`{name}` is not a declared function")));
                     }
+                    if crate::language::builtins::concrete(&f).is_none() {
+                        let known: Vec<&str> = crate::language::builtins::CONCRETE.iter().map(|c| c.name).collect();
+                        return Err(InputError::new(self.span(), format!("`{f}` is not a concrete function"))
+                            .help(format!("the concrete functions are {}", known.join(", "))));
+                    }
                     self.bump();
                     with.functions.push((name, f));
                 }

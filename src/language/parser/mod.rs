@@ -5,6 +5,7 @@
 //! the line is skipped, and parsing goes on with the next line, so one run reports every error.
 
 mod check;
+mod exists;
 mod expr;
 mod proof;
 
@@ -27,6 +28,8 @@ pub(super) const MAX_SIZE: usize = 1000;
 pub struct Scope {
     pub decls: HashMap<String, Decl>,
     pub rules: HashMap<String, (RuleKind, Span)>,
+    /// Existence claims: named, but never cited.
+    pub existences: HashMap<String, Span>,
 }
 
 type PResult<T> = Result<T, InputError>;
@@ -171,13 +174,35 @@ impl<'s> Parser<'s> {
 
     fn statement(&mut self, done: &mut [Statement]) -> PResult<Option<Statement>> {
         let start = self.span();
-        let (word, _) = self.ident("a statement (`let`, `assume`, `def`, `given`, `lemma`, `claim`, `proof` or `check`)")?;
+        let (word, _) = self.ident("a statement (`let`, `assume`, `def`, `given`, `lemma`, `claim`, `proof`, `check` or `witness`)")?;
         match word.as_str() {
             "let" => self.let_statement().map(|d| Some(Statement::Let(d))),
             "assume" => {
                 let facts = self.facts()?;
                 self.end_of_line()?;
                 Ok(Some(Statement::Assume(facts, start.to(self.prev_span()))))
+            }
+            "claim" if matches!(self.toks.get(self.pos + 2).map(|t| &t.tok), Some(Tok::Ident(w)) if w == "exists") => {
+                let (name, span) = self.new_name()?;
+                self.expect(Tok::Colon, "`:` after the name")?;
+                let existence = self.existence(name.clone(), start)?;
+                self.scope.existences.insert(name, span);
+                Ok(Some(Statement::Exists(Box::new(existence))))
+            }
+            "witness" => {
+                let Some(Statement::Exists(claim)) = done.last_mut() else {
+                    return Err(InputError::new(start, "a witness must follow the existence claim it shows")
+                        .label("no `claim … exists` before"));
+                };
+                if claim.witness.is_some() {
+                    return Err(InputError::new(start, format!("`{}` already has a witness", claim.name)));
+                }
+                let snapshot = claim.as_ref().clone();
+                let witness = self.witness(&snapshot, start)?;
+                if let Some(Statement::Exists(claim)) = done.last_mut() {
+                    claim.witness = Some(witness);
+                }
+                Ok(None)
             }
             "def" | "given" | "lemma" | "claim" => {
                 let kind = match word.as_str() {
@@ -187,6 +212,10 @@ impl<'s> Parser<'s> {
                     _ => RuleKind::Claim,
                 };
                 self.rule(kind, start).map(|r| Some(Statement::Rule(Box::new(r))))
+            }
+            "proof" | "check" if matches!(done.last(), Some(Statement::Exists(_))) => {
+                Err(InputError::new(start, format!("an existence claim is shown by a `witness` line, not by a `{word}`"))
+                    .help("write `witness NAME = value, …` after the claim"))
             }
             "proof" => {
                 let rule = last_provable(done)
@@ -228,7 +257,7 @@ impl<'s> Parser<'s> {
             }
             "qed" => Err(InputError::new(start, "`qed` without a `proof`")),
             other => Err(InputError::new(start, format!("unknown statement `{other}`"))
-                .help("statements start with `let`, `assume`, `def`, `given`, `lemma`, `claim`, `proof` or `check`")),
+                .help("statements start with `let`, `assume`, `def`, `given`, `lemma`, `claim`, `proof`, `check` or `witness`")),
         }
     }
 
@@ -277,7 +306,7 @@ impl<'s> Parser<'s> {
         if let Some(d) = self.scope.decls.get(&name) {
             return Err(InputError::new(span, format!("`{name}` is already declared as {}", d.kind.describe())).label("declared again"));
         }
-        if self.scope.rules.contains_key(&name) {
+        if self.scope.rules.contains_key(&name) || self.scope.existences.contains_key(&name) {
             return Err(InputError::new(span, format!("`{name}` already names a rule")).label("declared again"));
         }
         Ok((name, span))

@@ -147,7 +147,9 @@ impl Parser<'_> {
                 names.push((name, span));
             } else {
                 let candidates = self.scope.rules.keys().map(String::as_str).chain(builtins::LEMMAS.iter().map(|l| l.name)).chain(["algebra"]);
-                let help = if name == "hypothesis" {
+                let help = if self.scope.existences.contains_key(&name) {
+                    format!("`{name}` is an existence claim: it says some values exist, which no step can rewrite with")
+                } else if name == "hypothesis" {
                     "`hypothesis` can be cited only in the `step:` part of an induction".to_string()
                 } else if let Some(near) = closest(&name, candidates) {
                     format!("did you mean `{near}`?")

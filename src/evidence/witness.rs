@@ -1,0 +1,328 @@
+//! Witnesses of existence claims: the claim's conditions (and the givens the witness must
+//! satisfy) evaluated at the witness's values, exactly where the values are rational and in
+//! 320- and 640-bit floats always. A limit is watched numerically along its sequence: that is
+//! evidence, not a proof, and the layer says so.
+
+use std::collections::HashMap;
+
+use num_rational::BigRational;
+
+use super::stop_text;
+use crate::language::ast::{Expr, Rel, Relation};
+use crate::model::{Model, ModelSpec, Number, Stop, Value, Wide, Wider, compare, int, settle};
+use crate::verdict::{Counterexample, Curve, Layer, LayerResult, Plot, Table, Verdict};
+
+/// What is evaluated at the witness.
+#[derive(Debug, Clone)]
+pub enum Condition {
+    Relation(Relation),
+    /// `X -> L as var -> inf`.
+    Limit { relation: Relation, var: String },
+    /// `abs(f(z)) <= bound for z` with `f` a concrete function whose supremum of `|f|` is `sup`.
+    FunctionBound { function: String, sup: BigRational, bound: Expr, strict: bool },
+    /// Something that cannot be decided at a point, with the reason.
+    Undecidable(String),
+}
+
+/// A condition with how the report names it (`condition 2`, `given spectrum`).
+#[derive(Debug, Clone)]
+pub struct Labeled {
+    pub label: String,
+    pub text: String,
+    pub condition: Condition,
+}
+
+/// A value of the witness that is a literal: `name[args] = rows`, or `name[t] = rows` at every
+/// index from 0 to `LIMIT_STEPS` (`args` is `None`).
+#[derive(Debug, Clone)]
+pub struct Literal {
+    pub name: String,
+    pub args: Option<Vec<i64>>,
+    pub rows: Vec<Vec<Expr>>,
+}
+
+/// How far a limit is followed.
+pub const LIMIT_STEPS: i64 = 100;
+
+/// What one layer found about one condition.
+#[derive(Debug, Clone, PartialEq)]
+enum Found {
+    Holds(String, String),
+    Fails(String, String),
+    Cannot(String),
+}
+
+/// How a condition was decided at the witness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Exactly (a proof at a rational point), and by the floats unless they cannot tell.
+    Exact,
+    /// By the floats alone: evidence, not a proof.
+    FloatOnly,
+    /// A layer finds it false at the witness.
+    Fails,
+    Undecided,
+}
+
+/// The exact layer and the float layer at the witness, each with a row per condition (the
+/// float layer also plots every limit's sequence), and how each condition was decided.
+pub fn layers(spec: &ModelSpec, literals: &[Literal], conditions: &[Labeled], shown: &[(String, String)]) -> (LayerResult, LayerResult, Vec<Decision>) {
+    let exact: Vec<Found> = match model::<BigRational>(spec, literals) {
+        Ok(mut m) => conditions.iter().map(|c| exact_condition(&mut m, &c.condition)).collect(),
+        Err(reason) => conditions.iter().map(|_| Found::Cannot(reason.clone())).collect(),
+    };
+    let mut plot = None;
+    let float: Vec<Found> = match (model::<Wide>(spec, literals), model::<Wider>(spec, literals)) {
+        (Ok(mut low), Ok(mut high)) => conditions
+            .iter()
+            .map(|c| {
+                let (found, curve) = float_condition(&mut low, &mut high, &c.condition);
+                if let Some(points) = curve {
+                    plot = Some(limit_plot(&c.text, points, plot.take()));
+                }
+                found
+            })
+            .collect(),
+        (Err(reason), _) | (_, Err(reason)) => conditions.iter().map(|_| Found::Cannot(reason.clone())).collect(),
+    };
+    let decisions = exact
+        .iter()
+        .zip(&float)
+        .map(|pair| match pair {
+            (Found::Fails(..), _) | (_, Found::Fails(..)) => Decision::Fails,
+            (Found::Holds(..), _) => Decision::Exact,
+            (Found::Cannot(_), Found::Holds(..)) => Decision::FloatOnly,
+            (Found::Cannot(_), Found::Cannot(_)) => Decision::Undecided,
+        })
+        .collect();
+    let exact = layer(Layer::Exact, "exactly", conditions, &exact, shown);
+    let float = LayerResult { plot, ..layer(Layer::Float, "in 320- and 640-bit floats", conditions, &float, shown) };
+    (exact, float, decisions)
+}
+
+/// A model of the witness: nothing drawn, the literals fixed.
+fn model<'s, N: Number>(spec: &'s ModelSpec, literals: &[Literal]) -> Result<Model<'s, N>, String> {
+    let mut m: Model<N> = Model::new(spec, 0);
+    m.reset();
+    for l in literals {
+        let mut entries = Vec::new();
+        for e in l.rows.iter().flatten() {
+            match m.eval(e, &HashMap::new()).map_err(stop_text)? {
+                Value::S(x) => entries.push(x),
+                other => return Err(format!("an entry of `{}`'s literal is {other}, not a number", l.name)),
+            }
+        }
+        let matrix = nalgebra::DMatrix::from_row_slice(l.rows.len(), l.rows[0].len(), &entries);
+        match &l.args {
+            Some(args) => m.fix(&l.name, &args.iter().map(|a| int(*a)).collect::<Vec<_>>(), Value::M(matrix)),
+            None => (0..=LIMIT_STEPS).for_each(|t| m.fix(&l.name, &[int(t)], Value::M(matrix.clone()))),
+        }
+    }
+    Ok(m)
+}
+
+fn exact_condition(m: &mut Model<BigRational>, c: &Condition) -> Found {
+    let env = HashMap::new();
+    match c {
+        Condition::Relation(r) => match both(m, r, &env) {
+            Err(stop) => Found::Cannot(stop_text(stop)),
+            Ok((a, b)) => match holds(&a, r.rel, &b) {
+                Ok(true) => Found::Holds(a.to_string(), b.to_string()),
+                Ok(false) => Found::Fails(a.to_string(), b.to_string()),
+                Err(stop) => Found::Cannot(stop_text(stop)),
+            },
+        },
+        Condition::Limit { .. } => Found::Cannot("a limit is not a value at a point".into()),
+        Condition::FunctionBound { sup, bound, strict, .. } => match m.eval(bound, &env) {
+            Err(stop) => Found::Cannot(stop_text(stop)),
+            Ok(c) => {
+                let rel = if *strict { Rel::Lt } else { Rel::Le };
+                let sup = Value::S(sup.clone());
+                match compare(&sup, rel, &c) {
+                    Ok(true) => Found::Holds(format!("sup |f| = {sup}"), c.to_string()),
+                    Ok(false) => Found::Fails(format!("sup |f| = {sup}"), c.to_string()),
+                    Err(stop) => Found::Cannot(stop_text(stop)),
+                }
+            }
+        },
+        Condition::Undecidable(reason) => Found::Cannot(reason.clone()),
+    }
+}
+
+fn both<N: Number>(m: &mut Model<N>, r: &Relation, env: &HashMap<String, Value<N>>) -> Result<(Value<N>, Value<N>), Stop> {
+    Ok((m.eval(&r.lhs, env)?, m.eval(&r.rhs, env)?))
+}
+
+/// `compare`, with `!=` between matrices read as "not equal".
+fn holds<N: Number>(a: &Value<N>, rel: Rel, b: &Value<N>) -> Result<bool, Stop> {
+    match rel {
+        Rel::Ne => compare(a, Rel::Eq, b).map(|eq| !eq),
+        rel => compare(a, rel, b),
+    }
+}
+
+type Points = Vec<(f64, f64)>;
+
+fn float_condition(low: &mut Model<Wide>, high: &mut Model<Wider>, c: &Condition) -> (Found, Option<Points>) {
+    match c {
+        Condition::Relation(r) => (float_relation(low, high, r), None),
+        Condition::Limit { relation, var } => {
+            let (found, points) = float_limit(low, high, relation, var);
+            (found, Some(points))
+        }
+        Condition::FunctionBound { sup, bound, strict, .. } => {
+            let found = match (low.eval(bound, &HashMap::new()), high.eval(bound, &HashMap::new())) {
+                (Ok(Value::S(lc)), Ok(Value::S(hc))) => {
+                    let (ls, hs) = (Wide::from_rational(sup), Wider::from_rational(sup));
+                    match settle(&ls, &lc, &hs, &hc, None) {
+                        Some(s) if s < 0 || (s == 0 && !strict) => Found::Holds(format!("sup |f| = {sup}"), hc.to_string()),
+                        Some(_) => Found::Fails(format!("sup |f| = {sup}"), hc.to_string()),
+                        None => Found::Cannot("the bound and the supremum differ by about their rounding error".into()),
+                    }
+                }
+                (Err(stop), _) | (_, Err(stop)) => Found::Cannot(stop_text(stop)),
+                _ => Found::Cannot("the bound is not a number".into()),
+            };
+            (found, None)
+        }
+        Condition::Undecidable(reason) => (Found::Cannot(reason.clone()), None),
+    }
+}
+
+/// A relation in both precisions: a difference counts only where it stays (see `settle`);
+/// a strict order or `!=` that holds only by rounding cannot be told.
+fn float_relation(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation) -> Found {
+    low.largest = None;
+    let env = HashMap::new();
+    let (la, lb) = match both(low, r, &HashMap::new()) {
+        Ok(v) => v,
+        Err(stop) => return Found::Cannot(stop_text(stop)),
+    };
+    let largest = low.largest;
+    let (ha, hb) = match both(high, r, &env) {
+        Ok(v) => v,
+        Err(stop) => return Found::Cannot(stop_text(stop)),
+    };
+    let signs: Vec<Option<i64>> = match ((&la, &lb), (&ha, &hb)) {
+        ((Value::S(la), Value::S(lb)), (Value::S(ha), Value::S(hb))) => vec![settle(la, lb, ha, hb, largest)],
+        ((Value::M(la), Value::M(lb)), (Value::M(ha), Value::M(hb))) if matches!(r.rel, Rel::Eq | Rel::Ne) && la.shape() == lb.shape() => {
+            (0..la.len()).map(|i| settle(&la[i], &lb[i], &ha[i], &hb[i], largest)).collect()
+        }
+        _ => return Found::Cannot(format!("cannot compare {ha} with {hb} by `{}`", r.rel.symbol())),
+    };
+    let (a, b) = (ha.to_string(), hb.to_string());
+    if signs.iter().any(Option::is_none) {
+        return Found::Cannot("the sides differ by about their rounding error even in 640-bit floats".into());
+    }
+    let signs: Vec<i64> = signs.into_iter().flatten().collect();
+    let verdict = match r.rel {
+        Rel::Eq => Some(signs.iter().all(|s| *s == 0)),
+        // Equal to 640 bits cannot be told from a difference below that.
+        Rel::Ne if signs.iter().all(|s| *s == 0) => None,
+        Rel::Ne => Some(true),
+        Rel::Lt | Rel::Gt if signs[0] == 0 => None,
+        Rel::Le | Rel::Lt => Some(signs[0] <= 0),
+        Rel::Ge | Rel::Gt => Some(signs[0] >= 0),
+        Rel::To => None,
+    };
+    match verdict {
+        Some(true) => Found::Holds(a, b),
+        Some(false) => Found::Fails(a, b),
+        None => Found::Cannot("the sides are equal to 640 bits, so a strict comparison cannot be told".into()),
+    }
+}
+
+/// Follows `|X - L|` for `var` from 0 to `LIMIT_STEPS`: it tends to 0 when it ends below
+/// 10^-12 of its largest value (and below 10^-12 itself) having fallen over the last quarter
+/// of the steps; it does not when it ends above 10^-3 of its largest value. Anything between
+/// cannot be told. Both precisions must agree on the last value.
+fn float_limit(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation, var: &str) -> (Found, Points) {
+    let mut points = Vec::new();
+    let mut last_low = 0.0;
+    for t in 0..=LIMIT_STEPS {
+        let gap = |m: &mut Model<Wide>| -> Result<f64, Stop> { distance(m, r, var, t) };
+        let (l, h) = match (gap(low), distance(high, r, var, t)) {
+            (Ok(l), Ok(h)) => (l, h),
+            (Err(stop), _) | (_, Err(stop)) => return (Found::Cannot(format!("at {var} = {t}: {}", stop_text(stop))), points),
+        };
+        last_low = l;
+        points.push((t as f64, h));
+    }
+    let last = points.last().map(|p| p.1).unwrap_or(f64::NAN);
+    let largest = points.iter().map(|p| p.1).fold(0.0, f64::max);
+    let quarter = &points[points.len() * 3 / 4..];
+    let falling = quarter.windows(2).all(|w| w[1].1 <= w[0].1 * (1.0 + 1e-9));
+    let seen = format!("|{} - {}| = {last:.3e} at {var} = {LIMIT_STEPS}", crate::language::text::expr(&r.lhs), crate::language::text::expr(&r.rhs));
+    let agree = (last - last_low).abs() <= 1e-6 * last.abs().max(f64::MIN_POSITIVE) || (last < 1e-60 && last_low < 1e-60);
+    let found = if !last.is_finite() || !agree {
+        Found::Cannot(format!("{seen}, and the two precisions disagree there"))
+    } else if falling && last <= 1e-12 * largest.max(1.0) {
+        Found::Holds(format!("{seen} (largest {largest:.3e})"), "falling over the last quarter: numerical evidence of the limit, not a proof".into())
+    } else if last > 1e-3 * largest {
+        Found::Fails(format!("{seen} (largest {largest:.3e})"), "it does not fall towards the limit".into())
+    } else {
+        Found::Cannot(format!("{seen}: too slow to tell in {LIMIT_STEPS} steps"))
+    };
+    (found, points)
+}
+
+/// `|X - L|` at `var = t` (the Euclidean norm for vectors and matrices).
+fn distance<N: Number>(m: &mut Model<N>, r: &Relation, var: &str, t: i64) -> Result<f64, Stop> {
+    let env = HashMap::from([(var.to_string(), int::<N>(t))]);
+    let (a, b) = both(m, r, &env)?;
+    match (a, b) {
+        (Value::S(a), Value::S(b)) => Ok((a - b).to_f64().abs()),
+        (Value::M(a), Value::M(b)) if a.shape() == b.shape() => Ok(a.iter().zip(b.iter()).map(|(x, y)| (x.clone() - y.clone()).to_f64().powi(2)).sum::<f64>().sqrt()),
+        (a, b) => Err(Stop::NotApplicable(format!("cannot compare {a} with {b}"))),
+    }
+}
+
+fn limit_plot(text: &str, points: Points, earlier: Option<Plot>) -> Plot {
+    let positive = points.iter().all(|p| p.1 > 0.0 && p.1.is_finite());
+    let mut plot = earlier.unwrap_or(Plot {
+        title: "Limits along the witness's sequences".into(),
+        x_label: "step".into(),
+        y_label: "distance to the limit".into(),
+        log_x: false,
+        log_y: positive,
+        curves: Vec::new(),
+    });
+    plot.log_y &= positive;
+    plot.curves.push(Curve { label: text.to_string(), points, intervals: None });
+    plot
+}
+
+/// One layer's verdict on every condition, with a table of them; a condition that fails
+/// makes it refuted, one it cannot decide leaves it n/a for that condition (and says so).
+fn layer(kind: Layer, how: &str, conditions: &[Labeled], found: &[Found], shown: &[(String, String)]) -> LayerResult {
+    let mut rows = Vec::new();
+    let mut failed = None;
+    let (mut decided, mut undecided) = (0, Vec::new());
+    for (c, f) in conditions.iter().zip(found) {
+        let (left, right, verdict) = match f {
+            Found::Holds(a, b) => (a.clone(), b.clone(), "holds"),
+            Found::Fails(a, b) => (a.clone(), b.clone(), "fails"),
+            Found::Cannot(reason) => (reason.clone(), String::new(), "n/a"),
+        };
+        match f {
+            Found::Holds(..) => decided += 1,
+            Found::Fails(a, b) => {
+                decided += 1;
+                failed.get_or_insert((c, a.clone(), b.clone()));
+            }
+            Found::Cannot(reason) => undecided.push(format!("{} ({reason})", c.label)),
+        }
+        rows.push(vec![c.label.clone(), c.text.clone(), left, right, verdict.to_string()]);
+    }
+    let table = Some(Table { columns: vec!["".into(), "condition".into(), "left".into(), "right".into(), "verdict".into()], rows });
+    let (verdict, detail, counterexample) = if let Some((c, a, b)) = failed {
+        let cx = Counterexample { values: shown.to_vec(), lhs: a.clone(), rhs: b.clone() };
+        (Verdict::Refuted, format!("at the witness, {} `{}` fails {how}: {a} against {b}", c.label, c.text), Some(cx))
+    } else if decided == 0 {
+        (Verdict::NotApplicable, format!("no condition can be evaluated {how}: {}", undecided.join("; ")), None)
+    } else {
+        let rest = if undecided.is_empty() { String::new() } else { format!("; not decided here: {}", undecided.join("; ")) };
+        (Verdict::Holds, format!("{decided} of {} conditions hold at the witness {how}{rest}", conditions.len()), None)
+    };
+    LayerResult { table, counterexample, ..LayerResult::new(kind, verdict, detail) }
+}
