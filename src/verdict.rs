@@ -23,12 +23,24 @@ pub enum Layer {
     Cost,
     /// A named numerical experiment of the library; it does not read the claim's statement.
     Experiment,
+    /// A stated derivative against central differences of what it differentiates, in
+    /// 640-bit floats; it does not read the claim's statement.
+    Derivative,
 }
 
 impl Layer {
     /// The layers in the order the report shows them.
-    pub const ALL: [Layer; 8] =
-        [Layer::Symbolic, Layer::Exact, Layer::Trajectory, Layer::Unroll, Layer::MonteCarlo, Layer::Float, Layer::Cost, Layer::Experiment];
+    pub const ALL: [Layer; 9] = [
+        Layer::Symbolic,
+        Layer::Exact,
+        Layer::Trajectory,
+        Layer::Unroll,
+        Layer::MonteCarlo,
+        Layer::Float,
+        Layer::Derivative,
+        Layer::Cost,
+        Layer::Experiment,
+    ];
 
     /// The name in messages and JSON (`symbolic`, `montecarlo`, …).
     pub fn name(self) -> &'static str {
@@ -41,13 +53,14 @@ impl Layer {
             Layer::Float => "float",
             Layer::Cost => "cost",
             Layer::Experiment => "experiment",
+            Layer::Derivative => "derivative",
         }
     }
 
     /// Whether its verdict is about the claim's own statement (a count or an experiment is
     /// not, so it can never support a claim).
     pub fn reads_the_statement(self) -> bool {
-        !matches!(self, Layer::Cost | Layer::Experiment)
+        !matches!(self, Layer::Cost | Layer::Experiment | Layer::Derivative)
     }
 
     /// The name in the report's prose and tables.

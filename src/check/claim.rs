@@ -9,7 +9,7 @@ use super::results::{AuditedMutant, ChainResult, ClaimResult, Meaning};
 use super::step::{Hypothesis, StepScope, check_chain, check_step, squeeze};
 use super::{Knowledge, Options, givens};
 use crate::diagnostic::SourceFiles;
-use crate::evidence::{cost, experiments, montecarlo, points, trajectory, unroll};
+use crate::evidence::{cost, derivative, experiments, montecarlo, points, trajectory, unroll};
 use crate::language::ast::{BinOp, Chain, Check, Expr, ExprKind, Fact, Proof, Rel, Rule, Step, With};
 use crate::language::{Kinds, kind_errors, text};
 use crate::model::ModelSpec;
@@ -228,6 +228,9 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
             Check::MonteCarlo { relation, setup, .. } => montecarlo::check(&known.model, relation, &rule.conditions, setup, seed),
             Check::Experiment { name, args, .. } => experiments::experiment(name, args, seed),
             Check::Cost { var, from, to, with, .. } => cost::layer(&with_sizes(with), &rule.relation, var, *from, *to),
+            Check::Derivative { jacobian, of, by, var, from, to, with, .. } => {
+                derivative::layer(&with_sizes(with), jacobian, of, by, var, *from, *to, seed)
+            }
         };
         evidence.line = Some(files.line(check.span()));
         result.evidence.push(evidence);

@@ -152,7 +152,9 @@ fn conditions(claim: &Existence, known: &Knowledge, kinds: &Kinds, spec: &crate:
                     let strict = matches!(rule.relation.rel, crate::language::ast::Rel::Lt | crate::language::ast::Rel::Gt);
                     let concrete = spec.float_functions.get(&f).and_then(|c| builtins::concrete(c));
                     match concrete.and_then(|c| c.sup_abs.map(|s| (c.name, s))) {
-                        Some((_, (num, den))) => Condition::FunctionBound { function: f, sup: BigRational::new(num.into(), den.into()), bound, strict },
+                        Some((_, (num, den))) => {
+                            Condition::FunctionBound { function: f, sup: BigRational::new(num.into(), den.into()), bound, strict }
+                        }
                         None => Condition::Undecidable(format!("`{f}` is not a concrete bounded function at the witness")),
                     }
                 }

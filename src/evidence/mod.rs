@@ -9,6 +9,7 @@
 //! nothing with the symbolic layer but the syntax tree.
 
 pub mod cost;
+pub mod derivative;
 pub mod experiments;
 pub mod montecarlo;
 pub mod points;

@@ -17,9 +17,17 @@ use crate::verdict::{Counterexample, Curve, Layer, LayerResult, Plot, Table, Ver
 pub enum Condition {
     Relation(Relation),
     /// `X -> L as var -> inf`.
-    Limit { relation: Relation, var: String },
+    Limit {
+        relation: Relation,
+        var: String,
+    },
     /// `abs(f(z)) <= bound for z` with `f` a concrete function whose supremum of `|f|` is `sup`.
-    FunctionBound { function: String, sup: BigRational, bound: Expr, strict: bool },
+    FunctionBound {
+        function: String,
+        sup: BigRational,
+        bound: Expr,
+        strict: bool,
+    },
     /// Something that cannot be decided at a point, with the reason.
     Undecidable(String),
 }
@@ -66,7 +74,12 @@ pub enum Decision {
 
 /// The exact layer and the float layer at the witness, each with a row per condition (the
 /// float layer also plots every limit's sequence), and how each condition was decided.
-pub fn layers(spec: &ModelSpec, literals: &[Literal], conditions: &[Labeled], shown: &[(String, String)]) -> (LayerResult, LayerResult, Vec<Decision>) {
+pub fn layers(
+    spec: &ModelSpec,
+    literals: &[Literal],
+    conditions: &[Labeled],
+    shown: &[(String, String)],
+) -> (LayerResult, LayerResult, Vec<Decision>) {
     let exact: Vec<Found> = match model::<BigRational>(spec, literals) {
         Ok(mut m) => conditions.iter().map(|c| exact_condition(&mut m, &c.condition)).collect(),
         Err(reason) => conditions.iter().map(|_| Found::Cannot(reason.clone())).collect(),
@@ -272,7 +285,9 @@ fn distance<N: Number>(m: &mut Model<N>, r: &Relation, var: &str, t: i64) -> Res
     let (a, b) = both(m, r, &env)?;
     match (a, b) {
         (Value::S(a), Value::S(b)) => Ok((a - b).to_f64().abs()),
-        (Value::M(a), Value::M(b)) if a.shape() == b.shape() => Ok(a.iter().zip(b.iter()).map(|(x, y)| (x.clone() - y.clone()).to_f64().powi(2)).sum::<f64>().sqrt()),
+        (Value::M(a), Value::M(b)) if a.shape() == b.shape() => {
+            Ok(a.iter().zip(b.iter()).map(|(x, y)| (x.clone() - y.clone()).to_f64().powi(2)).sum::<f64>().sqrt())
+        }
         (a, b) => Err(Stop::NotApplicable(format!("cannot compare {a} with {b}"))),
     }
 }

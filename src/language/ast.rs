@@ -481,6 +481,9 @@ pub enum Check {
     MonteCarlo { relation: Relation, setup: MonteCarloSetup, span: Span },
     /// `check cost n in 8..64 [with d = 4, m = 2]`: exact multiply-add counts of both sides.
     Cost { var: String, from: i64, to: i64, with: With, span: Span },
+    /// `check derivative J[t] = d(h[t])/d(h[0]) for t in A..B [with …]`: `jacobian` is the
+    /// derivative of `of` with respect to the drawn value `by`, in float models.
+    Derivative { jacobian: Expr, of: Expr, by: Expr, var: String, from: i64, to: i64, with: With, span: Span },
     /// `check experiment NAME(key = value, …)`: a named experiment of the library.
     Experiment { name: String, args: Vec<(String, Expr)>, span: Span },
 }
@@ -494,6 +497,7 @@ impl Check {
             | Check::Unroll { span, .. }
             | Check::MonteCarlo { span, .. }
             | Check::Cost { span, .. }
+            | Check::Derivative { span, .. }
             | Check::Experiment { span, .. } => *span,
         }
     }

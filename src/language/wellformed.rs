@@ -103,6 +103,9 @@ fn rule_expressions(rule: &Rule) -> Vec<&Expr> {
         if let Check::Trajectory { relation, .. } | Check::MonteCarlo { relation, .. } = check {
             out.extend([&relation.lhs, &relation.rhs]);
         }
+        if let Check::Derivative { jacobian, of, .. } = check {
+            out.extend([jacobian, of]);
+        }
     }
     out
 }

@@ -82,6 +82,9 @@ pub struct ModelSpec {
     /// A witness's model: every value comes from the witness or a definition, nothing is
     /// drawn, and a concrete function has no exact value.
     pub closed: bool,
+    /// Every function must have a concrete meaning or a definition (a derivative check: a
+    /// random function has no derivative).
+    pub smooth: bool,
 }
 
 /// How many outcomes the finite probability space may have, point by point.
@@ -339,6 +342,21 @@ impl<'s, N: Number> Model<'s, N> {
         Ok(None)
     }
 
+    /// Keeps every value drawn so far fixed across `reset`: the same inputs for a second
+    /// evaluation (a derivative check perturbs one of them).
+    pub fn keep_drawn(&mut self) {
+        for key in self.labels.keys() {
+            if let Some(v) = self.values.get(key) {
+                self.fixed.insert(key.clone(), v.clone());
+            }
+        }
+    }
+
+    /// Whether the value of `name[args]` is fixed (drawn and kept, or fixed from outside).
+    pub fn is_fixed(&self, name: &str, args: &[Value<N>]) -> bool {
+        self.fixed.contains_key(&(name.to_string(), args.iter().flat_map(key_parts).collect()))
+    }
+
     /// Fixes the value of a name or sequence element from outside: a witness's literal.
     pub fn fix(&mut self, name: &str, args: &[Value<N>], value: Value<N>) {
         self.fixed.insert((name.to_string(), args.iter().flat_map(key_parts).collect()), value);
@@ -410,6 +428,9 @@ impl<'s, N: Number> Model<'s, N> {
         let value = match defined? {
             Some(v) => v,
             None if self.spec.closed => return na(format!("the witness gives no value for `{}`", label_of(self.spec, name, &args))),
+            None if self.spec.smooth && self.spec.kinds.get(name) == Some(&Kind::Function) => {
+                return na(format!("`{name}` has no concrete meaning, so no derivative (give one: `with {name} = tanh`)"));
+            }
             None if random => return self.draw_outcomes(name, args),
             None => {
                 let v = self.draw(name)?;

@@ -507,7 +507,18 @@ fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimRe
                             if let Some(result) = claims.get(claim.name.as_str()) {
                                 flush(&mut rows, &mut parts);
                                 let statement_tex = existence_tex(claim, scope);
-                                parts.push(PartContext::Claim(Box::new(claim_context_of(doc, &claim.name, "claim", claim.span, statement_tex, result, Vec::new(), Vec::new(), loaded, figures))));
+                                parts.push(PartContext::Claim(Box::new(claim_context_of(
+                                    doc,
+                                    &claim.name,
+                                    "claim",
+                                    claim.span,
+                                    statement_tex,
+                                    result,
+                                    Vec::new(),
+                                    Vec::new(),
+                                    loaded,
+                                    figures,
+                                ))));
                             }
                         }
                         Statement::Rule(rule) => match claims.get(rule.name.as_str()) {
@@ -707,7 +718,8 @@ fn existence_tex(claim: &Existence, scope: &Scope) -> String {
             let value = match &v.value {
                 WitnessExpr::Expr(e) => expr_latex::expr(e, scope),
                 WitnessExpr::Literal(rows) => {
-                    let rows: Vec<String> = rows.iter().map(|r| r.iter().map(|e| expr_latex::expr(e, scope)).collect::<Vec<_>>().join(" & ")).collect();
+                    let rows: Vec<String> =
+                        rows.iter().map(|r| r.iter().map(|e| expr_latex::expr(e, scope)).collect::<Vec<_>>().join(" & ")).collect();
                     format!("\\begin{{pmatrix}} {} \\end{{pmatrix}}", rows.join(" \\\\ "))
                 }
             };

@@ -18,7 +18,7 @@ const MAX_RANGE: i64 = 1000;
 
 impl Parser<'_> {
     pub(super) fn check(&mut self, start: Span) -> PResult<Check> {
-        let (word, span) = self.ident("a check (`exact`, `trajectory`, `unroll`, `montecarlo`, `cost` or `experiment`)")?;
+        let (word, span) = self.ident("a check (`exact`, `trajectory`, `unroll`, `montecarlo`, `cost`, `derivative` or `experiment`)")?;
         match word.as_str() {
             "exact" => {
                 let samples = self.small_int("the number of instantiations")?.max(1) as usize;
@@ -71,6 +71,37 @@ impl Parser<'_> {
                 Ok(Check::Cost { var, from, to, with, span: start.to(self.prev_span()) })
             }
             "montecarlo" => self.montecarlo(start),
+            "derivative" => {
+                let rel_start = self.pos;
+                let for_pos = self.find_on_line("for").ok_or_else(|| self.unexpected("`for t in A..B` on this line"))?;
+                self.pos = for_pos + 1;
+                let (var, from, to) = self.range()?;
+                let with = self.with_clause()?;
+                self.end_of_line()?;
+                let after = self.pos;
+                self.pos = rel_start;
+                let (jacobian, of, by) = self.with_local(&var, |p| {
+                    let jacobian = p.expr()?;
+                    p.expect(Tok::Eq, "`=` (`J[t] = d(h[t])/d(h[0])`)")?;
+                    let of = p.differential()?;
+                    p.expect(Tok::Slash, "`/`")?;
+                    let by = p.differential()?;
+                    Ok((jacobian, of, by))
+                })?;
+                if self.pos != for_pos {
+                    return Err(self.unexpected("`for`"));
+                }
+                let at_number = |e: &Expr| match &e.kind {
+                    ExprKind::Name(_) => true,
+                    ExprKind::Index(_, args) => args.iter().all(|a| a.rational().is_some()),
+                    _ => false,
+                };
+                if !at_number(&by) {
+                    return Err(InputError::new(by.span, "differentiate with respect to a name or a sequence element at a number (`h[0]`)"));
+                }
+                self.pos = after;
+                Ok(Check::Derivative { jacobian, of, by, var, from, to, with, span: start.to(span) })
+            }
             "experiment" => {
                 let (name, name_span) = self.ident("the experiment's name")?;
                 if !EXPERIMENTS.contains(&name.as_str()) {
@@ -219,6 +250,15 @@ impl Parser<'_> {
         }
         self.pos = after;
         Ok(Check::MonteCarlo { relation, setup, span: start.to(self.toks[after.saturating_sub(2)].span) })
+    }
+
+    /// `d(expr)`.
+    fn differential(&mut self) -> PResult<Expr> {
+        self.expect_word("d")?;
+        self.expect(Tok::LParen, "`(`")?;
+        let e = self.expr()?;
+        self.expect(Tok::RParen, "`)`")?;
+        Ok(e)
     }
 
     pub(super) fn small_int(&mut self, what: &str) -> PResult<i64> {

@@ -191,8 +191,7 @@ impl<'s> Parser<'s> {
             }
             "witness" => {
                 let Some(Statement::Exists(claim)) = done.last_mut() else {
-                    return Err(InputError::new(start, "a witness must follow the existence claim it shows")
-                        .label("no `claim … exists` before"));
+                    return Err(InputError::new(start, "a witness must follow the existence claim it shows").label("no `claim … exists` before"));
                 };
                 if claim.witness.is_some() {
                     return Err(InputError::new(start, format!("`{}` already has a witness", claim.name)));
