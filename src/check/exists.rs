@@ -96,8 +96,8 @@ pub(super) fn check(claim: &Existence, known: &Knowledge, kinds: &Kinds, files: 
     }
     for (c, d) in conditions.iter().zip(&decisions) {
         match d {
-            Decision::Fails => result.problems.push(problem(format!("the witness at line {witness_line} does not satisfy {} `{}`", c.label, c.text))),
-            Decision::Undecided => result.problems.push(problem(format!("{} `{}` cannot be decided at the witness", c.label, c.text))),
+            Decision::Fails => result.problems.push(problem(format!("the witness at line {witness_line} does not satisfy {}: {}", c.label, c.text))),
+            Decision::Undecided => result.problems.push(problem(format!("{}: {} cannot be decided at the witness", c.label, c.text))),
             Decision::Exact | Decision::FloatOnly => {}
         }
     }
@@ -122,12 +122,30 @@ fn conditions(claim: &Existence, known: &Knowledge, kinds: &Kinds, spec: &crate:
             None => Condition::Relation(c.clone()),
         };
         let text = match limit {
-            Some(var) => format!("{} as {var} -> inf", text::relation(c)),
-            None => text::relation(c),
+            Some(var) => format!("`{} as {var} -> inf`", text::relation(c)),
+            None => format!("`{}`", text::relation(c)),
         };
         out.push(Labeled { label: format!("condition {}", k + 1), text, condition });
     }
     let witnessed: BTreeSet<String> = claim.names.iter().filter_map(|n| n.head().cloned()).collect();
+    // Integers stay whole: the witnessed ones, and those the file defines from them.
+    let mut reached = witnessed.clone();
+    for c in &claim.conditions {
+        givens::mentioned(&c.lhs, &mut reached);
+        givens::mentioned(&c.rhs, &mut reached);
+    }
+    for name in closed_over_definitions(reached, spec) {
+        let sequence = match kinds.get(&name) {
+            Some(Kind::Integer) => false,
+            Some(Kind::Sequence(of)) if **of == Kind::Integer => true,
+            _ => continue,
+        };
+        out.push(Labeled {
+            label: "integrality".into(),
+            text: format!("`{name}` takes whole values"),
+            condition: Condition::Integer(name, sequence),
+        });
+    }
     for (name, _) in &claim.without {
         if !known.premises.iter().any(|p| p.name == *name) {
             trouble.push(format!("`{name}` defines a value, which a witness cannot set aside"));
@@ -144,16 +162,16 @@ fn conditions(claim: &Existence, known: &Knowledge, kinds: &Kinds, spec: &crate:
             continue;
         }
         let label = if p.name == "assume" { "assumption".to_string() } else { format!("given `{}`", p.name) };
-        let text = text::relation(&p.relation);
+        let text = format!("`{}`", text::relation(&p.relation));
         let condition = match &p.rule {
             None => Condition::Relation(p.relation.clone()),
             Some(rule) => match givens::function_bound(rule, kinds) {
                 Some((f, bound)) => {
                     let strict = matches!(rule.relation.rel, crate::language::ast::Rel::Lt | crate::language::ast::Rel::Gt);
                     let concrete = spec.float_functions.get(&f).and_then(|c| builtins::concrete(c));
-                    match concrete.and_then(|c| c.sup_abs.map(|s| (c.name, s))) {
-                        Some((_, (num, den))) => {
-                            Condition::FunctionBound { function: f, sup: BigRational::new(num.into(), den.into()), bound, strict }
+                    match concrete.and_then(|c| c.sup_abs.map(|s| (c.sup_attained, s))) {
+                        Some((attained, (num, den))) => {
+                            Condition::FunctionBound { function: f, sup: BigRational::new(num.into(), den.into()), attained, bound, strict }
                         }
                         None => Condition::Undecidable(format!("`{f}` is not a concrete bounded function at the witness")),
                     }

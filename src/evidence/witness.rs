@@ -21,10 +21,15 @@ pub enum Condition {
         relation: Relation,
         var: String,
     },
-    /// `abs(f(z)) <= bound for z` with `f` a concrete function whose supremum of `|f|` is `sup`.
+    /// The value of an integer name (at every index from 0 to `LIMIT_STEPS`, for a sequence)
+    /// is a whole number; decided exactly only.
+    Integer(String, bool),
+    /// `abs(f(z)) <= bound for z` with `f` a concrete function whose supremum of `|f|` is `sup`
+    /// (reached at some argument when `attained`).
     FunctionBound {
         function: String,
         sup: BigRational,
+        attained: bool,
         bound: Expr,
         strict: bool,
     },
@@ -50,7 +55,9 @@ pub struct Literal {
 }
 
 /// How far a limit is followed.
-pub const LIMIT_STEPS: i64 = 100;
+pub const LIMIT_STEPS: i64 = 1000;
+/// How close to its limit a sequence must end (absolutely).
+const LIMIT_CLOSE: f64 = 1e-30;
 
 /// What one layer found about one condition.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +98,7 @@ pub fn layers(
             .map(|c| {
                 let (found, curve) = float_condition(&mut low, &mut high, &c.condition);
                 if let Some(points) = curve {
-                    plot = Some(limit_plot(&c.text, points, plot.take()));
+                    plot = Some(limit_plot(c.text.trim_matches('`'), points, plot.take()));
                 }
                 found
             })
@@ -146,10 +153,30 @@ fn exact_condition(m: &mut Model<BigRational>, c: &Condition) -> Found {
             },
         },
         Condition::Limit { .. } => Found::Cannot("a limit is not a value at a point".into()),
-        Condition::FunctionBound { sup, bound, strict, .. } => match m.eval(bound, &env) {
+        Condition::Integer(name, sequence) => {
+            let indices: Vec<Vec<Value<BigRational>>> = if *sequence { (0..=LIMIT_STEPS).map(|t| vec![int(t)]).collect() } else { vec![vec![]] };
+            let mut seen = 0;
+            for args in indices {
+                match m.value(name, args.clone()) {
+                    Ok(Value::S(x)) if !x.is_integer() => {
+                        let at = if *sequence { format!("{name}[{}]", args[0]) } else { name.clone() };
+                        return Found::Fails(format!("{at} = {x}"), "a whole number".into());
+                    }
+                    Ok(Value::S(_)) => seen += 1,
+                    _ => {}
+                }
+            }
+            if seen == 0 {
+                Found::Cannot(format!("`{name}` has no exact value here"))
+            } else {
+                Found::Holds(format!("{name} is whole"), String::new())
+            }
+        }
+        Condition::FunctionBound { sup, attained, bound, strict, .. } => match m.eval(bound, &env) {
             Err(stop) => Found::Cannot(stop_text(stop)),
             Ok(c) => {
-                let rel = if *strict { Rel::Lt } else { Rel::Le };
+                // A supremum nothing reaches keeps a strict bound equal to it.
+                let rel = if *strict && *attained { Rel::Lt } else { Rel::Le };
                 let sup = Value::S(sup.clone());
                 match compare(&sup, rel, &c) {
                     Ok(true) => Found::Holds(format!("sup |f| = {sup}"), c.to_string()),
@@ -183,12 +210,13 @@ fn float_condition(low: &mut Model<Wide>, high: &mut Model<Wider>, c: &Condition
             let (found, points) = float_limit(low, high, relation, var);
             (found, Some(points))
         }
-        Condition::FunctionBound { sup, bound, strict, .. } => {
+        Condition::Integer(..) => (Found::Cannot("whether a value is whole is decided exactly".into()), None),
+        Condition::FunctionBound { sup, attained, bound, strict, .. } => {
             let found = match (low.eval(bound, &HashMap::new()), high.eval(bound, &HashMap::new())) {
                 (Ok(Value::S(lc)), Ok(Value::S(hc))) => {
                     let (ls, hs) = (Wide::from_rational(sup), Wider::from_rational(sup));
                     match settle(&ls, &lc, &hs, &hc, None) {
-                        Some(s) if s < 0 || (s == 0 && !strict) => Found::Holds(format!("sup |f| = {sup}"), hc.to_string()),
+                        Some(s) if s < 0 || (s == 0 && !(*strict && *attained)) => Found::Holds(format!("sup |f| = {sup}"), hc.to_string()),
                         Some(_) => Found::Fails(format!("sup |f| = {sup}"), hc.to_string()),
                         None => Found::Cannot("the bound and the supremum differ by about their rounding error".into()),
                     }
@@ -205,7 +233,9 @@ fn float_condition(low: &mut Model<Wide>, high: &mut Model<Wider>, c: &Condition
 /// A relation in both precisions: a difference counts only where it stays (see `settle`);
 /// a strict order or `!=` that holds only by rounding cannot be told.
 fn float_relation(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation) -> Found {
-    low.largest = None;
+    // Afresh, so that `largest` sees every sum this relation adds.
+    low.reset();
+    high.reset();
     let env = HashMap::new();
     let (la, lb) = match both(low, r, &HashMap::new()) {
         Ok(v) => v,
@@ -228,33 +258,31 @@ fn float_relation(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation) 
         return Found::Cannot("the sides differ by about their rounding error even in 640-bit floats".into());
     }
     let signs: Vec<i64> = signs.into_iter().flatten().collect();
-    let verdict = match r.rel {
-        Rel::Eq => Some(signs.iter().all(|s| *s == 0)),
-        // Equal to 640 bits cannot be told from a difference below that.
-        Rel::Ne if signs.iter().all(|s| *s == 0) => None,
-        Rel::Ne => Some(true),
-        Rel::Lt | Rel::Gt if signs[0] == 0 => None,
-        Rel::Le | Rel::Lt => Some(signs[0] <= 0),
-        Rel::Ge | Rel::Gt => Some(signs[0] >= 0),
-        Rel::To => None,
-    };
-    match verdict {
-        Some(true) => Found::Holds(a, b),
-        Some(false) => Found::Fails(a, b),
-        None => Found::Cannot("the sides are equal to 640 bits, so a strict comparison cannot be told".into()),
+    // Equal to 640 bits cannot be told from a difference below that (`tanh(1000) >= 1`,
+    // `(exp(2000) + 1) - exp(2000) = 0`): a tie decides nothing, so `=` is decided exactly only.
+    if signs.iter().all(|s| *s == 0) {
+        return Found::Cannot("the sides are equal to 640 bits, which floats cannot tell from a difference below that".into());
     }
+    let verdict = match r.rel {
+        Rel::Eq => false,
+        Rel::Ne => true,
+        Rel::Le | Rel::Lt => signs[0] < 0,
+        Rel::Ge | Rel::Gt => signs[0] > 0,
+        Rel::To => return Found::Cannot("a limit is not a relation at a point".into()),
+    };
+    if verdict { Found::Holds(a, b) } else { Found::Fails(a, b) }
 }
 
 /// Follows `|X - L|` for `var` from 0 to `LIMIT_STEPS`: it tends to 0 when it ends below
-/// 10^-12 of its largest value (and below 10^-12 itself) having fallen over the last quarter
-/// of the steps; it does not when it ends above 10^-3 of its largest value. Anything between
-/// cannot be told. Both precisions must agree on the last value.
+/// `LIMIT_CLOSE` having fallen over the last half of the steps; it does not when it is rising
+/// or flat over the last half while above that. Anything else cannot be told. Both
+/// precisions must agree on the last value. However small the end, this is evidence: a
+/// sequence can turn after the last step it is followed to.
 fn float_limit(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation, var: &str) -> (Found, Points) {
     let mut points = Vec::new();
     let mut last_low = 0.0;
     for t in 0..=LIMIT_STEPS {
-        let gap = |m: &mut Model<Wide>| -> Result<f64, Stop> { distance(m, r, var, t) };
-        let (l, h) = match (gap(low), distance(high, r, var, t)) {
+        let (l, h) = match (distance(low, r, var, t), distance(high, r, var, t)) {
             (Ok(l), Ok(h)) => (l, h),
             (Err(stop), _) | (_, Err(stop)) => return (Found::Cannot(format!("at {var} = {t}: {}", stop_text(stop))), points),
         };
@@ -262,19 +290,19 @@ fn float_limit(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation, var
         points.push((t as f64, h));
     }
     let last = points.last().map(|p| p.1).unwrap_or(f64::NAN);
-    let largest = points.iter().map(|p| p.1).fold(0.0, f64::max);
-    let quarter = &points[points.len() * 3 / 4..];
-    let falling = quarter.windows(2).all(|w| w[1].1 <= w[0].1 * (1.0 + 1e-9));
+    let half = &points[points.len() / 2..];
+    let falling = half.windows(2).all(|w| w[1].1 <= w[0].1 * (1.0 + 1e-9));
+    let rising = half.windows(2).all(|w| w[1].1 >= w[0].1 * (1.0 - 1e-9));
     let seen = format!("|{} - {}| = {last:.3e} at {var} = {LIMIT_STEPS}", crate::language::text::expr(&r.lhs), crate::language::text::expr(&r.rhs));
     let agree = (last - last_low).abs() <= 1e-6 * last.abs().max(f64::MIN_POSITIVE) || (last < 1e-60 && last_low < 1e-60);
     let found = if !last.is_finite() || !agree {
         Found::Cannot(format!("{seen}, and the two precisions disagree there"))
-    } else if falling && last <= 1e-12 * largest.max(1.0) {
-        Found::Holds(format!("{seen} (largest {largest:.3e})"), "falling over the last quarter: numerical evidence of the limit, not a proof".into())
-    } else if last > 1e-3 * largest {
-        Found::Fails(format!("{seen} (largest {largest:.3e})"), "it does not fall towards the limit".into())
+    } else if falling && last <= LIMIT_CLOSE {
+        Found::Holds(format!("{last:.3e} at {var} = {LIMIT_STEPS}"), format!("below {LIMIT_CLOSE:e}, falling"))
+    } else if rising && last > LIMIT_CLOSE {
+        Found::Fails(format!("{last:.3e} at {var} = {LIMIT_STEPS}"), format!("{seen}: not falling towards the limit"))
     } else {
-        Found::Cannot(format!("{seen}: too slow to tell in {LIMIT_STEPS} steps"))
+        Found::Cannot(format!("{seen}: it cannot be told in {LIMIT_STEPS} steps"))
     };
     (found, points)
 }
@@ -314,10 +342,12 @@ fn layer(kind: Layer, how: &str, conditions: &[Labeled], found: &[Found], shown:
     let mut failed = None;
     let (mut decided, mut undecided) = (0, Vec::new());
     for (c, f) in conditions.iter().zip(found) {
+        // Short cells (the report typesets them in a narrow table); the reasons are in the detail.
+        let short = |x: &String| if x.chars().count() > 24 { format!("{}…", x.chars().take(23).collect::<String>()) } else { x.clone() };
         let (left, right, verdict) = match f {
-            Found::Holds(a, b) => (a.clone(), b.clone(), "holds"),
-            Found::Fails(a, b) => (a.clone(), b.clone(), "fails"),
-            Found::Cannot(reason) => (reason.clone(), String::new(), "n/a"),
+            Found::Holds(a, b) => (short(a), short(b), "holds"),
+            Found::Fails(a, b) => (short(a), short(b), "fails"),
+            Found::Cannot(_) => (String::new(), String::new(), "n/a"),
         };
         match f {
             Found::Holds(..) => decided += 1,
@@ -327,17 +357,19 @@ fn layer(kind: Layer, how: &str, conditions: &[Labeled], found: &[Found], shown:
             }
             Found::Cannot(reason) => undecided.push(format!("{} ({reason})", c.label)),
         }
-        rows.push(vec![c.label.clone(), c.text.clone(), left, right, verdict.to_string()]);
+        rows.push(vec![c.label.clone(), left, right, verdict.to_string()]);
     }
-    let table = Some(Table { columns: vec!["".into(), "condition".into(), "left".into(), "right".into(), "verdict".into()], rows });
+    let table = Some(Table { columns: vec!["condition".into(), "left".into(), "right".into(), "verdict".into()], rows });
     let (verdict, detail, counterexample) = if let Some((c, a, b)) = failed {
         let cx = Counterexample { values: shown.to_vec(), lhs: a.clone(), rhs: b.clone() };
-        (Verdict::Refuted, format!("at the witness, {} `{}` fails {how}: {a} against {b}", c.label, c.text), Some(cx))
+        (Verdict::Refuted, format!("at the witness, {}: {} fails {how}: {a} against {b}", c.label, c.text), Some(cx))
     } else if decided == 0 {
         (Verdict::NotApplicable, format!("no condition can be evaluated {how}: {}", undecided.join("; ")), None)
     } else {
         let rest = if undecided.is_empty() { String::new() } else { format!("; not decided here: {}", undecided.join("; ")) };
-        (Verdict::Holds, format!("{decided} of {} conditions hold at the witness {how}{rest}", conditions.len()), None)
+        let limits = conditions.iter().zip(found).any(|(c, f)| matches!(c.condition, Condition::Limit { .. }) && matches!(f, Found::Holds(..)));
+        let evidence = if limits { " (a limit followed numerically is evidence, not a proof)" } else { "" };
+        (Verdict::Holds, format!("{decided} of {} conditions hold at the witness {how}{evidence}{rest}", conditions.len()), None)
     };
     LayerResult { table, counterexample, ..LayerResult::new(kind, verdict, detail) }
 }

@@ -137,17 +137,19 @@ pub struct Concrete {
     /// The least upper bound of its absolute value over the reals, `(numerator, denominator)`,
     /// when it is bounded: what a bound `abs(f(z)) <= c for z` is checked against at a witness.
     pub sup_abs: Option<(i64, i64)>,
+    /// Whether some real argument reaches that supremum (`tanh` only tends to 1).
+    pub sup_attained: bool,
     /// The LaTeX form; `$0` stands for the argument.
     pub latex: &'static str,
 }
 
 pub const CONCRETE: &[Concrete] = &[
-    Concrete { name: "tanh", derivative: Some("dtanh"), sup_abs: Some((1, 1)), latex: "\\tanh($0)" },
-    Concrete { name: "dtanh", derivative: None, sup_abs: Some((1, 1)), latex: "(1 - \\tanh^2($0))" },
-    Concrete { name: "sigmoid", derivative: Some("dsigmoid"), sup_abs: Some((1, 1)), latex: "\\operatorname{sigmoid}($0)" },
-    Concrete { name: "dsigmoid", derivative: None, sup_abs: Some((1, 4)), latex: "\\operatorname{sigmoid}'($0)" },
-    Concrete { name: "relu", derivative: None, sup_abs: None, latex: "\\max(0, $0)" },
-    Concrete { name: "exp", derivative: Some("exp"), sup_abs: None, latex: "\\exp($0)" },
+    Concrete { name: "tanh", sup_attained: false, derivative: Some("dtanh"), sup_abs: Some((1, 1)), latex: "\\tanh($0)" },
+    Concrete { name: "dtanh", sup_attained: true, derivative: None, sup_abs: Some((1, 1)), latex: "(1 - \\tanh^2($0))" },
+    Concrete { name: "sigmoid", sup_attained: false, derivative: Some("dsigmoid"), sup_abs: Some((1, 1)), latex: "\\operatorname{sigmoid}($0)" },
+    Concrete { name: "dsigmoid", sup_attained: true, derivative: None, sup_abs: Some((1, 4)), latex: "\\operatorname{sigmoid}'($0)" },
+    Concrete { name: "relu", sup_attained: false, derivative: None, sup_abs: None, latex: "\\max(0, $0)" },
+    Concrete { name: "exp", sup_attained: false, derivative: Some("exp"), sup_abs: None, latex: "\\exp($0)" },
 ];
 
 pub fn concrete(name: &str) -> Option<&'static Concrete> {

@@ -82,11 +82,18 @@ impl Parser<'_> {
             if self.eat(&Tok::Arrow) {
                 let rhs = self.expr()?;
                 self.expect_word("as")?;
-                let (var, _) = self.ident("the variable that grows")?;
+                let (var, var_span) = self.ident("the variable that grows")?;
+                if self.scope.decls.contains_key(&var) {
+                    return Err(InputError::new(var_span, format!("`{var}` is declared, so it cannot be the variable of a limit"))
+                        .help("a limit's variable is a new name (`as T -> inf`)"));
+                }
                 self.expect(Tok::Arrow, "`->`")?;
                 self.expect_word("inf")?;
                 if !lhs.mentions(&var) {
                     return Err(InputError::new(lhs.span, format!("the limit's left side does not depend on `{var}`")));
+                }
+                if rhs.mentions(&var) {
+                    return Err(InputError::new(rhs.span, format!("a limit as `{var}` grows cannot depend on `{var}`")));
                 }
                 conditions.push(Relation { lhs, rel: Rel::To, rhs });
                 limits.push(Some(var));
@@ -135,6 +142,21 @@ impl Parser<'_> {
                     None => WitnessExpr::Expr(self.expr()?),
                 }
             };
+            // A value is built from numbers, `ones`, `I` and its index: one that refers to a
+            // declared name could refer to itself without end (`h[t] = h[t-1] + 1`).
+            let exprs: Vec<&Expr> = match &value {
+                WitnessExpr::Expr(e) => vec![e],
+                WitnessExpr::Literal(rows) => rows.iter().flatten().collect(),
+            };
+            for e in exprs {
+                if let Some(name) = self.scope.decls.keys().find(|n| refers_to(e, n)) {
+                    return Err(InputError::new(e.span, format!("a witness value cannot refer to `{name}`"))
+                        .help("write it with numbers, `ones`, `I` and its index"));
+                }
+            }
+            if values.iter().any(|v| v.lhs.head() == lhs.head() && (v.lhs == lhs || v.var.is_some() || var.is_some())) {
+                return Err(InputError::new(lhs.span, format!("the witness gives `{}` a value twice", super::super::text::expr(&lhs))));
+            }
             values.push(WitnessValue { lhs, var, value, span: item_start.to(self.prev_span()) });
             if !self.eat(&Tok::Comma) {
                 break;
@@ -200,4 +222,9 @@ impl Parser<'_> {
         self.expect(Tok::RBracket, "`]`")?;
         Ok(rows)
     }
+}
+
+/// Whether `e` uses `name`, as a name, a sequence or a function.
+fn refers_to(e: &Expr, name: &str) -> bool {
+    e.head().is_some_and(|h| h == name) || e.children().into_iter().any(|c| refers_to(c, name))
 }
