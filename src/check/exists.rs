@@ -184,6 +184,36 @@ fn conditions(claim: &Existence, known: &Knowledge, kinds: &Kinds, spec: &crate:
         };
         out.push(Labeled { label, text, condition });
     }
+    // The witness must be a model of the file: every definition that depends on it has a
+    // value, and definitions of the same thing agree.
+    let mut depends = witnessed.clone();
+    loop {
+        let before = depends.len();
+        for d in &known.model.definitions {
+            let mut uses = BTreeSet::new();
+            givens::mentioned(&d.rhs, &mut uses);
+            if let Some(head) = d.lhs.head()
+                && (depends.contains(head) || !uses.is_disjoint(&depends))
+            {
+                depends.insert(head.clone());
+            }
+        }
+        if depends.len() == before {
+            break;
+        }
+    }
+    for d in &known.model.definitions {
+        let relevant = d.lhs.head().is_some_and(|h| depends.contains(h));
+        let var = match (&d.lhs.kind, d.vars.as_slice()) {
+            (ExprKind::Call(..), _) | (_, [_, _, ..]) => continue,
+            (_, [(v, _)]) => Some(v.clone()),
+            (_, []) => None,
+        };
+        if relevant {
+            let text = format!("`{} = {}`", text::expr(&d.lhs), text::expr(&d.rhs));
+            out.push(Labeled { label: format!("definition `{}`", d.name), text, condition: Condition::Defined { lhs: d.lhs.clone(), var } });
+        }
+    }
     out
 }
 

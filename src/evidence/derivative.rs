@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use num_traits::Zero;
+
 use super::stop_text;
 use crate::language::ast::{Expr, ExprKind, Kind};
 use crate::language::text;
@@ -13,12 +15,15 @@ use crate::model::{Model, ModelSpec, Number, Stop, Value, Wider, int};
 use crate::verdict::{Counterexample, Layer, LayerResult, Table, Verdict};
 
 const RUNS: usize = 3;
-/// Relative to the entry (and absolute below 1): an entry much smaller than its neighbours is
-/// checked to its own digits.
+/// Relative to the larger of the stated entry and the differences: an entry much smaller than
+/// its neighbours is checked to its own digits.
 const TOLERANCE: f64 = 1e-30;
-/// The rounding of the differences, relative to the largest value differentiated: 2^-440
-/// with room to spare.
-const ROUNDING: f64 = 1e-100;
+/// The rounding of the differences: the values differentiated round at 2^-640 of their size,
+/// and the step is 2^-200 of the entry nudged, so the differences carry about
+/// 2^-440 × size / |entry| (with room to spare here).
+const ROUNDING: f64 = 1e-120;
+/// An entry is resolved when that rounding is below this fraction of it.
+const RESOLVED: f64 = 1e-20;
 
 /// The largest difference at one step: `(t, largest |J|, largest |J - differences|)`.
 type Row = (i64, f64, f64);
@@ -52,7 +57,7 @@ pub fn layer(spec: &ModelSpec, jacobian: &Expr, of: &Expr, by: &Expr, var: &str,
         }
         Ok(Ok(rows)) => {
             let detail = format!(
-                "{what}: every entry agrees to {TOLERANCE:e} of itself (of 1 below 1) at every {var} in {from}..{to}, in {RUNS} runs on random inputs (seed {seed}), in 640-bit floats with a step of 2^-200"
+                "{what}: every entry agrees to {TOLERANCE:e} of itself at every {var} in {from}..{to}, in {RUNS} runs on random inputs (seed {seed}), in 640-bit floats with a step of 2^-200"
             );
             let stride = rows.len().div_ceil(25).max(1);
             let table = Table {
@@ -90,6 +95,7 @@ impl Compare<'_> {
         // One outcome per point: a derivative of one sample path.
         m.sampling = true;
         let mut rows: Vec<Row> = self.ts.iter().map(|t| (*t, 0.0, 0.0)).collect();
+        let mut resolved = false;
         for run in 0..RUNS {
             m.fixed.clear();
             m.draw_assumptions().map_err(stop_text)?;
@@ -109,8 +115,16 @@ impl Compare<'_> {
                 Value::M(v) if v.ncols() == 1 => v.nrows(),
                 _ => return Err(format!("`{}` is not a scalar or a vector", text::expr(self.by))),
             };
-            let step = Wider::from_f64(2f64.powi(-200));
             for j in 0..entries {
+                // A step relative to the entry: 2^-200 of it (of 1 at 0), small against it
+                // however small or large it is.
+                let nudged_entry = match &x {
+                    Value::S(s) => s.clone(),
+                    Value::M(v) => v[(j, 0)].clone(),
+                    _ => Wider::from_f64(1.0),
+                };
+                let scale = if nudged_entry.is_zero() { 1.0 } else { nudged_entry.to_f64().abs() };
+                let step = if nudged_entry.is_zero() { Wider::from_f64(1.0) } else { magnitude_of(&nudged_entry) } * Wider::from_f64(2f64.powi(-200));
                 let nudged = |sign: f64| -> Value<Wider> {
                     let d = step.clone() * Wider::from_f64(sign);
                     match &x {
@@ -148,17 +162,32 @@ impl Compare<'_> {
                             )
                         })?;
                         let gap = (s.clone() - d.clone()).to_f64().abs();
+                        let entry_size = s.to_f64().abs().max(d.to_f64().abs());
+                        let rounding = ROUNDING * size / scale;
                         rows[k].1 = rows[k].1.max(largest);
                         rows[k].2 = rows[k].2.max(gap);
-                        if gap.is_nan() || gap > TOLERANCE * s.to_f64().abs().max(1.0) + ROUNDING * size {
+                        resolved |= rounding <= RESOLVED * entry_size;
+                        if gap.is_nan() || gap > TOLERANCE * entry_size + rounding {
                             return Ok(Err((run, t, (i, j), s.to_string(), d.to_string())));
                         }
                     }
                 }
             }
         }
+        if !resolved {
+            return Err(format!(
+                "the values of `{}` are too large against its derivative for differences in 640-bit floats to resolve any entry",
+                text::expr(self.of)
+            ));
+        }
         Ok(Ok(rows))
     }
+}
+
+/// The power of two nearest below `|x|` (nonzero): a step that scales with `x` exactly.
+fn magnitude_of(x: &Wider) -> Wider {
+    let exponent = x.magnitude().unwrap_or(0);
+    Wider::from_f64(2f64).pow(&Wider::from_f64(exponent as f64 - 1.0)).unwrap_or_else(|| Wider::from_f64(1.0))
 }
 
 /// `(plus - minus) / (2 step)`, entry by entry.

@@ -33,6 +33,13 @@ pub enum Condition {
         bound: Expr,
         strict: bool,
     },
+    /// A definition of the file has a value wherever it applies at the witness, for the
+    /// sequence index `var` from 0 to `DEFINED_STEPS`: not undefined (`1/x` at 0), not two
+    /// definitions that disagree (`def y = 2*x` and `given y = 3`).
+    Defined {
+        lhs: Expr,
+        var: Option<String>,
+    },
     /// Something that cannot be decided at a point, with the reason.
     Undecidable(String),
 }
@@ -54,10 +61,15 @@ pub struct Literal {
     pub rows: Vec<Vec<Expr>>,
 }
 
+/// How far a sequence's definitions are evaluated at a witness.
+pub const DEFINED_STEPS: i64 = 100;
+
 /// How far a limit is followed.
 pub const LIMIT_STEPS: i64 = 1000;
 /// How close to its limit a sequence must end (absolutely).
 const LIMIT_CLOSE: f64 = 1e-30;
+/// By how much it must still fall over each of the last two quarters.
+const LIMIT_FALL: f64 = 1e-3;
 
 /// What one layer found about one condition.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,6 +165,7 @@ fn exact_condition(m: &mut Model<BigRational>, c: &Condition) -> Found {
             },
         },
         Condition::Limit { .. } => Found::Cannot("a limit is not a value at a point".into()),
+        Condition::Defined { lhs, var } => defined(m, lhs, var.as_deref()),
         Condition::Integer(name, sequence) => {
             let indices: Vec<Vec<Value<BigRational>>> = if *sequence { (0..=LIMIT_STEPS).map(|t| vec![int(t)]).collect() } else { vec![vec![]] };
             let mut seen = 0;
@@ -189,6 +202,27 @@ fn exact_condition(m: &mut Model<BigRational>, c: &Condition) -> Found {
     }
 }
 
+/// Whether `lhs` has a value wherever it is defined: undefined or disagreeing definitions fail;
+/// a value that needs what the witness does not give is no concern of the witness.
+fn defined<N: Number>(m: &mut Model<N>, lhs: &Expr, var: Option<&str>) -> Found {
+    let at: Vec<HashMap<String, Value<N>>> = match var {
+        Some(v) => (0..=DEFINED_STEPS).map(|t| HashMap::from([(v.to_string(), int::<N>(t))])).collect(),
+        None => vec![HashMap::new()],
+    };
+    let mut evaluated = 0;
+    for env in at {
+        match m.eval(lhs, &env) {
+            Ok(_) => evaluated += 1,
+            Err(stop @ (Stop::Undefined | Stop::Invalid(_))) => {
+                let place = env.values().next().map(|t| format!(" at {} = {t}", var.unwrap_or_default())).unwrap_or_default();
+                return Found::Fails(format!("no value{place}"), stop_text(stop));
+            }
+            Err(_) => {}
+        }
+    }
+    if evaluated == 0 { Found::Cannot("it needs values the witness does not give".into()) } else { Found::Holds("defined".into(), String::new()) }
+}
+
 fn both<N: Number>(m: &mut Model<N>, r: &Relation, env: &HashMap<String, Value<N>>) -> Result<(Value<N>, Value<N>), Stop> {
     Ok((m.eval(&r.lhs, env)?, m.eval(&r.rhs, env)?))
 }
@@ -211,6 +245,13 @@ fn float_condition(low: &mut Model<Wide>, high: &mut Model<Wider>, c: &Condition
             (found, Some(points))
         }
         Condition::Integer(..) => (Found::Cannot("whether a value is whole is decided exactly".into()), None),
+        Condition::Defined { lhs, var } => {
+            let found = match defined(low, lhs, var.as_deref()) {
+                Found::Holds(..) => defined(high, lhs, var.as_deref()),
+                other => other,
+            };
+            (found, None)
+        }
         Condition::FunctionBound { sup, attained, bound, strict, .. } => {
             let found = match (low.eval(bound, &HashMap::new()), high.eval(bound, &HashMap::new())) {
                 (Ok(Value::S(lc)), Ok(Value::S(hc))) => {
@@ -246,6 +287,9 @@ fn float_relation(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation) 
         Ok(v) => v,
         Err(stop) => return Found::Cannot(stop_text(stop)),
     };
+    if low.lost || high.lost {
+        return Found::Cannot("a term is lost to rounding on the way (`1 + 10^-200`, `tanh` saturated), so the floats cannot tell".into());
+    }
     let signs: Vec<Option<i64>> = match ((&la, &lb), (&ha, &hb)) {
         ((Value::S(la), Value::S(lb)), (Value::S(ha), Value::S(hb))) => vec![settle(la, lb, ha, hb, largest)],
         ((Value::M(la), Value::M(lb)), (Value::M(ha), Value::M(hb))) if matches!(r.rel, Rel::Eq | Rel::Ne) && la.shape() == lb.shape() => {
@@ -274,10 +318,11 @@ fn float_relation(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation) 
 }
 
 /// Follows `|X - L|` for `var` from 0 to `LIMIT_STEPS`: it tends to 0 when it ends below
-/// `LIMIT_CLOSE` having fallen over the last half of the steps; it does not when it is rising
-/// or flat over the last half while above that. Anything else cannot be told. Both
-/// precisions must agree on the last value. However small the end, this is evidence: a
-/// sequence can turn after the last step it is followed to.
+/// `LIMIT_CLOSE` and keeps falling, by at least `LIMIT_FALL` over each of the last two quarters
+/// of the steps (a sequence settling at a small constant does not); it does not when it is
+/// rising or flat over the last half while above `LIMIT_CLOSE`. Anything else cannot be told,
+/// and so is a value that lost a term to rounding. Both precisions must agree on the last
+/// value. However small the end, this is evidence: a sequence can turn after the last step.
 fn float_limit(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation, var: &str) -> (Found, Points) {
     let mut points = Vec::new();
     let mut last_low = 0.0;
@@ -286,18 +331,22 @@ fn float_limit(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation, var
             (Ok(l), Ok(h)) => (l, h),
             (Err(stop), _) | (_, Err(stop)) => return (Found::Cannot(format!("at {var} = {t}: {}", stop_text(stop))), points),
         };
+        if low.lost || high.lost {
+            return (Found::Cannot(format!("at {var} = {t} a term is lost to rounding, so the floats cannot tell")), points);
+        }
         last_low = l;
         points.push((t as f64, h));
     }
-    let last = points.last().map(|p| p.1).unwrap_or(f64::NAN);
-    let half = &points[points.len() / 2..];
-    let falling = half.windows(2).all(|w| w[1].1 <= w[0].1 * (1.0 + 1e-9));
-    let rising = half.windows(2).all(|w| w[1].1 >= w[0].1 * (1.0 - 1e-9));
+    let n = points.len();
+    let (half, three_quarters, last) = (points[n / 2].1, points[3 * n / 4].1, points[n - 1].1);
+    let tail = &points[n / 2..];
+    let rising = tail.windows(2).all(|w| w[1].1 >= w[0].1 * (1.0 - 1e-9));
+    let keeps_falling = three_quarters <= half * LIMIT_FALL && last <= three_quarters * LIMIT_FALL;
     let seen = format!("|{} - {}| = {last:.3e} at {var} = {LIMIT_STEPS}", crate::language::text::expr(&r.lhs), crate::language::text::expr(&r.rhs));
     let agree = (last - last_low).abs() <= 1e-6 * last.abs().max(f64::MIN_POSITIVE) || (last < 1e-60 && last_low < 1e-60);
     let found = if !last.is_finite() || !agree {
         Found::Cannot(format!("{seen}, and the two precisions disagree there"))
-    } else if falling && last <= LIMIT_CLOSE {
+    } else if keeps_falling && last <= LIMIT_CLOSE {
         Found::Holds(format!("{last:.3e} at {var} = {LIMIT_STEPS}"), format!("below {LIMIT_CLOSE:e}, falling"))
     } else if rising && last > LIMIT_CLOSE {
         Found::Fails(format!("{last:.3e} at {var} = {LIMIT_STEPS}"), format!("{seen}: not falling towards the limit"))

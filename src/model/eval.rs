@@ -108,6 +108,7 @@ impl<N: Number> Model<'_, N> {
             ExprKind::Bin(op, a, b) => {
                 let (x, y) = (self.eval(a, env)?, self.eval(b, env)?);
                 if matches!(op, BinOp::Add | BinOp::Sub) {
+                    self.lost |= absorbs(&x, &y);
                     // A sum rounds at the scale of its terms: `(exp(600) + 1) - exp(600)` loses
                     // the 1 (high-precision floats keep the largest such scale).
                     for v in [&x, &y] {
@@ -283,7 +284,8 @@ impl<N: Number> Model<'_, N> {
         let Value::S(x) = x else { return na("an exponent is not a scalar") };
         match b {
             Value::S(b) => {
-                if b.is_zero() && x < N::zero() {
+                // 0^0 is indeterminate, as in the symbolic layer.
+                if b.is_zero() && x <= N::zero() {
                     return Err(Stop::Undefined);
                 }
                 match b.pow(&x) {
@@ -369,6 +371,14 @@ impl<N: Number> Model<'_, N> {
         match f {
             Func::Exp | Func::Log | Func::Sqrt => {
                 let Some(x) = scalar(&args[0]) else { return na(format!("`{name}` of a vector or matrix: use `exp_elem`")) };
+                // `exp` of a term below the precision is 1, and `log` next to 1 is what rounding
+                // left of its argument.
+                let below = |y: &N| y.magnitude().is_some_and(|m| m < 16 - N::PRECISION);
+                self.lost |= match f {
+                    Func::Exp => below(&x),
+                    Func::Log => below(&(x.clone() - N::one())),
+                    _ => false,
+                };
                 let v = match f {
                     Func::Exp => x.exp(),
                     Func::Log => x.ln(),
@@ -600,6 +610,20 @@ fn dot_partner(e: &Expr, x: &str) -> Option<Expr> {
 }
 
 /// `|x|`.
+/// Whether adding `x` and `y` (high-precision floats) loses one of them to rounding: their
+/// binary exponents are farther apart than the precision allows, entry by entry.
+fn absorbs<N: Number>(x: &Value<N>, y: &Value<N>) -> bool {
+    let apart = |a: &N, b: &N| match (a.magnitude(), b.magnitude()) {
+        (Some(p), Some(q)) => (p - q).abs() > N::PRECISION - 16,
+        _ => false,
+    };
+    match (x, y) {
+        (Value::S(a), Value::S(b)) => apart(a, b),
+        (Value::M(a), Value::M(b)) if a.shape() == b.shape() => a.iter().zip(b.iter()).any(|(p, q)| apart(p, q)),
+        _ => false,
+    }
+}
+
 pub(super) fn magnitude<N: Number>(x: N) -> N {
     if x < N::zero() { -x } else { x }
 }

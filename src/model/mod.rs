@@ -192,6 +192,11 @@ pub struct Model<'s, N: Number> {
     pub approximate: bool,
     /// Evaluation steps taken at this point.
     work: u64,
+    /// Whether a high-precision float lost an input to rounding since the last reset: a term
+    /// absorbed by a sum (`1 + 10^-200`), `exp` of an argument below the precision, `tanh` or
+    /// `sigmoid` saturated to their limit. A verdict the floats alone give from such a value
+    /// says nothing (`log(1 + x) < x/2` at x = 10^-200).
+    pub lost: bool,
     /// The binary exponent of the largest term a sum added since the last reset
     /// (high-precision floats only): the scale of the rounding error of what it left.
     pub largest: Option<i32>,
@@ -227,6 +232,7 @@ impl<'s, N: Number> Model<'s, N> {
             used_oracle: false,
             approximate: false,
             work: 0,
+            lost: false,
             largest: None,
             points: 0,
             small_integers: false,
@@ -283,6 +289,7 @@ impl<'s, N: Number> Model<'s, N> {
         self.in_progress.clear();
         self.outcome = 0;
         self.work = 0;
+        self.lost = false;
         self.largest = None;
         self.points += 1;
         self.warmed.clear();
@@ -578,6 +585,7 @@ impl<'s, N: Number> Model<'s, N> {
                 return na(format!("`{name}` = {concrete} has no exact value"));
             }
             if let (false, [Value::S(x)]) = (N::EXACT, args) {
+                self.lost |= saturates(concrete, x);
                 return concrete_value(concrete, x).map(|v| Some(Value::S(v)));
             }
         }
@@ -606,6 +614,19 @@ impl<'s, N: Number> Model<'s, N> {
             }
         }
         Ok(found.map(|(_, v)| v))
+    }
+}
+
+/// Whether a concrete function at `x` loses it to rounding: `tanh` and `sigmoid` (and their
+/// derivatives) round to their limits far out, and `exp` near 0 rounds to 1.
+fn saturates<N: Number>(concrete: &str, x: &N) -> bool {
+    let Some(m) = x.magnitude() else { return false };
+    let far = m > 0 && x.to_f64().abs() > 0.3 * N::PRECISION as f64;
+    let near_zero = m < 16 - N::PRECISION;
+    match concrete {
+        "tanh" | "dtanh" | "sigmoid" | "dsigmoid" => far || near_zero,
+        "exp" => near_zero,
+        _ => false,
     }
 }
 

@@ -66,6 +66,9 @@ pub trait Number:
     const EXACT: bool;
     /// Whether a disagreement in this type is rechecked in 320-bit floats (double precision).
     const RECHECKED: bool = false;
+    /// The bits of a high-precision float's mantissa (0 for other numbers): what a term must
+    /// stay within to survive a sum.
+    const PRECISION: i32 = 0;
 }
 
 impl Number for BigRational {
@@ -347,6 +350,7 @@ impl<const BITS: usize> Number for Precise<BITS> {
     fn magnitude(&self) -> Option<i32> {
         if self.0.is_zero() { None } else { self.0.exponent() }
     }
+    const PRECISION: i32 = BITS as i32;
     const EXACT: bool = false;
 }
 
