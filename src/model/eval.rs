@@ -284,8 +284,7 @@ impl<N: Number> Model<'_, N> {
         let Value::S(x) = x else { return na("an exponent is not a scalar") };
         match b {
             Value::S(b) => {
-                // 0^0 is indeterminate, as in the symbolic layer.
-                if b.is_zero() && x <= N::zero() {
+                if b.is_zero() && x < N::zero() {
                     return Err(Stop::Undefined);
                 }
                 match b.pow(&x) {
