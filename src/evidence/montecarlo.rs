@@ -70,6 +70,30 @@ impl Moments {
         self.m2 += term;
     }
 
+    /// The moments of both samples together (Chan, Golub and LeVeque's pairwise update, to
+    /// the fourth moment): batches computed apart, merged in a fixed order.
+    pub fn merge(&mut self, other: &Moments) {
+        if other.n == 0.0 {
+            return;
+        }
+        if self.n == 0.0 {
+            *self = *other;
+            return;
+        }
+        let (na, nb) = (self.n, other.n);
+        let n = na + nb;
+        let delta = other.mean - self.mean;
+        let (d2, d3, d4) = (delta * delta, delta * delta * delta, delta * delta * delta * delta);
+        let m4 = self.m4
+            + other.m4
+            + d4 * na * nb * (na * na - na * nb + nb * nb) / (n * n * n)
+            + 6.0 * d2 * (na * na * other.m2 + nb * nb * self.m2) / (n * n)
+            + 4.0 * delta * (na * other.m3 - nb * self.m3) / n;
+        let m3 = self.m3 + other.m3 + d3 * na * nb * (na - nb) / (n * n) + 3.0 * delta * (na * other.m2 - nb * self.m2) / n;
+        let m2 = self.m2 + other.m2 + d2 * na * nb / n;
+        *self = Moments { n, mean: self.mean + delta * nb / n, m2, m3, m4 };
+    }
+
     /// `E[(x - mean)^4] / var^2`: 3 for a Gaussian, large for heavy tails.
     pub fn kurtosis(&self) -> f64 {
         if self.m2 > 0.0 { self.n * self.m4 / (self.m2 * self.m2) } else { 0.0 }
@@ -137,56 +161,33 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
     }
     let var = setup.range.as_ref().map(|(v, ..)| v.clone());
     let batch = setup.samples.div_ceil(BATCHES).max(1);
-    let mut stats = vec![PointStatistics::default(); points.len()];
     let mut model: Model<f64> = Model::new(&spec, seed);
     model.sampling = true;
     model.outcomes = 1;
-    // The largest rounding error of the difference (relative to the sides' size) seen on the
-    // paths rechecked in 320-bit floats: the floor of every standard error (equal sides
-    // computed two ways differ by it).
-    let mut relative_rounding: f64 = 0.0;
-    // Where some later paths start, to recheck them before a refutation is shown.
-    let mut confirm_starts = Vec::new();
-    for path in 0..setup.samples {
-        model.reset();
-        let start = model.rng.clone();
-        let mut values = Vec::with_capacity(points.len());
-        for (k, point) in points.iter().enumerate() {
-            let env: HashMap<String, Value<f64>> = match (&var, point) {
-                (Some(v), Some(t)) => HashMap::from([(v.clone(), int(*t))]),
-                _ => HashMap::new(),
-            };
-            let sides = model.eval(&relation.lhs, &env).and_then(scalar).and_then(|a| Ok((a, scalar(model.eval(&relation.rhs, &env)?)?)));
-            match sides {
-                Ok((a, b)) if a.is_finite() && b.is_finite() => {
-                    stats[k].push(a, b, path / batch);
-                    values.push((a, b));
-                }
-                Ok(_) => return fail("a side overflows on a sample path".into()),
-                Err(Stop::NotApplicable(reason)) => return fail(reason),
-                Err(Stop::Undefined) => return fail("a side is undefined (division by zero) on a sample path".into()),
-                Err(Stop::Shapes(what)) => return fail(format!("the shapes do not fit: {what}")),
-                Err(Stop::Invalid(why)) => return fail(format!("a sample path is not a model of the file: {why}")),
-            }
-        }
-        if path > 0 && path % CONFIRM_STRIDE == 0 && confirm_starts.len() < MAX_CONFIRMED {
-            confirm_starts.push(start.clone());
-        }
-        if rechecked(path) {
-            match rounding(&spec, relation, &points, &var, start, &model, &values) {
-                Ok(error) => relative_rounding = relative_rounding.max(error),
-                Err(problem) => return fail(problem),
-            }
-        }
-        // A constant (a scalar without a value in `where`) is one number for the whole check,
-        // drawn on the first path, not one per path.
-        if path == 0 {
-            model.freeze_constants();
-            if let Some(problem) = not_a_model(&mut model, &spec, &setup.draws) {
-                return fail(problem);
-            }
+    let run = Paths { spec: &spec, relation, points: &points, var: &var, batch };
+    // The first path draws the constants (a scalar without a value in `where` is one number
+    // for the whole check, not one per path); then every batch of paths runs on its own
+    // stream of the seed, on as many threads as there are cores, and the batches are merged
+    // in order: the result does not depend on the number of threads.
+    let first = match run.paths(&mut model, 0..1.min(setup.samples)) {
+        Ok(first) => first,
+        Err(problem) => return fail(problem),
+    };
+    model.freeze_constants();
+    if let Some(problem) = not_a_model(&mut model, &spec, &setup.draws) {
+        return fail(problem);
+    }
+    let starts: Vec<usize> = (0..setup.samples.div_ceil(batch)).map(|b| (b * batch).max(1)).collect();
+    let stretches = run.in_parallel(&model, seed, &starts, setup.samples);
+    let mut merged = first;
+    for stretch in stretches {
+        match stretch {
+            Ok(stretch) => merged.merge(stretch),
+            Err(problem) => return fail(problem),
         }
     }
+    let Stretch { mut stats, relative_rounding, confirm_starts } = merged;
+    let confirm_starts: Vec<rand_chacha::ChaCha8Rng> = confirm_starts.into_iter().take(MAX_CONFIRMED).map(|(_, rng)| rng).collect();
     for st in &mut stats {
         st.rounding = relative_rounding;
     }
@@ -311,6 +312,118 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
         rhs: format!("{:.6}", stats[k].right.mean),
     });
     LayerResult { counterexample, table: Some(Table { columns, rows }), plot, ..LayerResult::new(Layer::MonteCarlo, verdict, detail) }
+}
+
+/// The sample paths of one check: what each evaluates.
+struct Paths<'a> {
+    spec: &'a ModelSpec,
+    relation: &'a Relation,
+    points: &'a [Option<i64>],
+    var: &'a Option<String>,
+    /// Paths per batch (the batch-means check's unit, and the unit of work of a thread).
+    batch: usize,
+}
+
+/// What a stretch of consecutive sample paths found.
+struct Stretch {
+    stats: Vec<PointStatistics>,
+    /// The largest relative rounding error measured on the paths rechecked in 320-bit floats.
+    relative_rounding: f64,
+    /// Where some paths start (by path number), to recheck them before a refutation.
+    confirm_starts: Vec<(usize, rand_chacha::ChaCha8Rng)>,
+}
+
+impl Stretch {
+    /// This stretch followed by `next`.
+    fn merge(&mut self, next: Stretch) {
+        for (mine, theirs) in self.stats.iter_mut().zip(next.stats) {
+            mine.merge(theirs);
+        }
+        self.relative_rounding = self.relative_rounding.max(next.relative_rounding);
+        self.confirm_starts.extend(next.confirm_starts);
+    }
+}
+
+/// How many threads sample paths run on: `DERIVCHECK_THREADS`, or one per core.
+fn threads() -> usize {
+    std::env::var("DERIVCHECK_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .filter(|t: &usize| *t >= 1)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+impl Paths<'_> {
+    /// Every batch from its first path (`starts[b]`) to the next batch's, each on its own
+    /// stream (stream `b` of the seed) with the constants `first` drew, on up to `threads()`
+    /// threads; in batch order.
+    fn in_parallel(&self, first: &Model<f64>, seed: u64, starts: &[usize], samples: usize) -> Vec<Result<Stretch, String>> {
+        use rand::SeedableRng;
+        let ends: Vec<usize> = starts.iter().skip(1).copied().chain([samples]).collect();
+        let workers = threads().min(starts.len()).max(1);
+        let run_batch = |b: usize| -> Result<Stretch, String> {
+            let mut model: Model<f64> = Model::new(self.spec, seed);
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(b as u64 + 1);
+            model.rng = rng;
+            model.sampling = true;
+            model.outcomes = 1;
+            model.fixed = first.fixed.clone();
+            self.paths(&mut model, starts[b]..ends[b])
+        };
+        let mut out: Vec<Option<Result<Stretch, String>>> = (0..starts.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let run_batch = &run_batch;
+                    scope.spawn(move || (w..starts.len()).step_by(workers).map(|b| (b, run_batch(b))).collect::<Vec<_>>())
+                })
+                .collect();
+            for handle in handles {
+                for (b, result) in handle.join().expect("a Monte Carlo thread panicked") {
+                    out[b] = Some(result);
+                }
+            }
+        });
+        out.into_iter().flatten().collect()
+    }
+
+    /// The paths `range`, each from where `model`'s stream is.
+    fn paths(&self, model: &mut Model<f64>, range: std::ops::Range<usize>) -> Result<Stretch, String> {
+        let mut stretch = Stretch { stats: vec![PointStatistics::default(); self.points.len()], relative_rounding: 0.0, confirm_starts: Vec::new() };
+        for path in range {
+            model.reset();
+            let start = model.rng.clone();
+            let mut values = Vec::with_capacity(self.points.len());
+            for (k, point) in self.points.iter().enumerate() {
+                let env: HashMap<String, Value<f64>> = match (self.var, point) {
+                    (Some(v), Some(t)) => HashMap::from([(v.clone(), int(*t))]),
+                    _ => HashMap::new(),
+                };
+                let (lhs, rhs) = (&self.relation.lhs, &self.relation.rhs);
+                let sides = model.eval(lhs, &env).and_then(scalar).and_then(|a| Ok((a, scalar(model.eval(rhs, &env)?)?)));
+                match sides {
+                    Ok((a, b)) if a.is_finite() && b.is_finite() => {
+                        stretch.stats[k].push(a, b, path / self.batch);
+                        values.push((a, b));
+                    }
+                    Ok(_) => return Err("a side overflows on a sample path".into()),
+                    Err(Stop::NotApplicable(reason)) => return Err(reason),
+                    Err(Stop::Undefined) => return Err("a side is undefined (division by zero) on a sample path".into()),
+                    Err(Stop::Shapes(what)) => return Err(format!("the shapes do not fit: {what}")),
+                    Err(Stop::Invalid(why)) => return Err(format!("a sample path is not a model of the file: {why}")),
+                }
+            }
+            if path > 0 && path % CONFIRM_STRIDE == 0 && path / CONFIRM_STRIDE <= MAX_CONFIRMED {
+                stretch.confirm_starts.push((path, start.clone()));
+            }
+            if rechecked(path) {
+                let error = rounding(self.spec, self.relation, self.points, self.var, start, model, &values)?;
+                stretch.relative_rounding = stretch.relative_rounding.max(error);
+            }
+        }
+        Ok(stretch)
+    }
 }
 
 /// Before a refutation, one path in `CONFIRM_STRIDE` (up to `MAX_CONFIRMED`) is rechecked.
@@ -456,6 +569,20 @@ struct PointStatistics {
 }
 
 impl PointStatistics {
+    /// These paths followed by `other`'s (batches by index).
+    fn merge(&mut self, other: PointStatistics) {
+        self.left.merge(&other.left);
+        self.right.merge(&other.right);
+        self.diff.merge(&other.diff);
+        self.size.merge(&other.size);
+        if self.batches.len() < other.batches.len() {
+            self.batches.resize(other.batches.len(), Moments::default());
+        }
+        for (mine, theirs) in self.batches.iter_mut().zip(&other.batches) {
+            mine.merge(theirs);
+        }
+    }
+
     fn push(&mut self, a: f64, b: f64, batch: usize) {
         self.left.push(a);
         self.right.push(b);
@@ -553,6 +680,25 @@ fn linear_in_expectations(e: &Expr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_moments_equal_the_moments_of_all_the_values() {
+        let values: Vec<f64> = (0..1000).map(|i| ((i * 7919) % 1013) as f64 / 97.0 - 3.0 + if i % 97 == 0 { 40.0 } else { 0.0 }).collect();
+        let mut all = Moments::default();
+        values.iter().for_each(|x| all.push(*x));
+        let mut merged = Moments::default();
+        for chunk in values.chunks(137) {
+            let mut part = Moments::default();
+            chunk.iter().for_each(|x| part.push(*x));
+            merged.merge(&part);
+        }
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+        assert_eq!(merged.n, all.n);
+        assert!(close(merged.mean, all.mean), "{} {}", merged.mean, all.mean);
+        assert!(close(merged.variance(), all.variance()));
+        assert!(close(merged.kurtosis(), all.kurtosis()), "{} {}", merged.kurtosis(), all.kurtosis());
+        assert!(close(merged.m3, all.m3), "{} {}", merged.m3, all.m3);
+    }
 
     #[test]
     fn thresholds_match_the_normal_table() {

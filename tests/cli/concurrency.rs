@@ -22,3 +22,24 @@ fn two_processes_started_together_both_finish_correctly() {
     // Same input, same seeds: the same verdicts, line for line.
     assert_eq!(crate::text(&a.stdout), crate::text(&b.stdout));
 }
+
+/// Monte Carlo batches run on as many threads as there are cores, each batch on its own
+/// stream of the seed, merged in order: the numbers (estimates, intervals, z to the digits
+/// the report prints) do not depend on how many threads there are.
+#[test]
+fn monte_carlo_numbers_do_not_depend_on_the_number_of_threads() {
+    let report = |threads: &str| {
+        let dir = crate::scratch(&format!("threads-{threads}"));
+        let out = Command::new(env!("CARGO_BIN_EXE_derivcheck"))
+            .args(["report", "derivations/q2_momentum.md", "--format", "md", "--layout", "full", "-o", dir.to_str().unwrap()])
+            .env("DERIVCHECK_THREADS", threads)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("derivcheck runs");
+        assert_eq!(out.status.code(), Some(0), "{}", crate::text(&out.stderr));
+        std::fs::read_to_string(dir.join("report.md")).expect("report.md written")
+    };
+    let one = report("1");
+    assert!(one.contains("Monte Carlo"), "q2 has Monte Carlo checks");
+    assert_eq!(one, report("3"), "one thread and three threads give different reports");
+}
