@@ -108,7 +108,10 @@ impl<N: Number> Model<'_, N> {
             ExprKind::Bin(op, a, b) => {
                 let (x, y) = (self.eval(a, env)?, self.eval(b, env)?);
                 if matches!(op, BinOp::Add | BinOp::Sub) {
-                    self.lost |= absorbs(&x, &y);
+                    // Only high-precision floats track it (a constant: no cost elsewhere).
+                    if N::PRECISION > 0 {
+                        self.lost |= absorbs(&x, &y);
+                    }
                     // A sum rounds at the scale of its terms: `(exp(600) + 1) - exp(600)` loses
                     // the 1 (high-precision floats keep the largest such scale).
                     for v in [&x, &y] {
@@ -373,11 +376,12 @@ impl<N: Number> Model<'_, N> {
                 // `exp` of a term below the precision is 1, and `log` next to 1 is what rounding
                 // left of its argument.
                 let below = |y: &N| y.magnitude().is_some_and(|m| m < 16 - N::PRECISION);
-                self.lost |= match f {
-                    Func::Exp => below(&x),
-                    Func::Log => below(&(x.clone() - N::one())),
-                    _ => false,
-                };
+                self.lost |= N::PRECISION > 0
+                    && match f {
+                        Func::Exp => below(&x),
+                        Func::Log => below(&(x.clone() - N::one())),
+                        _ => false,
+                    };
                 let v = match f {
                     Func::Exp => x.exp(),
                     Func::Log => x.ln(),

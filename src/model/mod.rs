@@ -585,7 +585,7 @@ impl<'s, N: Number> Model<'s, N> {
                 return na(format!("`{name}` = {concrete} has no exact value"));
             }
             if let (false, [Value::S(x)]) = (N::EXACT, args) {
-                self.lost |= saturates(concrete, x);
+                self.lost |= N::PRECISION > 0 && saturates(concrete, x);
                 return concrete_value(concrete, x).map(|v| Some(Value::S(v)));
             }
         }
