@@ -184,6 +184,33 @@ fn conditions(claim: &Existence, known: &Knowledge, kinds: &Kinds, spec: &crate:
         };
         out.push(Labeled { label, text, condition });
     }
+    // Vectors and matrices have their declared shapes (`I` for an n × m matrix does not).
+    for item in &claim.names {
+        let Some(head) = item.head() else { continue };
+        let element = match kinds.get(head) {
+            Some(Kind::Sequence(of)) => (**of).clone(),
+            Some(k) => k.clone(),
+            None => continue,
+        };
+        let dims = spec.shapes.get(head).cloned().unwrap_or_default();
+        let size = |d: Option<&String>| d.and_then(|d| d.parse().ok().or_else(|| spec.sizes.get(d).copied()));
+        let shape = match element {
+            Kind::Vector => size(dims.first()).map(|r| (r, 1)),
+            Kind::Matrix => size(dims.first()).zip(size(dims.get(1))),
+            _ => continue,
+        };
+        // A whole sequence is checked at its first element.
+        let value = match (&item.kind, kinds.get(head)) {
+            (ExprKind::Name(_), Some(Kind::Sequence(_))) => {
+                Expr { kind: ExprKind::Index(head.clone(), vec![Expr::int(0, item.span)]), span: item.span }
+            }
+            _ => item.clone(),
+        };
+        if let Some((rows, cols)) = shape {
+            let text = format!("`{}` is {rows}×{cols}", text::expr(&value));
+            out.push(Labeled { label: "shape".into(), text, condition: Condition::Shape { value, rows, cols } });
+        }
+    }
     // The witness must be a model of the file: every definition that depends on it has a
     // value, and definitions of the same thing agree.
     let mut depends = witnessed.clone();

@@ -40,6 +40,12 @@ pub enum Condition {
         lhs: Expr,
         var: Option<String>,
     },
+    /// A witnessed vector or matrix has its declared shape (`I` only where it is square).
+    Shape {
+        value: Expr,
+        rows: usize,
+        cols: usize,
+    },
     /// Something that cannot be decided at a point, with the reason.
     Undecidable(String),
 }
@@ -166,6 +172,7 @@ fn exact_condition(m: &mut Model<BigRational>, c: &Condition) -> Found {
         },
         Condition::Limit { .. } => Found::Cannot("a limit is not a value at a point".into()),
         Condition::Defined { lhs, var } => defined(m, lhs, var.as_deref()),
+        Condition::Shape { value, rows, cols } => shaped(m, value, *rows, *cols),
         Condition::Integer(name, sequence) => {
             let indices: Vec<Vec<Value<BigRational>>> = if *sequence { (0..=LIMIT_STEPS).map(|t| vec![int(t)]).collect() } else { vec![vec![]] };
             let mut seen = 0;
@@ -223,6 +230,22 @@ fn defined<N: Number>(m: &mut Model<N>, lhs: &Expr, var: Option<&str>) -> Found 
     if evaluated == 0 { Found::Cannot("it needs values the witness does not give".into()) } else { Found::Holds("defined".into(), String::new()) }
 }
 
+/// Whether `value` is a `rows` × `cols` matrix (a vector: one column).
+fn shaped<N: Number>(m: &mut Model<N>, value: &Expr, rows: usize, cols: usize) -> Found {
+    let shape = match m.eval(value, &HashMap::new()) {
+        Ok(Value::M(v)) => Some((v.nrows(), v.ncols())),
+        Ok(Value::Identity) => (rows == cols).then_some((rows, cols)),
+        Ok(Value::Ones(false)) => (cols == 1).then_some((rows, 1)),
+        Ok(_) => None,
+        Err(stop) => return Found::Cannot(stop_text(stop)),
+    };
+    match shape {
+        Some(s) if s == (rows, cols) => Found::Holds(format!("{rows}×{cols}"), String::new()),
+        Some((r, c)) => Found::Fails(format!("{r}×{c}"), format!("{rows}×{cols}")),
+        None => Found::Fails("not of that shape".into(), format!("{rows}×{cols}")),
+    }
+}
+
 fn both<N: Number>(m: &mut Model<N>, r: &Relation, env: &HashMap<String, Value<N>>) -> Result<(Value<N>, Value<N>), Stop> {
     Ok((m.eval(&r.lhs, env)?, m.eval(&r.rhs, env)?))
 }
@@ -245,6 +268,7 @@ fn float_condition(low: &mut Model<Wide>, high: &mut Model<Wider>, c: &Condition
             (found, Some(points))
         }
         Condition::Integer(..) => (Found::Cannot("whether a value is whole is decided exactly".into()), None),
+        Condition::Shape { value, rows, cols } => (shaped(high, value, *rows, *cols), None),
         Condition::Defined { lhs, var } => {
             let found = match defined(low, lhs, var.as_deref()) {
                 Found::Holds(..) => defined(high, lhs, var.as_deref()),
