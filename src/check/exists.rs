@@ -24,7 +24,8 @@ pub(super) fn check(claim: &Existence, known: &Knowledge, kinds: &Kinds, files: 
         line,
         status: Status::Verified,
         seed,
-        samples: 1,
+        // No random points: the witness is one.
+        samples: 0,
         chains: Vec::new(),
         evidence: Vec::new(),
         problems: Vec::new(),
@@ -171,7 +172,7 @@ fn conditions(claim: &Existence, known: &Knowledge, kinds: &Kinds, spec: &crate:
                     let concrete = spec.float_functions.get(&f).and_then(|c| builtins::concrete(c));
                     match concrete.and_then(|c| c.sup_abs.map(|s| (c.sup_attained, s))) {
                         Some((attained, (num, den))) => {
-                            Condition::FunctionBound { function: f, sup: BigRational::new(num.into(), den.into()), attained, bound, strict }
+                            Condition::FunctionBound { sup: BigRational::new(num.into(), den.into()), attained, bound, strict }
                         }
                         None => Condition::Undecidable(format!("`{f}` is not a concrete bounded function at the witness")),
                     }

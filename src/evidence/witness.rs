@@ -27,7 +27,6 @@ pub enum Condition {
     /// `abs(f(z)) <= bound for z` with `f` a concrete function whose supremum of `|f|` is `sup`
     /// (reached at some argument when `attained`).
     FunctionBound {
-        function: String,
         sup: BigRational,
         attained: bool,
         bound: Expr,
