@@ -17,7 +17,7 @@ pub mod trajectory;
 pub mod unroll;
 pub mod witness;
 
-use crate::model::Stop;
+use crate::model::{Stop, Value, Wide, Wider, settle};
 
 /// Why an evaluation that needs every point stopped, for a message.
 pub fn stop_text(s: Stop) -> String {
@@ -26,5 +26,23 @@ pub fn stop_text(s: Stop) -> String {
         Stop::NotApplicable(r) => r,
         Stop::Shapes(what) => format!("the shapes do not fit: {what}"),
         Stop::Invalid(why) => format!("the point is not a model of the file: {why}"),
+    }
+}
+
+/// The sign of left − right that stays in 320- and 640-bit floats (see `model::settle`), for a
+/// scalar pair or, where `entrywise`, entry by entry for matrices of one shape; `None` where
+/// the values cannot be compared so.
+pub fn settled_signs(
+    low: (&Value<Wide>, &Value<Wide>),
+    high: (&Value<Wider>, &Value<Wider>),
+    largest: Option<i32>,
+    entrywise: bool,
+) -> Option<Vec<Option<i64>>> {
+    match (low, high) {
+        ((Value::S(la), Value::S(lb)), (Value::S(ha), Value::S(hb))) => Some(vec![settle(la, lb, ha, hb, largest)]),
+        ((Value::M(la), Value::M(lb)), (Value::M(ha), Value::M(hb))) if entrywise && la.shape() == lb.shape() => {
+            Some((0..la.len()).map(|i| settle(&la[i], &lb[i], &ha[i], &hb[i], largest)).collect())
+        }
+        _ => None,
     }
 }

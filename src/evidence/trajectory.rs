@@ -8,7 +8,7 @@ use num_rational::BigRational;
 
 use super::stop_text;
 use crate::language::ast::{Expr, Fact, Kind, Rel, Relation};
-use crate::model::{Model, ModelSpec, Number, Value, Wide, Wider, compare, constant, int, settle};
+use crate::model::{Model, ModelSpec, Number, Value, Wide, Wider, compare, constant, int};
 use crate::verdict::{Counterexample, Curve, Layer, LayerResult, Plot, Table, Verdict};
 
 /// Two sequences run side by side over the steps of a range.
@@ -101,13 +101,7 @@ fn run_float(r: &Runs) -> Result<Trajectory, String> {
     let mut mismatch = None;
     'runs: for (r, (lr, hr)) in low.iter().zip(&high).enumerate() {
         for ((t, la, lb, largest), (_, ha, hb, _)) in lr.iter().zip(hr) {
-            let signs: Vec<Option<i64>> = match ((la, lb), (ha, hb)) {
-                ((Value::S(la), Value::S(lb)), (Value::S(ha), Value::S(hb))) => vec![settle(la, lb, ha, hb, *largest)],
-                ((Value::M(la), Value::M(lb)), (Value::M(ha), Value::M(hb))) if rel == Rel::Eq && la.shape() == lb.shape() => {
-                    (0..la.len()).map(|i| settle(&la[i], &lb[i], &ha[i], &hb[i], *largest)).collect()
-                }
-                _ => vec![Some(1)],
-            };
+            let signs = super::settled_signs((la, lb), (ha, hb), *largest, rel == Rel::Eq).unwrap_or_else(|| vec![Some(1)]);
             if signs.iter().any(|s| s.is_some_and(breaks)) {
                 mismatch = Some((r, *t, ha.to_string(), hb.to_string()));
                 break 'runs;

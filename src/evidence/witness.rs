@@ -313,12 +313,8 @@ fn float_relation(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation) 
     if low.lost || high.lost {
         return Found::Cannot("a term is lost to rounding on the way (`1 + 10^-200`, `tanh` saturated), so the floats cannot tell".into());
     }
-    let signs: Vec<Option<i64>> = match ((&la, &lb), (&ha, &hb)) {
-        ((Value::S(la), Value::S(lb)), (Value::S(ha), Value::S(hb))) => vec![settle(la, lb, ha, hb, largest)],
-        ((Value::M(la), Value::M(lb)), (Value::M(ha), Value::M(hb))) if matches!(r.rel, Rel::Eq | Rel::Ne) && la.shape() == lb.shape() => {
-            (0..la.len()).map(|i| settle(&la[i], &lb[i], &ha[i], &hb[i], largest)).collect()
-        }
-        _ => return Found::Cannot(format!("cannot compare {ha} with {hb} by `{}`", r.rel.symbol())),
+    let Some(signs) = super::settled_signs((&la, &lb), (&ha, &hb), largest, matches!(r.rel, Rel::Eq | Rel::Ne)) else {
+        return Found::Cannot(format!("cannot compare {ha} with {hb} by `{}`", r.rel.symbol()));
     };
     let (a, b) = (ha.to_string(), hb.to_string());
     if signs.iter().any(Option::is_none) {

@@ -612,7 +612,6 @@ fn dot_partner(e: &Expr, x: &str) -> Option<Expr> {
     e.children().into_iter().find_map(|c| dot_partner(c, x))
 }
 
-/// `|x|`.
 /// Whether adding `x` and `y` (high-precision floats) loses one of them to rounding: their
 /// binary exponents are farther apart than the precision allows, entry by entry.
 fn absorbs<N: Number>(x: &Value<N>, y: &Value<N>) -> bool {
@@ -627,6 +626,7 @@ fn absorbs<N: Number>(x: &Value<N>, y: &Value<N>) -> bool {
     }
 }
 
+/// `|x|`.
 pub(super) fn magnitude<N: Number>(x: N) -> N {
     if x < N::zero() { -x } else { x }
 }
