@@ -8,6 +8,7 @@
 //! statuses from the layers' verdicts and never computes a verdict itself.
 
 mod claim;
+mod complexity;
 mod exists;
 mod givens;
 mod results;
@@ -16,7 +17,7 @@ mod step;
 use std::collections::BTreeSet;
 
 use crate::diagnostic::SourceFiles;
-use crate::language::ast::{Existence, Expr, Rel, Relation, Rule, RuleKind, Statement};
+use crate::language::ast::{Complexity, Existence, Expr, Rel, Relation, Rule, RuleKind, Statement};
 use crate::language::elaborate::elaborate;
 use crate::language::{Document, Item, Kinds};
 use crate::model::ModelSpec;
@@ -98,6 +99,7 @@ struct Premise {
 enum Visit<'a> {
     Rule(&'a Rule),
     Exists(&'a Existence),
+    Complexity(&'a Complexity),
 }
 
 /// Walks a document's statements in order, keeping what is known, and calls `visit` with
@@ -124,6 +126,7 @@ fn walk(doc: &Document, mut visit: impl FnMut(Visit, &Knowledge, &Kinds)) {
                     known.premises.extend(facts.iter().map(|f| Premise { name: "assume".into(), relation: f.clone(), rule: None }));
                 }
                 Statement::Exists(claim) => visit(Visit::Exists(claim), &known, &kinds),
+                Statement::Complexity(claim) => visit(Visit::Complexity(claim), &known, &kinds),
                 Statement::Rule(rule) => {
                     if matches!(rule.kind, RuleKind::Claim | RuleKind::Lemma) {
                         visit(Visit::Rule(rule), &known, &kinds);
@@ -158,6 +161,12 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
             Visit::Exists(existence) => {
                 bar.set_message(existence.name.clone());
                 claims.push(exists::check(existence, known, kinds, files, derive_seed(options.seed, &doc.path, &existence.name)));
+                bar.inc(1);
+                return;
+            }
+            Visit::Complexity(claim) => {
+                bar.set_message(claim.name.clone());
+                claims.push(complexity::check(claim, known, kinds, files, derive_seed(options.seed, &doc.path, &claim.name)));
                 bar.inc(1);
                 return;
             }

@@ -9,8 +9,10 @@
 //! nothing with the symbolic layer but the syntax tree.
 
 pub mod cost;
+pub mod count;
 pub mod derivative;
 pub mod experiments;
+pub mod growth;
 pub mod montecarlo;
 pub mod points;
 pub mod trajectory;

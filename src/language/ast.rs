@@ -527,6 +527,55 @@ pub enum Statement {
     Assume(Vec<Fact>, Span),
     Rule(Box<Rule>),
     Exists(Box<Existence>),
+    Complexity(Box<Complexity>),
+}
+
+/// `claim name: time(X) = Theta(n^2*d) [when n >= d, k = d]`: how the cost of evaluating `X`
+/// as written grows with the sizes. Shown by counting, never cited.
+#[derive(Debug, Clone)]
+pub struct Complexity {
+    pub name: String,
+    pub measure: Measure,
+    pub expr: Expr,
+    pub growth: Growth,
+    /// A polynomial in the sizes with positive coefficients.
+    pub class: Expr,
+    /// `n >= d`: the claim is about sizes where the first is at least the second.
+    pub regime: Vec<(String, String)>,
+    /// `k = d`: the first size is the second.
+    pub equal: Vec<(String, String)>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    Time,
+    Space,
+}
+
+impl Measure {
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Time => "time",
+            Measure::Space => "space",
+        }
+    }
+}
+
+/// `Theta(f)` (grows like f) or `O(f)` (at most like f).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Growth {
+    Theta,
+    BigO,
+}
+
+impl Growth {
+    pub fn name(self) -> &'static str {
+        match self {
+            Growth::Theta => "Theta",
+            Growth::BigO => "O",
+        }
+    }
 }
 
 /// `claim name: exists W, h[0] with C1, C2 [without g]` and its `witness` line: there are

@@ -29,6 +29,16 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
                     }
                 }
                 Statement::Exists(claim) => existence_errors(claim, &kinds, &mut out),
+                Statement::Complexity(claim) => {
+                    // Sizes may appear as numbers (`sum(i, 1, h, …)`, `1/d`).
+                    let mut kinds = kinds.clone();
+                    for d in doc.scope.decls.values().flat_map(|d| d.shape.iter()).filter(|s| s.parse::<u64>().is_err()) {
+                        if kinds.get(d).is_none() {
+                            kinds.insert(d.clone(), Kind::Integer);
+                        }
+                    }
+                    check_kinds(&claim.expr, &kinds, &mut out);
+                }
                 Statement::Rule(rule) => {
                     let mut kinds = kinds.clone();
                     for b in &rule.binders {

@@ -11,7 +11,7 @@ use super::{html, latex, plot};
 use crate::Loaded;
 use crate::check::{ClaimResult, DocumentResult, Results, StepResult, Summary};
 use crate::diagnostic::{SourceFiles, Span};
-use crate::language::ast::{Decl, Existence, Fact, Justification, Rule, RuleKind, Statement, WitnessExpr};
+use crate::language::ast::{Complexity, Decl, Existence, Growth, Fact, Justification, Rule, RuleKind, Statement, WitnessExpr};
 use crate::language::{Document, Item, Scope, builtins, latex as expr_latex};
 use crate::verdict::{Finding, Layer, LayerResult, Status, Table, Verdict};
 
@@ -521,6 +521,24 @@ fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimRe
                                 ))));
                             }
                         }
+                        Statement::Complexity(claim) => {
+                            if let Some(result) = claims.get(claim.name.as_str()) {
+                                flush(&mut rows, &mut parts);
+                                let statement_tex = complexity_tex(claim, scope);
+                                parts.push(PartContext::Claim(Box::new(claim_context_of(
+                                    doc,
+                                    &claim.name,
+                                    "claim",
+                                    claim.span,
+                                    statement_tex,
+                                    result,
+                                    Vec::new(),
+                                    Vec::new(),
+                                    loaded,
+                                    figures,
+                                ))));
+                            }
+                        }
                         Statement::Rule(rule) => match claims.get(rule.name.as_str()) {
                             Some(result) => {
                                 flush(&mut rows, &mut parts);
@@ -688,6 +706,30 @@ fn claim_context_of(
         problems: result.problems.iter().map(|p| p.message.clone()).collect(),
         failures,
     }
+}
+
+/// `time(X) = Θ(n² d)  (n ≥ d, k = d)`.
+fn complexity_tex(claim: &Complexity, scope: &Scope) -> String {
+    let growth = match claim.growth {
+        Growth::Theta => "\\Theta",
+        Growth::BigO => "O",
+    };
+    let mut tex = format!(
+        "\\operatorname{{{}}}\\left({}\\right) = {growth}\\left({}\\right)",
+        claim.measure.name(),
+        expr_latex::expr(&claim.expr, scope),
+        expr_latex::expr(&claim.class, scope)
+    );
+    let when: Vec<String> = claim
+        .regime
+        .iter()
+        .map(|(a, b)| format!("{} \\ge {}", expr_latex::name(a, scope), expr_latex::name(b, scope)))
+        .chain(claim.equal.iter().map(|(a, b)| format!("{} = {}", expr_latex::name(a, scope), expr_latex::name(b, scope))))
+        .collect();
+    if !when.is_empty() {
+        tex.push_str(&format!("\\quad \\text{{when }} {}", when.join(",\\ ")));
+    }
+    tex
 }
 
 /// `∃ W, h_0 : C_1, C_2` (setting aside givens), and the witness's values below it.

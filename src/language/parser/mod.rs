@@ -5,6 +5,7 @@
 //! the line is skipped, and parsing goes on with the next line, so one run reports every error.
 
 mod check;
+mod complexity;
 mod exists;
 mod expr;
 mod proof;
@@ -189,6 +190,15 @@ impl<'s> Parser<'s> {
                 self.scope.existences.insert(name, span);
                 Ok(Some(Statement::Exists(Box::new(existence))))
             }
+            "claim" if matches!(self.toks.get(self.pos + 2).map(|t| &t.tok), Some(Tok::Ident(w)) if w == "time" || w == "space")
+                && matches!(self.toks.get(self.pos + 3).map(|t| &t.tok), Some(Tok::LParen)) =>
+            {
+                let (name, span) = self.new_name()?;
+                self.expect(Tok::Colon, "`:` after the name")?;
+                let claim = self.complexity(name.clone(), start)?;
+                self.scope.existences.insert(name, span);
+                Ok(Some(Statement::Complexity(Box::new(claim))))
+            }
             "witness" => {
                 let Some(Statement::Exists(claim)) = done.last_mut() else {
                     return Err(InputError::new(start, "a witness must follow the existence claim it shows").label("no `claim … exists` before"));
@@ -211,6 +221,10 @@ impl<'s> Parser<'s> {
                     _ => RuleKind::Claim,
                 };
                 self.rule(kind, start).map(|r| Some(Statement::Rule(Box::new(r))))
+            }
+            "proof" | "check" if matches!(done.last(), Some(Statement::Complexity(_))) => {
+                Err(InputError::new(start, "a complexity claim is shown by counting: it takes no proof or check")
+                    .help("state another order or another measure as a claim of its own"))
             }
             "proof" | "check" if matches!(done.last(), Some(Statement::Exists(_))) => {
                 Err(InputError::new(start, format!("an existence claim is shown by a `witness` line, not by a `{word}`"))

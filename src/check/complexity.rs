@@ -1,0 +1,249 @@
+//! One complexity claim: the cost of evaluating an expression as written, counted in two
+//! ways that must agree — as polynomials in the sizes (sums counted once and multiplied),
+//! and as whole numbers at a grid of sizes (sums unrolled), interpolated back to a
+//! polynomial — and its growth compared exactly with the stated class.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{ToPrimitive, Zero};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::Knowledge;
+use super::results::ClaimResult;
+use crate::diagnostic::SourceFiles;
+use crate::evidence::count::{self, Counts, Program};
+use crate::evidence::growth::{self, Direction, Poly, Regime};
+use crate::language::ast::{BinOp, Complexity, Expr, ExprKind, Growth, Kind, Measure, RuleKind};
+use crate::language::{Kinds, text};
+use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Table, Verdict};
+
+/// At most this many sizes are counted to interpolate.
+const MAX_GRID: usize = 4000;
+
+pub(super) fn check(claim: &Complexity, known: &Knowledge, kinds: &Kinds, files: &SourceFiles, seed: u64) -> ClaimResult {
+    let line = files.line(claim.span);
+    let mut result = ClaimResult {
+        name: claim.name.clone(),
+        kind: RuleKind::Claim,
+        line,
+        status: Status::Verified,
+        seed,
+        samples: 0,
+        chains: Vec::new(),
+        evidence: Vec::new(),
+        problems: Vec::new(),
+    };
+    let definitions: HashMap<String, Expr> = known
+        .model
+        .definitions
+        .iter()
+        .filter(|d| d.vars.is_empty() && d.conditions.is_empty() && matches!(d.lhs.kind, ExprKind::Name(_)))
+        .map(|d| (d.lhs.head().cloned().unwrap_or_default(), d.rhs.clone()))
+        .collect();
+    // The sizes: dimension names and declared integers (a number of heads).
+    let integers = kinds.0.iter().filter(|(_, k)| **k == Kind::Integer).map(|(n, _)| n.clone());
+    let dims: BTreeSet<String> = known.model.shapes.values().flatten().filter(|d| d.parse::<u64>().is_err()).cloned().chain(integers).collect();
+    let program = Program { kinds, shapes: &known.model.shapes, definitions: &definitions, dims: &dims };
+    // `when k = d`: every `k` is read as `d`.
+    let same: HashMap<&str, &str> = claim.equal.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let resolve = |v: &str| -> String {
+        let mut v = v;
+        for _ in 0..same.len() {
+            v = same.get(v).copied().unwrap_or(v);
+        }
+        v.to_string()
+    };
+    let fail = |result: &mut ClaimResult, why: String| {
+        result.evidence.push(LayerResult::new(Layer::Symbolic, Verdict::NotApplicable, why.clone()));
+        result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: why });
+        result.status = Status::NotShown;
+    };
+    let symbolic = match count::count::<Poly>(&program, &claim.expr, &|v| Poly::var(&resolve(v))) {
+        Ok(c) => c,
+        Err(e) => {
+            fail(&mut result, format!("cannot count `{}`: {e}", text::expr(&claim.expr)));
+            return result;
+        }
+    };
+    let regime: Vec<Regime> = claim.regime.iter().map(|(a, b)| (resolve(a), resolve(b))).collect();
+    let class = class_poly(&claim.class, &resolve);
+    let candidates = symbolic.space_candidates();
+    // What grows: the count itself, or (space) the largest of the storages at each moment,
+    // which grows like their sum.
+    let measured = match claim.measure {
+        Measure::Time => symbolic.time.clone(),
+        Measure::Space => candidates.iter().cloned().fold(Poly::default(), |a, b| a + b),
+    };
+    let Some(positive) = measured.dominant_part() else {
+        fail(&mut result, format!("the count {measured} has negative terms that no positive term outgrows"));
+        return result;
+    };
+    let verdict = theta(claim, &symbolic, &positive, &class, &regime, &candidates);
+    let exact = exact_layer(claim, &program, &symbolic, &candidates, &resolve, seed);
+    result.status = match (verdict.verdict, exact.verdict) {
+        (Verdict::Holds, Verdict::Holds) => Status::Verified,
+        (Verdict::Holds, Verdict::NotApplicable) => Status::SymbolicOnly,
+        (Verdict::Refuted, Verdict::Holds | Verdict::NotApplicable) => Status::Refuted,
+        _ => Status::NotShown,
+    };
+    if verdict.verdict == Verdict::Refuted {
+        result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: verdict.detail.clone() });
+    }
+    if exact.verdict == Verdict::Refuted {
+        result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: exact.detail.clone() });
+    }
+    result.evidence.push(verdict);
+    result.evidence.push(exact);
+    result
+}
+
+/// The growth class as a polynomial (the parser allows only those).
+fn class_poly(e: &Expr, resolve: &dyn Fn(&str) -> String) -> Poly {
+    match &e.kind {
+        ExprKind::Num(q) => Poly::constant(q.clone()),
+        ExprKind::Name(n) => Poly::var(&resolve(n)),
+        ExprKind::Bin(BinOp::Add, a, b) => class_poly(a, resolve) + class_poly(b, resolve),
+        ExprKind::Bin(BinOp::Mul, a, b) => class_poly(a, resolve) * class_poly(b, resolve),
+        ExprKind::Bin(BinOp::Div, a, b) => class_poly(a, resolve).scale(&(BigRational::from_integer(1.into()) / b.rational().unwrap_or_else(|| BigRational::from_integer(1.into())))),
+        ExprKind::Bin(BinOp::Pow, a, b) => {
+            let k = b.rational().and_then(|k| k.to_integer().to_u32()).unwrap_or(1);
+            (0..k).fold(Poly::int(1), |p, _| p * class_poly(a, resolve))
+        }
+        _ => Poly::default(),
+    }
+}
+
+fn describe(claim: &Complexity, class: &Poly) -> String {
+    let regime: Vec<String> = claim.regime.iter().map(|(a, b)| format!("{a} >= {b}")).chain(claim.equal.iter().map(|(a, b)| format!("{a} = {b}"))).collect();
+    let when = if regime.is_empty() { String::new() } else { format!(" when {}", regime.join(", ")) };
+    format!("{}({class}){when}", claim.growth.name())
+}
+
+/// The symbolic layer: the count as a polynomial, its leading terms, and the class.
+fn theta(claim: &Complexity, counts: &Counts<Poly>, positive: &Poly, class: &Poly, regime: &[Regime], candidates: &[Poly]) -> LayerResult {
+    let stated = describe(claim, class);
+    let what = match claim.measure {
+        Measure::Time => format!("the time of evaluating it as written is {}", counts.time),
+        Measure::Space => {
+            let peaks: Vec<String> = candidates.iter().map(Poly::text).collect();
+            format!(
+                "the storage of evaluating it as written is {} for the inputs, and at its peak the largest of {}",
+                counts.inputs,
+                peaks.join(", ")
+            )
+        }
+    };
+    let leading = growth::leading_terms(positive, regime).monomials();
+    let upper = growth::big_o(positive, class, regime);
+    let lower = if claim.growth == Growth::Theta { growth::big_o(class, positive, regime) } else { Ok(()) };
+    match (upper, lower) {
+        (Ok(()), Ok(())) => LayerResult::new(Layer::Symbolic, Verdict::Holds, format!("{what}; it grows like {leading}, as {stated} says")),
+        (Err(None), _) | (_, Err(None)) => LayerResult::new(Layer::Symbolic, Verdict::NotApplicable, format!("{what}; how it compares with {stated} was not decided")),
+        (Err(Some(d)), _) => refuted(claim, format!("{what}: it grows faster than {stated}"), &d, counts, candidates, class, true),
+        (Ok(()), Err(Some(d))) => refuted(claim, format!("{what}: it grows more slowly than {stated} (like {leading})"), &d, counts, candidates, class, false),
+    }
+}
+
+/// The count against the class along the direction where they part, exactly.
+fn refuted(claim: &Complexity, detail: String, d: &Direction, counts: &Counts<Poly>, candidates: &[Poly], class: &Poly, faster: bool) -> LayerResult {
+    let mut rows = Vec::new();
+    for s in 1..=5 {
+        let sizes = d.sizes(s);
+        let c = match claim.measure {
+            Measure::Time => counts.time.eval(&sizes),
+            Measure::Space => candidates.iter().map(|p| p.eval(&sizes)).max().unwrap_or_default(),
+        };
+        let f = class.eval(&sizes);
+        let ratio = if f.is_zero() { "—".into() } else { format!("{:.4}", (c.clone() / f.clone()).to_f64().unwrap_or(f64::NAN)) };
+        let shown: Vec<String> = sizes.iter().map(|(v, x)| format!("{v} = {x}")).collect();
+        rows.push(vec![shown.join(", "), c.to_string(), f.to_string(), ratio]);
+    }
+    let rate = if faster { "grows" } else { "falls" };
+    let detail = format!("{detail}; along {}, the ratio {rate} by 2^{} each step", d.describe(), d.gap);
+    let mut r = LayerResult::new(Layer::Symbolic, Verdict::Refuted, detail);
+    let measure = claim.measure.name();
+    r.table = Some(Table {
+        columns: vec!["sizes".into(), measure.into(), "class".into(), "ratio".into()],
+        rows,
+    });
+    r
+}
+
+/// The exact layer: counts with whole sizes on a grid (sums unrolled), the time interpolated
+/// back to a polynomial, the storage compared at every size; and at a few sizes off the grid.
+fn exact_layer(
+    claim: &Complexity,
+    program: &Program,
+    symbolic: &Counts<Poly>,
+    candidates: &[Poly],
+    resolve: &dyn Fn(&str) -> String,
+    seed: u64,
+) -> LayerResult {
+    let mut vars: Vec<String> = symbolic.time.vars();
+    vars.extend(candidates.iter().flat_map(Poly::vars));
+    vars.sort();
+    vars.dedup();
+    let degree = |v: &str| std::iter::once(&symbolic.time).chain(candidates).map(|p| p.degree(v)).max().unwrap_or(0);
+    // One point more than the degree: a count of higher degree would not come back as the
+    // polynomial.
+    let grid: Vec<(String, Vec<i64>)> = vars.iter().map(|v| (v.clone(), (2..=3 + i64::from(degree(v))).collect())).collect();
+    let points: usize = grid.iter().map(|(_, xs)| xs.len()).product();
+    if points > MAX_GRID {
+        return LayerResult::new(Layer::Exact, Verdict::NotApplicable, format!("counting at {points} sizes is too many (at most {MAX_GRID})"));
+    }
+    let counted = |sizes: &BTreeMap<String, BigInt>| -> Result<Counts<BigInt>, String> {
+        count::count::<BigInt>(program, &claim.expr, &|v| sizes.get(&resolve(v)).cloned().unwrap_or_else(|| BigInt::from(7)))
+    };
+    let mut storage_differs: Option<String> = None;
+    let largest = |sizes: &BTreeMap<String, BigInt>| candidates.iter().map(|p| p.eval(sizes)).max().unwrap_or_default();
+    let mut compare_space = |sizes: &BTreeMap<String, BigInt>, c: &Counts<BigInt>| {
+        let (got, want) = (BigRational::from_integer(c.space()), largest(sizes));
+        if got != want && storage_differs.is_none() {
+            let at: Vec<String> = sizes.iter().map(|(v, x)| format!("{v} = {x}")).collect();
+            storage_differs = Some(format!("at {} the peak storage counted is {got}, the polynomial form gives {want}", at.join(", ")));
+        }
+    };
+    let interpolated = growth::interpolate(&grid, &mut |sizes| {
+        let c = counted(sizes)?;
+        compare_space(sizes, &c);
+        Ok::<BigInt, String>(c.time)
+    });
+    let time = match interpolated {
+        Ok(p) => p,
+        Err(e) => return LayerResult::new(Layer::Exact, Verdict::NotApplicable, format!("counting at whole sizes: {e}")),
+    };
+    let mut differs = (time != symbolic.time).then(|| format!("the time counted at whole sizes is {time}, not {}", symbolic.time));
+    // Off the grid, at larger sizes.
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut rows = Vec::new();
+    for _ in 0..3 {
+        let sizes: BTreeMap<String, BigInt> = vars.iter().map(|v| (v.clone(), BigInt::from(rng.random_range(5..=40)))).collect();
+        match counted(&sizes) {
+            Ok(c) => {
+                if differs.is_none() && BigRational::from_integer(c.time.clone()) != symbolic.time.eval(&sizes) {
+                    differs = Some(format!("the time counted at {sizes:?} is {}, not {}", c.time, symbolic.time.eval(&sizes)));
+                }
+                compare_space(&sizes, &c);
+                let shown: Vec<String> = sizes.iter().map(|(v, x)| format!("{v} = {x}")).collect();
+                rows.push(vec![shown.join(", "), c.time.to_string(), c.space().to_string()]);
+            }
+            Err(e) => return LayerResult::new(Layer::Exact, Verdict::NotApplicable, format!("counting at whole sizes: {e}")),
+        }
+    }
+    if let Some(why) = differs.or(storage_differs) {
+        return LayerResult::new(Layer::Exact, Verdict::Refuted, format!("the two countings disagree: {why}"));
+    }
+    let measure = claim.measure.name();
+    let mut r = LayerResult::new(
+        Layer::Exact,
+        Verdict::Holds,
+        format!(
+            "counted with whole sizes at {points} sizes and 3 more (sums unrolled): the time interpolates to the same polynomial and the peak storage is the same at every size; the {measure} at three of them below"
+        ),
+    );
+    r.table = Some(Table { columns: vec!["sizes".into(), "time".into(), "space".into()], rows });
+    r
+}
