@@ -57,7 +57,7 @@ pub(super) fn check(claim: &Complexity, known: &Knowledge, kinds: &Kinds, files:
         v.to_string()
     };
     let fail = |result: &mut ClaimResult, why: String| {
-        result.evidence.push(LayerResult::new(Layer::Symbolic, Verdict::NotApplicable, why.clone()));
+        result.evidence.push(LayerResult { line: Some(line), ..LayerResult::new(Layer::Symbolic, Verdict::NotApplicable, why.clone()) });
         result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: why });
         result.status = Status::NotShown;
     };
@@ -95,8 +95,11 @@ pub(super) fn check(claim: &Complexity, known: &Knowledge, kinds: &Kinds, files:
     if exact.verdict == Verdict::Refuted {
         result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: exact.detail.clone() });
     }
-    result.evidence.push(verdict);
-    result.evidence.push(exact);
+    // Both rows are about the claim's own line.
+    for mut row in [verdict, exact] {
+        row.line = Some(line);
+        result.evidence.push(row);
+    }
     result
 }
 
@@ -162,7 +165,8 @@ fn refuted(claim: &Complexity, detail: String, d: &Direction, counts: &Counts<Po
         rows.push(vec![shown.join(", "), c.to_string(), f.to_string(), ratio]);
     }
     let rate = if faster { "grows" } else { "falls" };
-    let detail = format!("{detail}; along {}, the ratio {rate} by 2^{} each step", d.describe(), d.gap);
+    let factor = if d.gap == BigRational::from_integer(1.into()) { "2".to_string() } else { format!("2^{}", d.gap) };
+    let detail = format!("{detail}; along {}, the ratio {rate} by a factor {factor} at each step of s", d.describe());
     let mut r = LayerResult::new(Layer::Symbolic, Verdict::Refuted, detail);
     let measure = claim.measure.name();
     r.table = Some(Table {
