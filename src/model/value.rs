@@ -160,6 +160,14 @@ pub fn compare<N: Number>(a: &Value<N>, rel: Rel, b: &Value<N>) -> Result<bool, 
         (Value::S(x), Value::S(y)) => Ok(if rel == Rel::Eq { x.same(y) } else { rel.holds(x.partial_cmp(y).ok_or(Stop::Undefined)?) }),
         (Value::M(x), Value::M(y)) if rel == Rel::Eq => Ok(x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p.same(q))),
         (Value::M(_), Value::M(_)) => na("inequalities between matrices"),
+        // `ones` and `I` take the shape of what they are compared with.
+        (Value::M(x), Value::Ones(row)) | (Value::Ones(row), Value::M(x)) if rel == Rel::Eq => {
+            let shaped = if *row { x.nrows() == 1 } else { x.ncols() == 1 };
+            Ok(shaped && x.iter().all(|p| p.same(&N::one())))
+        }
+        (Value::M(x), Value::Identity) | (Value::Identity, Value::M(x)) if rel == Rel::Eq => {
+            Ok(x.is_square() && x.iter().enumerate().all(|(k, p)| p.same(&if k % x.nrows() == k / x.nrows() { N::one() } else { N::zero() })))
+        }
         _ => na(format!("cannot compare {a} with {b}")),
     }
 }

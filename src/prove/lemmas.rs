@@ -24,6 +24,9 @@ pub enum Lemma {
     Linearity,
     GaussianMgf,
     Softmax,
+    /// `diag(v)^-1*v = ones` and `diag(v)^-1*diag(v) = I`, where every entry of `v` is shown
+    /// positive (so none is zero).
+    DiagInverse,
     Transpose,
     /// `opnorm(A*B) <= opnorm(A)*opnorm(B)`: an inequality, used by `inequality`.
     Submultiplicative,
@@ -37,6 +40,7 @@ pub const ALL: &[Lemma] = &[
     Lemma::Linearity,
     Lemma::GaussianMgf,
     Lemma::Softmax,
+    Lemma::DiagInverse,
     Lemma::Transpose,
     Lemma::Submultiplicative,
     Lemma::OpnormEig,
@@ -51,6 +55,7 @@ impl Lemma {
             Lemma::Linearity => "linearity",
             Lemma::GaussianMgf => "gaussian_mgf",
             Lemma::Softmax => "softmax",
+            Lemma::DiagInverse => "diag_inverse",
             Lemma::Transpose => "transpose",
             Lemma::Submultiplicative => "submultiplicative",
             Lemma::OpnormEig => "opnorm_eig",
@@ -77,6 +82,7 @@ impl Rewrite for Lemma {
                 Lemma::Linearity => linearity(sub, ctx).into_iter().collect(),
                 Lemma::GaussianMgf => gaussian_mgf(sub).into_iter().collect(),
                 Lemma::Softmax => softmax(sub).into_iter().collect(),
+                Lemma::DiagInverse => diag_inverse(sub, ctx, blocked),
                 Lemma::OpnormEig => opnorm_eig(sub, &ctx.kinds),
                 Lemma::OpnormDiag => opnorm_diag(sub),
                 // Transposes are normalized by the symbolic layer; the lemma only names it.
@@ -304,6 +310,46 @@ fn softmax(e: &Expr) -> Option<Expr> {
     let col_sums =
         Expr::new(ExprKind::Transpose(Box::new(Expr::bin(BinOp::Mul, Expr::new(ExprKind::Transpose(Box::new(ones)), span), exp.clone()))), span);
     Some(Expr::bin(BinOp::Mul, exp, inv(diag(col_sums))))
+}
+
+/// In a product, `diag(v)^-1` followed by the factors of `v` → `ones`, and by `diag(v)` →
+/// `I`, where every entry of `v` is shown positive: a zero entry has no inverse.
+fn diag_inverse(e: &Expr, ctx: &Context, blocked: &mut Vec<String>) -> Vec<Expr> {
+    let ExprKind::Bin(BinOp::Mul, ..) = &e.kind else { return Vec::new() };
+    let mut factors = Vec::new();
+    flatten_product(e, &mut factors);
+    let span = e.span;
+    let mut out = Vec::new();
+    for (i, f) in factors.iter().enumerate() {
+        let ExprKind::Bin(BinOp::Pow, d, k) = &f.kind else { continue };
+        if k.rational() != Some(-BigRational::one()) {
+            continue;
+        }
+        let ExprKind::Builtin(Func::Diag, v) = &d.kind else { continue };
+        let mut v_factors = Vec::new();
+        flatten_product(&v[0], &mut v_factors);
+        let rest = &factors[i + 1..];
+        let (replacement, used) = if rest.first().is_some_and(|g| **g == **d) {
+            (Expr::name(IDENTITY, span), 1)
+        } else if rest.len() >= v_factors.len() && rest.iter().zip(&v_factors).all(|(a, b)| a == b) {
+            (Expr::name(ONES, span), v_factors.len())
+        } else {
+            continue;
+        };
+        if !ctx.entrywise_positive(&v[0]) {
+            note(blocked, format!("`diag_inverse` needs every entry of `{}` to be nonzero, which is not shown (it is when they are positive: `ones`, `exp_elem`, softmaxes, and their sums and products)", text::expr(&v[0])));
+            continue;
+        }
+        let mut new: Vec<Expr> = factors[..i].iter().map(|x| (*x).clone()).collect();
+        new.push(replacement);
+        new.extend(rest[used..].iter().map(|x| (*x).clone()));
+        // `I` times the rest is the rest.
+        if new.len() > 1 {
+            new.retain(|x| !matches!(&x.kind, ExprKind::Name(n) if n == IDENTITY));
+        }
+        out.push(new[1..].iter().fold(new[0].clone(), |acc, x| Expr::bin(BinOp::Mul, acc, x.clone())));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -232,6 +232,29 @@ impl Interval {
 }
 
 impl Context {
+    /// Whether every entry of the vector or matrix `e` is positive, from its structure:
+    /// `ones`, `exp_elem` and the softmaxes are; transposes, sums and products of such (the
+    /// inner dimension of a product is at least 1), and positive multiples, are.
+    pub fn entrywise_positive(&self, e: &Expr) -> bool {
+        use crate::language::ast::Kind;
+        let scalar = |x: &Expr| self.kinds.of(x) == Kind::Scalar;
+        let positive = |x: &Expr| self.interval(x).satisfies(Rel::Gt);
+        match &e.kind {
+            ExprKind::Name(n) => n == crate::language::builtins::ONES,
+            ExprKind::Builtin(Func::ExpElem | Func::SoftmaxRow | Func::SoftmaxCol, _) => true,
+            ExprKind::Transpose(a) => self.entrywise_positive(a),
+            ExprKind::Bin(BinOp::Mul, a, b) => match (scalar(a), scalar(b)) {
+                (true, false) => positive(a) && self.entrywise_positive(b),
+                (false, true) => positive(b) && self.entrywise_positive(a),
+                (false, false) => self.entrywise_positive(a) && self.entrywise_positive(b),
+                (true, true) => false,
+            },
+            ExprKind::Bin(BinOp::Add, a, b) => self.entrywise_positive(a) && self.entrywise_positive(b),
+            ExprKind::Bin(BinOp::Div, a, b) => scalar(b) && positive(b) && self.entrywise_positive(a),
+            _ => false,
+        }
+    }
+
     /// An interval holding every value `e` can take here.
     pub fn interval(&self, e: &Expr) -> Interval {
         self.interval_at(e, DEPTH)

@@ -222,6 +222,35 @@ fn word_term(w: Vec<Term>) -> Term {
 fn transpose(t: Term) -> Term {
     match t {
         Term::Fn(f, mut args) if f == "#tr" && args.len() == 1 => args.pop().expect("one argument"),
+        // A diagonal matrix is its own transpose, and the transpose of an inverse is the
+        // inverse of the transpose (both undefined together).
+        Term::Fn(f, args) if f == "diag" => Term::Fn(f, args),
+        Term::Fn(f, mut args) if f == "#inv" && args.len() == 1 => Term::Fn(f, vec![transpose_sum(args.pop().expect("one argument"))]),
+        other => Term::Fn("#tr".into(), vec![other]),
+    }
+}
+
+/// The transpose of a matrix as `term` writes it: a sum of coefficients times words, each word
+/// reversed with its factors transposed.
+fn transpose_sum(t: Term) -> Term {
+    let word = |w: Term| match w {
+        Term::Fn(f, factors) if f == "#mm" => Term::Fn(f, factors.into_iter().rev().map(transpose).collect()),
+        single => transpose(single),
+    };
+    match t {
+        Term::Add(terms) => Term::Add(
+            terms
+                .into_iter()
+                .map(|m| match m {
+                    Term::Mul(mut parts) if parts.len() == 2 => {
+                        let w = parts.pop().expect("a word");
+                        parts.push(word(w));
+                        Term::Mul(parts)
+                    }
+                    other => Term::Fn("#tr".into(), vec![other]),
+                })
+                .collect(),
+        ),
         other => Term::Fn("#tr".into(), vec![other]),
     }
 }
