@@ -57,6 +57,9 @@ pub struct Program<'a> {
     pub shapes: &'a HashMap<String, Vec<String>>,
     /// Names defined by a `def` (`A = exp_elem(Q*K^T)`): computed where they are used.
     pub definitions: &'a HashMap<String, Expr>,
+    /// Every name some `def` or `given` defines, with an index or conditions too: what is
+    /// not in `definitions` among them cannot be counted.
+    pub defined: &'a BTreeSet<String>,
     /// The dimension names (sizes), which may also appear as numbers in expressions.
     pub dims: &'a BTreeSet<String>,
 }
@@ -70,6 +73,9 @@ pub struct Counts<C> {
     /// Storage of the intermediates alive at each moment one was made: the peak is the
     /// largest (with whole sizes); with polynomials, a list of which the peak is the maximum.
     pub peaks: Vec<C>,
+    /// Whether a sum had a single term at these sizes: the polynomial form's storage, which
+    /// holds a running total from the second term on, is for sums of two terms or more.
+    pub short_sum: bool,
 }
 
 impl Counts<BigInt> {
@@ -96,11 +102,26 @@ impl Counts<Poly> {
     }
 }
 
+/// How many operations one count may visit (unrolled sums included).
+const BUDGET: u64 = 200_000;
+
 pub fn count<C: Size>(program: &Program, e: &Expr, size: &dyn Fn(&str) -> C) -> Result<Counts<C>, String> {
-    let mut walk = Walk { program, size, time: C::int(0), live: C::int(0), peaks: Vec::new(), inputs: BTreeMap::new(), bound: HashMap::new(), depth: 0 };
+    let mut walk = Walk {
+        program,
+        size,
+        time: C::int(0),
+        live: C::int(0),
+        peaks: Vec::new(),
+        inputs: BTreeMap::new(),
+        patterns: HashMap::new(),
+        bound: HashMap::new(),
+        depth: 0,
+        visited: 0,
+        short_sum: false,
+    };
     walk.eval(e)?;
     let inputs = walk.inputs.into_values().fold(C::int(0), |a, b| a + b);
-    Ok(Counts { time: walk.time, inputs, peaks: walk.peaks })
+    Ok(Counts { time: walk.time, inputs, peaks: walk.peaks, short_sum: walk.short_sum })
 }
 
 #[derive(Clone)]
@@ -134,8 +155,13 @@ struct Walk<'a, C> {
     live: C,
     peaks: Vec<C>,
     inputs: BTreeMap<String, C>,
+    /// Polynomials: the index pattern each sequence is read with (two patterns may overlap,
+    /// which the multiplicities would count twice).
+    patterns: HashMap<String, String>,
     bound: HashMap<String, Bound<C>>,
     depth: usize,
+    visited: u64,
+    short_sum: bool,
 }
 
 fn entries<C: Size>(s: &Shape<C>) -> Result<C, String> {
@@ -169,8 +195,12 @@ impl<C: Size> Walk<'_, C> {
 
     fn eval(&mut self, e: &Expr) -> Result<Val<C>, String> {
         self.depth += 1;
+        self.visited += 1;
         if self.depth > 200 {
             return Err("the expression nests definitions too deeply to count".into());
+        }
+        if self.visited > BUDGET {
+            return Err(format!("more than {BUDGET} operations to visit at these sizes (nested sums unrolled)"));
         }
         let out = self.eval_inner(e);
         self.depth -= 1;
@@ -188,6 +218,9 @@ impl<C: Size> Walk<'_, C> {
                 let def = self.program.definitions[n].clone();
                 self.eval(&def)
             }
+            ExprKind::Name(n) | ExprKind::Index(n, _) | ExprKind::Call(n, _) if self.program.defined.contains(n) => Err(format!(
+                "`{n}` is defined with an index, arguments or conditions: its cost is not counted (write the expression it stands for)"
+            )),
             ExprKind::Name(n) => self.input(n, &[]),
             ExprKind::Index(n, args) => self.input(n, args),
             ExprKind::Neg(a) => {
@@ -205,6 +238,11 @@ impl<C: Size> Walk<'_, C> {
                 };
                 Ok(Val { shape, held: a.held })
             }
+            // A power's exponent is a number of the program, not work done.
+            ExprKind::Bin(BinOp::Pow, a, b) => {
+                let x = self.eval(a)?;
+                self.pow(x, b)
+            }
             ExprKind::Bin(op, a, b) => {
                 let (x, y) = (self.eval(a)?, self.eval(b)?);
                 match op {
@@ -217,7 +255,7 @@ impl<C: Size> Walk<'_, C> {
                         }
                         _ => Err(format!("`{}`: only division by a scalar is counted", text::expr(e))),
                     },
-                    BinOp::Pow => self.pow(x, y, b),
+                    BinOp::Pow => unreachable!("powers are counted above"),
                 }
             }
             ExprKind::Builtin(f, args) => {
@@ -261,13 +299,18 @@ impl<C: Size> Walk<'_, C> {
 
     /// The input's name at its indices, and how many inputs it stands for: one with whole
     /// sizes (indices evaluated), the length of every range it runs over with polynomials.
-    fn input_key(&self, name: &str, args: &[Expr]) -> Result<(String, C), String> {
+    fn input_key(&mut self, name: &str, args: &[Expr]) -> Result<(String, C), String> {
         if args.is_empty() {
             return Ok((name.to_string(), C::int(1)));
         }
         let mut copies = C::int(1);
         let mut parts = Vec::new();
         for a in args {
+            let a = &crate::language::affine::canonical_index(a);
+            let ranges = self.bound.iter().filter(|(v, b)| matches!(b, Bound::Over(_)) && a.mentions(v)).count();
+            if ranges > 1 {
+                return Err(format!("`{name}[{}]` runs over two sums at once: which elements repeat is not counted", text::expr(a)));
+            }
             match self.index(a) {
                 Some(i) => parts.push(i.to_string()),
                 None => {
@@ -282,7 +325,25 @@ impl<C: Size> Walk<'_, C> {
                 }
             }
         }
-        Ok((format!("{name}[{}]", parts.join(", ")), copies))
+        let key = format!("{name}[{}]", parts.join(", "));
+        // With polynomials, `Qi[i]` stands for every element its sum reads; another pattern of
+        // the same sequence (`Qi[i+1]`, `Qi[1]`) may read some of them again.
+        if !C::CONCRETE {
+            let ranged = args.iter().any(|a| self.bound.iter().any(|(v, b)| matches!(b, Bound::Over(_)) && a.mentions(v)));
+            let prefix = format!("{name}[");
+            let clash = match self.patterns.get(name) {
+                Some(other) => other != &key,
+                None => ranged && self.inputs.keys().any(|k| k.starts_with(&prefix) && k != &key),
+            };
+            if clash {
+                let other = self.patterns.get(name).cloned().or_else(|| self.inputs.keys().find(|k| k.starts_with(&prefix)).cloned()).unwrap_or_default();
+                return Err(format!("`{name}` is read as `{other}` and as `{key}`: which elements these share is not counted"));
+            }
+            if ranged {
+                self.patterns.insert(name.to_string(), key.clone());
+            }
+        }
+        Ok((key, copies))
     }
 
     /// An index or bound as a whole number, where it is one.
@@ -334,12 +395,13 @@ impl<C: Size> Walk<'_, C> {
             if n < 1 {
                 return Err("an empty sum".into());
             }
+            self.short_sum |= n < 2;
             let mut acc: Option<Val<C>> = None;
             for i in lo..lo + n {
                 self.bound.insert(var.to_string(), Bound::At(i));
                 let term = self.eval(body)?;
                 acc = Some(match acc {
-                    None => term,
+                    None => self.running_total(term)?,
                     Some(acc) => {
                         // Added into the running total in place.
                         self.time = self.time.clone() + entries(&term.shape)?;
@@ -356,11 +418,13 @@ impl<C: Size> Walk<'_, C> {
             self.bound.insert(var.to_string(), Bound::Over(length.clone()));
             let (time, first_peak) = (self.time.clone(), self.peaks.len());
             let term = self.eval(body)?;
+            let body_end = self.peaks.len();
+            let term = self.running_total(term)?;
             let each = self.time.clone() - time;
             let add = entries(&term.shape)?;
             self.time = self.time.clone() + (length.clone() - C::int(1)) * (each + add);
             // Every later term is made while the running total is held.
-            let later: Vec<C> = self.peaks[first_peak..].iter().map(|p| p.clone() + term.held.clone()).collect();
+            let later: Vec<C> = self.peaks[first_peak..body_end].iter().map(|p| p.clone() + term.held.clone()).collect();
             self.peaks.extend(later);
             term
         };
@@ -369,6 +433,18 @@ impl<C: Size> Walk<'_, C> {
             self.bound.insert(var.to_string(), b);
         }
         Ok(out)
+    }
+
+    /// A sum's running total starts as its first term; a term that is an input (or a view of
+    /// one) is copied into new storage first.
+    fn running_total(&mut self, term: Val<C>) -> Result<Val<C>, String> {
+        if term.held != C::int(0) {
+            return Ok(term);
+        }
+        let held = entries(&term.shape)?;
+        self.live = self.live.clone() + held.clone();
+        self.peaks.push(self.live.clone());
+        Ok(Val { shape: term.shape, held })
     }
 
     fn same(&self, a: &C, b: &C, what: impl FnOnce() -> String) -> Result<(), String> {
@@ -428,11 +504,11 @@ impl<C: Size> Walk<'_, C> {
         self.make(out, cost, vec![x, y])
     }
 
-    fn pow(&mut self, x: Val<C>, y: Val<C>, exponent: &Expr) -> Result<Val<C>, String> {
+    fn pow(&mut self, x: Val<C>, exponent: &Expr) -> Result<Val<C>, String> {
         let k = exponent.rational().filter(|k| k.is_integer()).and_then(|k| k.to_integer().to_i64());
         let (out, cost) = match (&x.shape, k) {
             (Shape::Scalar, _) => (Shape::Scalar, C::int(1)),
-            (Shape::Diagonal(n), Some(_)) => (Shape::Diagonal(n.clone()), n.clone()),
+            (Shape::Diagonal(n), Some(k)) if k == -1 || (2..=16).contains(&k) => (Shape::Diagonal(n.clone()), C::int(if k == -1 { 1 } else { k - 1 }) * n.clone()),
             (Shape::Dense(r, c), Some(k)) if k == -1 || (2..=16).contains(&k) => {
                 self.same(r, c, || "a power of a matrix that is not square".into())?;
                 let cube = r.clone() * r.clone() * r.clone();
@@ -440,7 +516,7 @@ impl<C: Size> Walk<'_, C> {
             }
             _ => return Err("a matrix power is counted for whole exponents from 2 to 16, or -1".into()),
         };
-        self.make(out, cost, vec![x, y])
+        self.make(out, cost, vec![x])
     }
 
     fn builtin(&mut self, f: Func, mut args: Vec<Val<C>>) -> Result<Val<C>, String> {

@@ -106,6 +106,12 @@ impl Poly {
         total
     }
 
+    /// The terms with positive coefficients: at least the polynomial wherever sizes are
+    /// positive.
+    pub fn positive_terms(&self) -> Poly {
+        Poly { terms: self.terms.iter().filter(|(_, c)| c.is_positive()).map(|(m, c)| (m.clone(), c.clone())).collect() }
+    }
+
     /// The terms with positive coefficients, if every negative term is strictly smaller in
     /// every exponent than a positive one (then the two grow alike once every size is large:
     /// `(h - 1)·n·d` is at least half of `h·n·d` from h = 2).

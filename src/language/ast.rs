@@ -340,6 +340,11 @@ impl Rel {
 
     /// Whether `a REL b` holds for two numbers, given their ordering (a limit is never
     /// decided by two numbers).
+    /// `<=`, `<`, `>=` or `>`.
+    pub fn is_order(self) -> bool {
+        matches!(self, Rel::Le | Rel::Lt | Rel::Ge | Rel::Gt)
+    }
+
     pub fn holds(self, ordering: std::cmp::Ordering) -> bool {
         use std::cmp::Ordering::*;
         match self {

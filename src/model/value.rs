@@ -154,12 +154,21 @@ pub(super) fn inverse<N: Number>(m: &DMatrix<N>) -> Result<DMatrix<N>, Stop> {
     Ok(inv)
 }
 
-/// Whether `a REL b` holds: any relation for scalars, equality for matrices.
+fn entrywise<'a, N: Number + 'a>(mut pairs: impl Iterator<Item = (&'a N, &'a N)>, rel: Rel) -> Result<bool, Stop> {
+    pairs.try_fold(true, |all, (p, q)| Ok(all && rel.holds(p.partial_cmp(q).ok_or(Stop::Undefined)?)))
+}
+
+/// Whether `a REL b` holds: any relation for scalars; for matrices equality, and orders entry
+/// by entry (with a scalar, or a matrix of the same shape).
 pub fn compare<N: Number>(a: &Value<N>, rel: Rel, b: &Value<N>) -> Result<bool, Stop> {
     match (a, b) {
         (Value::S(x), Value::S(y)) => Ok(if rel == Rel::Eq { x.same(y) } else { rel.holds(x.partial_cmp(y).ok_or(Stop::Undefined)?) }),
         (Value::M(x), Value::M(y)) if rel == Rel::Eq => Ok(x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p.same(q))),
-        (Value::M(_), Value::M(_)) => na("inequalities between matrices"),
+        // Orders between a matrix and a scalar, or two matrices of one shape: entry by entry.
+        (Value::M(x), Value::S(y)) if rel.is_order() => entrywise(x.iter().map(|p| (p, y)), rel),
+        (Value::S(y), Value::M(x)) if rel.is_order() => entrywise(x.iter().map(|p| (y, p)), rel),
+        (Value::M(x), Value::M(y)) if rel.is_order() && x.shape() == y.shape() => entrywise(x.iter().zip(y.iter()), rel),
+        (Value::M(_), Value::M(_)) => na("inequalities between matrices of different shapes, or `!=`"),
         // `ones` and `I` take the shape of what they are compared with.
         (Value::M(x), Value::Ones(row)) | (Value::Ones(row), Value::M(x)) if rel == Rel::Eq => {
             let shaped = if *row { x.nrows() == 1 } else { x.ncols() == 1 };

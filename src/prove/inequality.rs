@@ -135,9 +135,24 @@ const CHAIN: usize = 3;
 /// Whether `a <= b` (`a < b` when `strict`) follows from the cited equations and bounds and
 /// the context.
 pub fn prove_le(a: &Expr, b: &Expr, strict: bool, equations: &[&dyn Rewrite], bounds: &[&dyn Bounds], ctx: &Context) -> Result<Comparison, String> {
+    // `X >= 0` (`X > 0`) for a vector or matrix: entry by entry, from the structure of `X`.
+    let is_zero = |e: &Expr| e.rational().is_some_and(|q| q.is_zero());
+    if is_zero(a) && ctx.kinds.of(b) != Kind::Scalar {
+        let sign = if strict { "positive" } else { "nonnegative" };
+        return Ok(if ctx.entrywise(b, strict) {
+            Comparison::Shown { used: Vec::new() }
+        } else {
+            Comparison::NotShown {
+                blocked: vec![format!(
+                    "every entry of `{}` is not shown {sign} (entries are shown {sign} from `ones`, `I`, `exp_elem`, softmaxes, `diag` of such vectors and inverses of those, and their sums, products and positive multiples)",
+                    crate::language::text::expr(b)
+                )],
+            }
+        });
+    }
     for (side, e) in [("left", a), ("right", b)] {
         if ctx.kinds.of(e) != Kind::Scalar {
-            return Err(format!("the {side} side of an inequality must be a scalar"));
+            return Err(format!("the {side} side of an inequality must be a scalar, or the inequality `X >= 0` (`X > 0`) entry by entry"));
         }
         if let Some(reason) = ctx.undefined(e) {
             return Ok(Comparison::Undefined { reason: format!("the {side} side: {reason}") });

@@ -336,7 +336,7 @@ fn diag_inverse(e: &Expr, ctx: &Context, blocked: &mut Vec<String>) -> Vec<Expr>
         } else {
             continue;
         };
-        if !ctx.entrywise_positive(&v[0]) {
+        if !ctx.entrywise(&v[0], true) {
             note(blocked, format!("`diag_inverse` needs every entry of `{}` to be nonzero, which is not shown (it is when they are positive: `ones`, `exp_elem`, softmaxes, and their sums and products)", text::expr(&v[0])));
             continue;
         }

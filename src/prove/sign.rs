@@ -232,26 +232,53 @@ impl Interval {
 }
 
 impl Context {
-    /// Whether every entry of the vector or matrix `e` is positive, from its structure:
-    /// `ones`, `exp_elem` and the softmaxes are; transposes, sums and products of such (the
-    /// inner dimension of a product is at least 1), and positive multiples, are.
-    pub fn entrywise_positive(&self, e: &Expr) -> bool {
+    /// Whether every entry of the vector or matrix `e` is positive (`strict`) or nonnegative,
+    /// from its structure: `ones`, `exp_elem` and the softmaxes are positive; `I`, `diag(v)`
+    /// of a nonnegative `v` and `diag(v)^-1` of a positive `v` are nonnegative; transposes,
+    /// sums and products of such (the inner dimension of a product is at least 1), and
+    /// positive (nonnegative) multiples keep the sign.
+    pub fn entrywise(&self, e: &Expr, strict: bool) -> bool {
         use crate::language::ast::Kind;
+        use crate::language::builtins::{IDENTITY, ONES};
         let scalar = |x: &Expr| self.kinds.of(x) == Kind::Scalar;
-        let positive = |x: &Expr| self.interval(x).satisfies(Rel::Gt);
-        match &e.kind {
-            ExprKind::Name(n) => n == crate::language::builtins::ONES,
+        let signed = |x: &Expr| self.interval(x).satisfies(if strict { Rel::Gt } else { Rel::Ge });
+        let positive = match &e.kind {
+            ExprKind::Name(n) => n == ONES,
             ExprKind::Builtin(Func::ExpElem | Func::SoftmaxRow | Func::SoftmaxCol, _) => true,
-            ExprKind::Transpose(a) => self.entrywise_positive(a),
-            ExprKind::Bin(BinOp::Mul, a, b) => match (scalar(a), scalar(b)) {
-                (true, false) => positive(a) && self.entrywise_positive(b),
-                (false, true) => positive(b) && self.entrywise_positive(a),
-                (false, false) => self.entrywise_positive(a) && self.entrywise_positive(b),
-                (true, true) => false,
-            },
-            ExprKind::Bin(BinOp::Add, a, b) => self.entrywise_positive(a) && self.entrywise_positive(b),
-            ExprKind::Bin(BinOp::Div, a, b) => scalar(b) && positive(b) && self.entrywise_positive(a),
             _ => false,
+        };
+        positive
+            || match &e.kind {
+                ExprKind::Name(n) => !strict && n == IDENTITY,
+                ExprKind::Builtin(Func::Diag, v) => !strict && self.entrywise(&v[0], false),
+                ExprKind::Bin(BinOp::Pow, d, k) if !strict && k.rational() == Some(-BigRational::one()) => {
+                    matches!(&d.kind, ExprKind::Builtin(Func::Diag, v) if self.entrywise(&v[0], true))
+                }
+                ExprKind::Transpose(a) => self.entrywise(a, strict),
+                ExprKind::Bin(BinOp::Mul, a, b) => match (scalar(a), scalar(b)) {
+                    (true, false) => signed(a) && self.entrywise(b, strict),
+                    (false, true) => signed(b) && self.entrywise(a, strict),
+                    // A diagonal with positive entries scales rows (or columns): it keeps
+                    // every entry's sign.
+                    (false, false) => {
+                        (self.entrywise(a, strict) || self.positive_diagonal(a)) && (self.entrywise(b, strict) || self.positive_diagonal(b))
+                            && !(self.positive_diagonal(a) && self.positive_diagonal(b) && strict)
+                    }
+                    (true, true) => false,
+                },
+                ExprKind::Bin(BinOp::Add, a, b) => self.entrywise(a, strict) && self.entrywise(b, strict),
+                ExprKind::Bin(BinOp::Div, a, b) => scalar(b) && self.interval(b).satisfies(Rel::Gt) && self.entrywise(a, strict),
+                _ => false,
+            }
+    }
+
+    /// `I`, `diag(v)` or `diag(v)^-1` with every entry of `v` positive.
+    fn positive_diagonal(&self, e: &Expr) -> bool {
+        let diag = |d: &Expr| matches!(&d.kind, ExprKind::Builtin(Func::Diag, v) if self.entrywise(&v[0], true));
+        match &e.kind {
+            ExprKind::Name(n) => n == crate::language::builtins::IDENTITY,
+            ExprKind::Bin(BinOp::Pow, d, k) => k.rational() == Some(-BigRational::one()) && diag(d),
+            _ => diag(e),
         }
     }
 
