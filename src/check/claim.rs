@@ -103,6 +103,7 @@ fn scope<'a>(
         facts: conditions.iter().chain(&set.known.model.assumptions).cloned().collect(),
         kinds: set.kinds.clone(),
         random: set.known.random.clone(),
+        shapes: set.known.model.shapes.clone(),
     };
     for side in [&rule.relation.lhs, &rule.relation.rhs].into_iter().filter(|_| set.assume_own) {
         let own = prove::side_conditions(side, &context);

@@ -117,7 +117,9 @@ fn class_poly(e: &Expr, resolve: &dyn Fn(&str) -> String) -> Poly {
         ExprKind::Name(n) => Poly::var(&resolve(n)),
         ExprKind::Bin(BinOp::Add, a, b) => class_poly(a, resolve) + class_poly(b, resolve),
         ExprKind::Bin(BinOp::Mul, a, b) => class_poly(a, resolve) * class_poly(b, resolve),
-        ExprKind::Bin(BinOp::Div, a, b) => class_poly(a, resolve).scale(&(BigRational::from_integer(1.into()) / b.rational().unwrap_or_else(|| BigRational::from_integer(1.into())))),
+        ExprKind::Bin(BinOp::Div, a, b) => {
+            class_poly(a, resolve).scale(&(BigRational::from_integer(1.into()) / b.rational().unwrap_or_else(|| BigRational::from_integer(1.into()))))
+        }
         ExprKind::Bin(BinOp::Pow, a, b) => {
             let k = b.rational().and_then(|k| k.to_integer().to_u32()).unwrap_or(1);
             (0..k).fold(Poly::int(1), |p, _| p * class_poly(a, resolve))
@@ -127,7 +129,8 @@ fn class_poly(e: &Expr, resolve: &dyn Fn(&str) -> String) -> Poly {
 }
 
 fn describe(claim: &Complexity, class: &Poly) -> String {
-    let regime: Vec<String> = claim.regime.iter().map(|(a, b)| format!("{a} >= {b}")).chain(claim.equal.iter().map(|(a, b)| format!("{a} = {b}"))).collect();
+    let regime: Vec<String> =
+        claim.regime.iter().map(|(a, b)| format!("{a} >= {b}")).chain(claim.equal.iter().map(|(a, b)| format!("{a} = {b}"))).collect();
     let when = if regime.is_empty() { String::new() } else { format!(" when {}", regime.join(", ")) };
     format!("{}({class}){when}", claim.growth.name())
 }
@@ -147,16 +150,24 @@ fn theta(claim: &Complexity, counts: &Counts<Poly>, positive: &Poly, class: &Pol
         }
     };
     if positive.is_zero() && claim.growth == Growth::Theta {
-        return LayerResult::new(Layer::Symbolic, Verdict::Refuted, format!("{what}: it does not grow at all, and {stated} needs it at least a positive multiple of the class"));
+        return LayerResult::new(
+            Layer::Symbolic,
+            Verdict::Refuted,
+            format!("{what}: it does not grow at all, and {stated} needs it at least a positive multiple of the class"),
+        );
     }
     let leading = growth::leading_terms(positive, regime).monomials();
     let upper = growth::big_o(positive, class, regime);
     let lower = if claim.growth == Growth::Theta { growth::big_o(class, positive, regime) } else { Ok(()) };
     match (upper, lower) {
         (Ok(()), Ok(())) => LayerResult::new(Layer::Symbolic, Verdict::Holds, format!("{what}; it grows like {leading}, as {stated} says")),
-        (Err(None), _) | (_, Err(None)) => LayerResult::new(Layer::Symbolic, Verdict::NotApplicable, format!("{what}; how it compares with {stated} was not decided")),
+        (Err(None), _) | (_, Err(None)) => {
+            LayerResult::new(Layer::Symbolic, Verdict::NotApplicable, format!("{what}; how it compares with {stated} was not decided"))
+        }
         (Err(Some(d)), _) => refuted(claim, format!("{what}: it grows faster than {stated}"), &d, counts, candidates, class, true),
-        (Ok(()), Err(Some(d))) => refuted(claim, format!("{what}: it grows more slowly than {stated} (like {leading})"), &d, counts, candidates, class, false),
+        (Ok(()), Err(Some(d))) => {
+            refuted(claim, format!("{what}: it grows more slowly than {stated} (like {leading})"), &d, counts, candidates, class, false)
+        }
     }
 }
 
@@ -179,10 +190,7 @@ fn refuted(claim: &Complexity, detail: String, d: &Direction, counts: &Counts<Po
     let detail = format!("{detail}; along {}, the ratio {rate} by a factor {factor} at each step of s", d.describe());
     let mut r = LayerResult::new(Layer::Symbolic, Verdict::Refuted, detail);
     let measure = claim.measure.name();
-    r.table = Some(Table {
-        columns: vec!["sizes".into(), measure.into(), "class".into(), "ratio".into()],
-        rows,
-    });
+    r.table = Some(Table { columns: vec!["sizes".into(), measure.into(), "class".into(), "ratio".into()], rows });
     r
 }
 

@@ -218,9 +218,9 @@ impl<C: Size> Walk<'_, C> {
                 let def = self.program.definitions[n].clone();
                 self.eval(&def)
             }
-            ExprKind::Name(n) | ExprKind::Index(n, _) | ExprKind::Call(n, _) if self.program.defined.contains(n) => Err(format!(
-                "`{n}` is defined with an index, arguments or conditions: its cost is not counted (write the expression it stands for)"
-            )),
+            ExprKind::Name(n) | ExprKind::Index(n, _) | ExprKind::Call(n, _) if self.program.defined.contains(n) => {
+                Err(format!("`{n}` is defined with an index, arguments or conditions: its cost is not counted (write the expression it stands for)"))
+            }
             ExprKind::Name(n) => self.input(n, &[]),
             ExprKind::Index(n, args) => self.input(n, args),
             ExprKind::Neg(a) => {
@@ -336,7 +336,8 @@ impl<C: Size> Walk<'_, C> {
                 None => ranged && self.inputs.keys().any(|k| k.starts_with(&prefix) && k != &key),
             };
             if clash {
-                let other = self.patterns.get(name).cloned().or_else(|| self.inputs.keys().find(|k| k.starts_with(&prefix)).cloned()).unwrap_or_default();
+                let other =
+                    self.patterns.get(name).cloned().or_else(|| self.inputs.keys().find(|k| k.starts_with(&prefix)).cloned()).unwrap_or_default();
                 return Err(format!("`{name}` is read as `{other}` and as `{key}`: which elements these share is not counted"));
             }
             if ranged {
@@ -475,7 +476,8 @@ impl<C: Size> Walk<'_, C> {
     }
 
     fn mul(&mut self, x: Val<C>, y: Val<C>) -> Result<Val<C>, String> {
-        let mismatch = |a: &C, b: &C| -> Result<(), String> { if a == b { Ok(()) } else { Err("a product of matrices whose shapes do not fit".into()) } };
+        let mismatch =
+            |a: &C, b: &C| -> Result<(), String> { if a == b { Ok(()) } else { Err("a product of matrices whose shapes do not fit".into()) } };
         let (out, cost) = match (&x.shape, &y.shape) {
             (Shape::Identity, _) => return Ok(y),
             (_, Shape::Identity) => return Ok(x),
@@ -508,7 +510,9 @@ impl<C: Size> Walk<'_, C> {
         let k = exponent.rational().filter(|k| k.is_integer()).and_then(|k| k.to_integer().to_i64());
         let (out, cost) = match (&x.shape, k) {
             (Shape::Scalar, _) => (Shape::Scalar, C::int(1)),
-            (Shape::Diagonal(n), Some(k)) if k == -1 || (2..=16).contains(&k) => (Shape::Diagonal(n.clone()), C::int(if k == -1 { 1 } else { k - 1 }) * n.clone()),
+            (Shape::Diagonal(n), Some(k)) if k == -1 || (2..=16).contains(&k) => {
+                (Shape::Diagonal(n.clone()), C::int(if k == -1 { 1 } else { k - 1 }) * n.clone())
+            }
             (Shape::Dense(r, c), Some(k)) if k == -1 || (2..=16).contains(&k) => {
                 self.same(r, c, || "a power of a matrix that is not square".into())?;
                 let cube = r.clone() * r.clone() * r.clone();

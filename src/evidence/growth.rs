@@ -117,11 +117,12 @@ impl Poly {
     /// `(h - 1)·n·d` is at least half of `h·n·d` from h = 2).
     pub fn dominant_part(&self) -> Option<Poly> {
         let positive: Vec<&Monomial> = self.terms.iter().filter(|(_, c)| c.is_positive()).map(|(m, _)| m).collect();
-        let absorbed =
-            |a: &Monomial| positive.iter().any(|b| *b != a && a.iter().all(|(v, e)| b.get(v).is_some_and(|f| f >= e)));
-        self.terms.iter().filter(|(_, c)| c.is_negative()).all(|(m, _)| absorbed(m)).then(|| Poly {
-            terms: self.terms.iter().filter(|(_, c)| c.is_positive()).map(|(m, c)| (m.clone(), c.clone())).collect(),
-        })
+        let absorbed = |a: &Monomial| positive.iter().any(|b| *b != a && a.iter().all(|(v, e)| b.get(v).is_some_and(|f| f >= e)));
+        self.terms
+            .iter()
+            .filter(|(_, c)| c.is_negative())
+            .all(|(m, _)| absorbed(m))
+            .then(|| Poly { terms: self.terms.iter().filter(|(_, c)| c.is_positive()).map(|(m, c)| (m.clone(), c.clone())).collect() })
     }
 
     /// The language's syntax: `2*n^2*d + 3*n^2`, highest total degree first.
@@ -204,18 +205,14 @@ impl std::ops::Mul for Poly {
     }
 }
 
+/// A count at whole sizes.
+pub type Counter<'a, E> = dyn FnMut(&BTreeMap<String, BigInt>) -> Result<BigInt, E> + 'a;
+
 /// The polynomial through `count` at every point of a grid: each variable takes the values
 /// of its list (one more than its degree). Multivariate Newton interpolation, one variable
 /// at a time, exact over the rationals.
-pub fn interpolate<E>(
-    vars: &[(String, Vec<i64>)],
-    count: &mut dyn FnMut(&BTreeMap<String, BigInt>) -> Result<BigInt, E>,
-) -> Result<Poly, E> {
-    fn go<E>(
-        vars: &[(String, Vec<i64>)],
-        fixed: &mut BTreeMap<String, BigInt>,
-        count: &mut dyn FnMut(&BTreeMap<String, BigInt>) -> Result<BigInt, E>,
-    ) -> Result<Poly, E> {
+pub fn interpolate<E>(vars: &[(String, Vec<i64>)], count: &mut Counter<E>) -> Result<Poly, E> {
+    fn go<E>(vars: &[(String, Vec<i64>)], fixed: &mut BTreeMap<String, BigInt>, count: &mut Counter<E>) -> Result<Poly, E> {
         let Some(((var, xs), rest)) = vars.split_first() else {
             return Ok(Poly::constant(BigRational::from_integer(count(fixed)?)));
         };
@@ -306,12 +303,8 @@ impl Direction {
 
     /// `n = 2^s, d fixed` or `n = 2^(2s), d = 2^s`.
     pub fn describe(&self) -> String {
-        let moving: Vec<String> = self
-            .steps
-            .iter()
-            .filter(|(_, k)| **k > 0)
-            .map(|(v, k)| if *k == 1 { format!("{v} = 2^s") } else { format!("{v} = 2^({k}s)") })
-            .collect();
+        let moving: Vec<String> =
+            self.steps.iter().filter(|(_, k)| **k > 0).map(|(v, k)| if *k == 1 { format!("{v} = 2^s") } else { format!("{v} = 2^({k}s)") }).collect();
         let fixed: Vec<&str> = self.steps.iter().filter(|(_, k)| **k == 0).map(|(v, _)| v.as_str()).collect();
         match fixed.len() {
             0 => moving.join(", "),

@@ -20,6 +20,7 @@ pub enum Func {
     Opnorm,
     LambdaMax,
     MaxAbs,
+    Rank,
 }
 
 /// The kind of a built-in's value (vectors count as matrices of one column).
@@ -79,6 +80,7 @@ pub const FUNCTIONS: &[FuncInfo] = &[
         latex: "\\left\\lVert $0\\right\\rVert_{\\infty}",
         engine: None,
     },
+    FuncInfo { func: Func::Rank, name: "rank", arity: 1, value: Returns::Scalar, latex: "\\operatorname{rank}\\left($0\\right)", engine: None },
 ];
 
 impl Func {
@@ -119,6 +121,7 @@ pub const LEMMAS: &[LemmaInfo] = &[
     LemmaInfo { name: "submultiplicative", statements: &["opnorm_of_product"] },
     LemmaInfo { name: "opnorm_eig", statements: &["opnorm_by_eigenvalue"] },
     LemmaInfo { name: "opnorm_diag", statements: &["opnorm_of_diagonal"] },
+    LemmaInfo { name: "rank_product", statements: &["rank_of_product", "rank_of_matrix"] },
 ];
 
 pub fn is_lemma(name: &str) -> bool {

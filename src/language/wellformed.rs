@@ -150,7 +150,7 @@ fn check_kinds(e: &Expr, kinds: &Kinds, out: &mut Vec<InputError>) {
         ExprKind::Builtin(f @ (Func::Dot | Func::Norm | Func::Diag | Func::MaxAbs), args) if args.iter().any(scalar) => {
             Some((format!("`{}` takes vectors", f.name()), "for a number, use `abs` of it or its square".into()))
         }
-        ExprKind::Builtin(f @ (Func::Opnorm | Func::LambdaMax), args) if scalar(&args[0]) => {
+        ExprKind::Builtin(f @ (Func::Opnorm | Func::LambdaMax | Func::Rank), args) if scalar(&args[0]) => {
             Some((format!("`{}` takes a matrix", f.name()), "for a number, use `abs` of it".into()))
         }
         _ => None,

@@ -193,8 +193,37 @@ impl<N: Number> Model<'_, N> {
         self.draw_uniform(name)
     }
 
+    /// The size of a dimension at this point (a number, or a name's size with this round's
+    /// bump; 3 for a shape not declared).
+    pub(super) fn dimension_size(&self, d: Option<&str>) -> usize {
+        // Each dimension is bumped by its own turn of the round (by its rank among the
+        // dimension names, the k-th changing every 3^k points), so two dimensions do not keep
+        // one difference, not even where `with` gives them one size.
+        let round = self.size_round;
+        let bump = |k: usize| round.map_or(0, |r| super::SIZE_BUMPS[(r / 3usize.pow((k % 4) as u32) + k) % super::SIZE_BUMPS.len()]);
+        match d {
+            None => 3 + bump(0),
+            Some(d) => d.parse().ok().unwrap_or_else(|| {
+                let mut names: Vec<&String> = self.spec.sizes.keys().collect();
+                names.sort();
+                let k = names.iter().position(|n| *n == d).unwrap_or(0);
+                self.spec.sizes.get(d).copied().unwrap_or(3) + bump(k)
+            }),
+        }
+    }
+
+    /// A declared integer named like a dimension of a declared shape.
+    pub(super) fn is_dimension(&self, name: &str) -> bool {
+        self.spec.kinds.get(name) == Some(&Kind::Integer) && self.spec.shapes.values().any(|s| s.iter().any(|d| d == name))
+    }
+
     pub(super) fn draw_uniform(&mut self, name: &str) -> Result<Value<N>, Stop> {
         let kind = self.spec.kinds.0.get(name).cloned().unwrap_or(Kind::Scalar);
+        // An integer named like a dimension is that dimension's size (`rank(X) <= d`).
+        if self.is_dimension(name) {
+            let size = self.dimension_size(Some(name)) as i64;
+            return Ok(Value::S(N::from_rational(&num_rational::BigRational::from_integer(size.into()))));
+        }
         let element = match &kind {
             Kind::Sequence(of) => (**of).clone(),
             Kind::Function => {
@@ -224,19 +253,7 @@ impl<N: Number> Model<'_, N> {
                 // Each dimension is bumped by its own turn of the round (by its rank among the
                 // dimension names, the k-th changing every 3^k points), so two dimensions do
                 // not keep one difference, not even where `with` gives them one size.
-                let round = self.size_round;
-                let mut names: Vec<&String> = self.spec.sizes.keys().collect();
-                names.sort();
-                let bump = |k: usize| round.map_or(0, |r| super::SIZE_BUMPS[(r / 3usize.pow((k % 4) as u32) + k) % super::SIZE_BUMPS.len()]);
-                let size = |d: Option<&String>| -> usize {
-                    match d {
-                        None => 3 + bump(0),
-                        Some(d) => d.parse().ok().unwrap_or_else(|| {
-                            let k = names.iter().position(|n| *n == d).unwrap_or(0);
-                            self.spec.sizes.get(d).copied().unwrap_or(3) + bump(k)
-                        }),
-                    }
-                };
+                let size = |d: Option<&String>| -> usize { self.dimension_size(d.map(String::as_str)) };
                 let (rows, cols) = if element == Kind::Vector { (size(dims.first()), 1) } else { (size(dims.first()), size(dims.get(1))) };
                 let mut m = DMatrix::from_element(rows, cols, N::zero());
                 // Entries mostly small, so that products stay moderate; now and then a large one.

@@ -406,6 +406,10 @@ impl<N: Number> Model<'_, N> {
                 Value::Ones(_) => Ok(Value::S(N::one())),
                 _ => na("`maxabs` takes a vector"),
             },
+            Func::Rank => match args.remove(0) {
+                Value::M(a) => self.rank(&a),
+                _ => na("`rank` of this value needs its size: write the matrix"),
+            },
             Func::Opnorm | Func::LambdaMax => match args.remove(0) {
                 Value::M(a) => self.spectral(f, &a),
                 Value::Identity => Ok(Value::S(N::one())),
@@ -445,6 +449,43 @@ impl<N: Number> Model<'_, N> {
                 Ok(Value::M(e))
             }
         }
+    }
+
+    /// The rank, by elimination: exact over the rationals. In floats a rank below full could
+    /// be rounding's doing, so only a full rank whose every pivot stands far above the
+    /// rounding is given; anything else is n/a.
+    fn rank(&mut self, a: &DMatrix<N>) -> Result<Value<N>, Stop> {
+        let (rows, cols) = (a.nrows(), a.ncols());
+        self.spend_many((rows * cols * cols.min(rows)) as u64)?;
+        let largest = a.iter().cloned().map(magnitude).fold(N::zero(), |x, y| if y > x { y } else { x });
+        // Far above the rounding of the elimination: half the bits of the high-precision floats,
+        // 20 bits (about 10^-6) in double precision, relative to the largest entry.
+        let bits = if N::PRECISION == 0 { 20 } else { (N::PRECISION / 2).min(1000) };
+        let floor = largest * N::from_f64(2f64.powi(-bits));
+        let mut m = a.clone();
+        let mut rank = 0;
+        for col in 0..cols {
+            let pivot = (rank..rows)
+                .filter(|&i| !m[(i, col)].is_zero())
+                .max_by(|&i, &j| magnitude(m[(i, col)].clone()).partial_cmp(&magnitude(m[(j, col)].clone())).unwrap_or(std::cmp::Ordering::Equal));
+            let Some(p) = pivot else { continue };
+            if !N::EXACT && magnitude(m[(p, col)].clone()) <= floor {
+                continue;
+            }
+            m.swap_rows(rank, p);
+            for i in rank + 1..rows {
+                let f = m[(i, col)].clone() / m[(rank, col)].clone();
+                for j in col..cols {
+                    let v = m[(rank, j)].clone();
+                    m[(i, j)] = m[(i, j)].clone() - f.clone() * v;
+                }
+            }
+            rank += 1;
+        }
+        if !N::EXACT && rank < rows.min(cols) {
+            return na("a rank below full is not decided in floats (rounding can hide or fake a dependence)");
+        }
+        Ok(Value::S(N::from_rational(&BigRational::from_integer((rank as i64).into()))))
     }
 
     /// `opnorm` (the largest singular value) and `lambda_max` (the largest eigenvalue of a
@@ -495,10 +536,16 @@ impl<N: Number> Model<'_, N> {
         self.value(f, args)
     }
 
-    /// `exp` of a matrix entry: computed for floats; for rationals a positive oracle value.
+    /// `exp` of a matrix entry: computed for floats; for rationals a positive oracle value
+    /// (an identity that holds for every positive function holds for `exp`). A witness is one
+    /// point, where a condition can hold for the oracle and not for `exp`: there only
+    /// `exp(0) = 1` is exact.
     pub(super) fn positive_exp(&mut self, x: &N) -> Result<N, Stop> {
         if !N::EXACT {
             return x.exp().ok_or(Stop::Undefined);
+        }
+        if self.spec.closed {
+            return if x.is_zero() { Ok(N::one()) } else { na("`exp` of a nonzero rational is not rational (the float layer decides it)") };
         }
         self.used_oracle = true;
         let key = ("exp_elem".to_string(), vec![x.key()]);

@@ -434,7 +434,10 @@ impl<'s, N: Number> Model<'s, N> {
         self.in_progress.remove(&key);
         let value = match defined? {
             Some(v) => v,
-            None if self.spec.closed => return na(format!("the witness gives no value for `{}`", label_of(self.spec, name, &args))),
+            // A size is not drawn: the witness's shapes and `with` give it.
+            None if self.spec.closed && !self.is_dimension(name) => {
+                return na(format!("the witness gives no value for `{}`", label_of(self.spec, name, &args)));
+            }
             None if self.spec.smooth && self.spec.kinds.get(name) == Some(&Kind::Function) => {
                 return na(format!("`{name}` has no concrete meaning, so no derivative (give one: `with {name} = tanh`)"));
             }

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use num_rational::BigRational;
 use num_traits::Zero;
 
-use super::lemmas::{Lemma, submultiplicative};
+use super::lemmas::{Lemma, rank_bounds, submultiplicative};
 use super::rewrite::{Context, Direction, Equation, Rewrite};
 use super::search::{MAX_DEPTH, Outcome, prove_equal};
 use crate::language::ast::{BinOp, Expr, ExprKind, Fact, Kind, Rel};
@@ -113,6 +113,7 @@ impl Bounds for Lemma {
     fn above(&self, e: &Expr, ctx: &Context, _blocked: &mut Vec<String>) -> Vec<(Expr, bool)> {
         match self {
             Lemma::Submultiplicative => submultiplicative(e, &ctx.kinds).into_iter().map(|u| (u, false)).collect(),
+            Lemma::RankProduct => rank_bounds(e, ctx).into_iter().map(|u| (u, false)).collect(),
             _ => Vec::new(),
         }
     }

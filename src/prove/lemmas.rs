@@ -32,6 +32,9 @@ pub enum Lemma {
     Submultiplicative,
     OpnormEig,
     OpnormDiag,
+    /// `rank(A*B)` is at most the inner dimension, `rank(A)` and `rank(B)`; `rank(X)` at most
+    /// its number of rows and of columns: an inequality, used by `inequality`.
+    RankProduct,
 }
 
 pub const ALL: &[Lemma] = &[
@@ -45,6 +48,7 @@ pub const ALL: &[Lemma] = &[
     Lemma::Submultiplicative,
     Lemma::OpnormEig,
     Lemma::OpnormDiag,
+    Lemma::RankProduct,
 ];
 
 impl Lemma {
@@ -60,6 +64,7 @@ impl Lemma {
             Lemma::Submultiplicative => "submultiplicative",
             Lemma::OpnormEig => "opnorm_eig",
             Lemma::OpnormDiag => "opnorm_diag",
+            Lemma::RankProduct => "rank_product",
         }
     }
 }
@@ -87,7 +92,7 @@ impl Rewrite for Lemma {
                 Lemma::OpnormDiag => opnorm_diag(sub),
                 // Transposes are normalized by the symbolic layer; the lemma only names it.
                 // `submultiplicative` is an inequality: it bounds, it does not rewrite.
-                Lemma::Transpose | Lemma::Submultiplicative => Vec::new(),
+                Lemma::Transpose | Lemma::Submultiplicative | Lemma::RankProduct => Vec::new(),
             },
             &mut out,
         );
@@ -286,6 +291,70 @@ pub(super) fn submultiplicative(e: &Expr, kinds: &crate::language::Kinds) -> Vec
         .collect()
 }
 
+/// What `rank(X)` is at most: for a product, the inner dimension at every cut and the ranks of
+/// the two parts; for any matrix of known shape, its numbers of rows and of columns.
+pub(super) fn rank_bounds(e: &Expr, ctx: &Context) -> Vec<Expr> {
+    let ExprKind::Builtin(Func::Rank, x) = &e.kind else { return vec![] };
+    let span = e.span;
+    let dim = |d: &str| match d.parse::<i64>() {
+        Ok(k) => int(k, span),
+        Err(_) => Expr::name(d, span),
+    };
+    let mut out = Vec::new();
+    if let Some((rows, cols)) = shape(&x[0], ctx) {
+        out.push(dim(&rows));
+        out.push(dim(&cols));
+    }
+    let mut factors = Vec::new();
+    flatten_product(&x[0], &mut factors);
+    if factors.len() >= 2 && factors.iter().all(|f| ctx.kinds.of(f) != crate::language::ast::Kind::Scalar) {
+        let product = |fs: &[&Expr]| fs[1..].iter().fold(fs[0].clone(), |acc, f| Expr::bin(BinOp::Mul, acc, (*f).clone()));
+        for k in 1..factors.len() {
+            if let Some((_, inner)) = shape(factors[k - 1], ctx) {
+                out.push(dim(&inner));
+            }
+            out.push(builtin(Func::Rank, vec![product(&factors[..k])], span));
+            out.push(builtin(Func::Rank, vec![product(&factors[k..])], span));
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// The declared shape of a vector or matrix expression, as dimension names (or numbers).
+fn shape(e: &Expr, ctx: &Context) -> Option<(String, String)> {
+    use crate::language::ast::Kind;
+    let scalar = |x: &Expr| ctx.kinds.of(x) == Kind::Scalar;
+    match &e.kind {
+        ExprKind::Name(n) | ExprKind::Index(n, _) => {
+            let dims = ctx.shapes.get(n)?;
+            let element = match ctx.kinds.get(n)? {
+                Kind::Sequence(of) => (**of).clone(),
+                k => k.clone(),
+            };
+            match element {
+                Kind::Vector => Some((dims.first()?.clone(), "1".into())),
+                Kind::Matrix => Some((dims.first()?.clone(), dims.get(1)?.clone())),
+                _ => None,
+            }
+        }
+        ExprKind::Transpose(a) => shape(a, ctx).map(|(r, c)| (c, r)),
+        ExprKind::Neg(a) => shape(a, ctx),
+        ExprKind::Bin(BinOp::Add | BinOp::Sub | BinOp::Div | BinOp::Pow, a, _) => shape(a, ctx),
+        ExprKind::Bin(BinOp::Mul, a, b) => match (scalar(a), scalar(b)) {
+            (true, _) => shape(b, ctx),
+            (_, true) => shape(a, ctx),
+            _ => Some((shape(a, ctx)?.0, shape(b, ctx)?.1)),
+        },
+        ExprKind::Builtin(Func::ExpElem | Func::SoftmaxRow | Func::SoftmaxCol, a) => shape(&a[0], ctx),
+        ExprKind::Builtin(Func::Diag, v) => {
+            let n = shape(&v[0], ctx)?.0;
+            Some((n.clone(), n))
+        }
+        _ => None,
+    }
+}
+
 fn flatten_product<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     match &e.kind {
         ExprKind::Bin(BinOp::Mul, a, b) => {
@@ -337,7 +406,13 @@ fn diag_inverse(e: &Expr, ctx: &Context, blocked: &mut Vec<String>) -> Vec<Expr>
             continue;
         };
         if !ctx.entrywise(&v[0], true) {
-            note(blocked, format!("`diag_inverse` needs every entry of `{}` to be nonzero, which is not shown (it is when they are positive: `ones`, `exp_elem`, softmaxes, and their sums and products)", text::expr(&v[0])));
+            note(
+                blocked,
+                format!(
+                    "`diag_inverse` needs every entry of `{}` to be nonzero, which is not shown (it is when they are positive: `ones`, `exp_elem`, softmaxes, and their sums and products)",
+                    text::expr(&v[0])
+                ),
+            );
             continue;
         }
         let mut new: Vec<Expr> = factors[..i].iter().map(|x| (*x).clone()).collect();
@@ -383,7 +458,8 @@ mod tests {
                     kinds.insert(b.var.clone(), b.kind.clone());
                 }
                 let facts = rule.conditions.iter().chain(&assumptions).cloned().collect();
-                let ctx = Context { facts, kinds: kinds.clone(), random: Default::default() };
+                let shapes = doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.shape.clone())).collect();
+                let ctx = Context { facts, kinds: kinds.clone(), random: Default::default(), shapes };
                 let (lhs, rhs) = (&rule.relation.lhs, &rule.relation.rhs);
                 let shown = if rule.relation.rel == Rel::Eq {
                     matches!(prove_equal(lhs, rhs, &[lemma as &dyn Rewrite], &ctx, MAX_DEPTH).unwrap(), Outcome::Equal { .. })

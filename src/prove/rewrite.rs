@@ -26,6 +26,9 @@ pub struct Context {
     /// Names that may be random under `E` (see `language::elaborate`); other names are
     /// constants.
     pub random: BTreeSet<String>,
+    /// Declared dimensions of vectors and matrices (`matrix n x d` → `["n", "d"]`), for the
+    /// bounds that read a shape (`rank_product`).
+    pub shapes: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl Context {
@@ -264,7 +267,7 @@ pub fn inside(e: &Expr, ctx: &Context) -> Context {
     } else {
         kinds.insert(var, Kind::Integer);
     }
-    Context { facts, kinds, random }
+    Context { facts, kinds, random, shapes: ctx.shapes.clone() }
 }
 
 /// Applies `f` at every position of `e`; results are whole expressions.

@@ -261,7 +261,8 @@ impl Context {
                     // A diagonal with positive entries scales rows (or columns): it keeps
                     // every entry's sign.
                     (false, false) => {
-                        (self.entrywise(a, strict) || self.positive_diagonal(a)) && (self.entrywise(b, strict) || self.positive_diagonal(b))
+                        (self.entrywise(a, strict) || self.positive_diagonal(a))
+                            && (self.entrywise(b, strict) || self.positive_diagonal(b))
                             && !(self.positive_diagonal(a) && self.positive_diagonal(b) && strict)
                     }
                     (true, true) => false,

@@ -11,7 +11,7 @@ use super::{html, latex, plot};
 use crate::Loaded;
 use crate::check::{ClaimResult, DocumentResult, Results, StepResult, Summary};
 use crate::diagnostic::{SourceFiles, Span};
-use crate::language::ast::{Complexity, Decl, Existence, Growth, Fact, Justification, Rule, RuleKind, Statement, WitnessExpr};
+use crate::language::ast::{Complexity, Decl, Existence, Fact, Growth, Justification, Rule, RuleKind, Statement, WitnessExpr};
 use crate::language::{Document, Item, Scope, builtins, latex as expr_latex};
 use crate::verdict::{Finding, Layer, LayerResult, Status, Table, Verdict};
 

@@ -100,7 +100,11 @@ fn class_errors(e: &Expr, dims: &[String]) -> PResult<()> {
             class_errors(b, dims)
         }
         ExprKind::Bin(BinOp::Pow, a, b) => match b.rational() {
-            Some(k) if k.is_integer() && k >= num_rational::BigRational::from_integer(1.into()) && k <= num_rational::BigRational::from_integer(8.into()) => {
+            Some(k)
+                if k.is_integer()
+                    && k >= num_rational::BigRational::from_integer(1.into())
+                    && k <= num_rational::BigRational::from_integer(8.into()) =>
+            {
                 class_errors(a, dims)
             }
             _ => refuse("an exponent is not a whole number from 1 to 8"),

@@ -190,8 +190,9 @@ impl<'s> Parser<'s> {
                 self.scope.existences.insert(name, span);
                 Ok(Some(Statement::Exists(Box::new(existence))))
             }
-            "claim" if matches!(self.toks.get(self.pos + 2).map(|t| &t.tok), Some(Tok::Ident(w)) if w == "time" || w == "space")
-                && matches!(self.toks.get(self.pos + 3).map(|t| &t.tok), Some(Tok::LParen)) =>
+            "claim"
+                if matches!(self.toks.get(self.pos + 2).map(|t| &t.tok), Some(Tok::Ident(w)) if w == "time" || w == "space")
+                    && matches!(self.toks.get(self.pos + 3).map(|t| &t.tok), Some(Tok::LParen)) =>
             {
                 let (name, span) = self.new_name()?;
                 self.expect(Tok::Colon, "`:` after the name")?;
