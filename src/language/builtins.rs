@@ -116,7 +116,7 @@ pub const LEMMAS: &[LemmaInfo] = &[
     LemmaInfo { name: "linearity", statements: &["linearity_of_expectation", "linearity_over_sums"] },
     LemmaInfo { name: "gaussian_mgf", statements: &["gaussian_mgf_formula"] },
     LemmaInfo { name: "softmax", statements: &["softmax_rows"] },
-    LemmaInfo { name: "diag_inverse", statements: &["diag_inverse_of_vector", "diag_inverse_of_diag"] },
+    LemmaInfo { name: "diag_inverse", statements: &["diag_inv_vector", "diag_inv_diag"] },
     LemmaInfo { name: "transpose", statements: &["transpose_of_product"] },
     LemmaInfo { name: "submultiplicative", statements: &["opnorm_of_product"] },
     LemmaInfo { name: "opnorm_eig", statements: &["opnorm_by_eigenvalue"] },
