@@ -236,7 +236,16 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
         evidence.line = Some(files.line(check.span()));
         result.evidence.push(evidence);
     }
-    result.status = status(&mut result, rule.proof.is_some(), options.strict);
+    // A proof of one step that is the statement itself: refuting the step refutes the claim.
+    let restating: Vec<usize> = match &rule.proof {
+        Some(Proof::Chain(chain)) if chain.steps.len() == 1 => {
+            let step = &chain.steps[0];
+            let same = step.rel == rule.relation.rel && chain.first == rule.relation.lhs && step.rhs == rule.relation.rhs;
+            if same { vec![files.line(step.span)] } else { vec![] }
+        }
+        _ => vec![],
+    };
+    result.status = status(&mut result, rule.proof.is_some(), options.strict, &restating);
     result
 }
 
@@ -395,8 +404,11 @@ fn apply_with(model: &mut ModelSpec, with: &With) {
     }
 }
 
-fn status(result: &mut ClaimResult, has_proof: bool, strict: bool) -> Status {
+fn status(result: &mut ClaimResult, has_proof: bool, strict: bool, restating: &[usize]) -> Status {
     let wrong_lines: Vec<usize> = result.steps().filter(|s| s.status == Status::Refuted).map(|s| s.line).collect();
+    if wrong_lines.iter().any(|l| restating.contains(l)) {
+        return Status::Refuted;
+    }
     // The claim's own exact (or float) check: evidence at the claim's own line.
     let statement_holds =
         result.evidence.iter().any(|e| e.line == Some(result.line) && matches!(e.layer, Layer::Exact | Layer::Float) && e.verdict == Verdict::Holds);
