@@ -441,3 +441,41 @@ fn status(result: &mut ClaimResult, has_proof: bool, strict: bool, restating: &[
         Status::Verified
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::results::{ChainResult, StepResult};
+
+    fn claim_with_refuted_step(step_line: usize) -> ClaimResult {
+        let step = StepResult {
+            span: Default::default(),
+            line: step_line,
+            status: Status::Refuted,
+            layers: vec![LayerResult::new(Layer::Exact, Verdict::Refuted, "fails")],
+            findings: vec![],
+            used: vec![],
+        };
+        ClaimResult {
+            name: "c".into(),
+            kind: crate::language::ast::RuleKind::Claim,
+            line: 1,
+            status: Status::Verified,
+            seed: 0,
+            samples: 1,
+            chains: vec![ChainResult { label: None, steps: vec![step] }],
+            // The claim's own check met no counterexample.
+            evidence: vec![LayerResult { line: Some(1), ..LayerResult::new(Layer::Exact, Verdict::Holds, "holds") }],
+            problems: vec![],
+        }
+    }
+
+    #[test]
+    fn a_refuted_step_that_restates_the_claim_refutes_it() {
+        assert_eq!(status(&mut claim_with_refuted_step(3), true, false, &[3]), Status::Refuted);
+        // Another wrong step of a true statement: fix the proof, not the claim.
+        let mut other = claim_with_refuted_step(3);
+        assert_eq!(status(&mut other, true, false, &[]), Status::NotShown);
+        assert!(other.problems[0].message.contains("the statement holds"));
+    }
+}
