@@ -228,7 +228,11 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
             Check::Unroll { var, from, to, .. } => unroll::layer(rule, &known.model.definitions, kinds, var, *from, *to),
             Check::MonteCarlo { relation, setup, .. } => montecarlo::check(&known.model, relation, &rule.conditions, setup, seed),
             Check::Experiment { name, args, .. } => experiments::experiment(name, args, seed),
-            Check::Cost { var, from, to, with, .. } => cost::layer(&with_sizes(with), &rule.relation, var, *from, *to),
+            Check::Cost { var, from, to, with, .. } => {
+                let spec = with_sizes(with);
+                let parts = super::complexity::ProgramParts::of(&spec, &spec.kinds);
+                cost::layer(&spec, &parts.program(&spec.kinds, &spec), &rule.relation, var, *from, *to)
+            }
             Check::Derivative { jacobian, of, by, var, from, to, with, .. } => {
                 derivative::layer(&with_sizes(with), jacobian, of, by, var, *from, *to, seed)
             }

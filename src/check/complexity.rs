@@ -18,6 +18,7 @@ use crate::evidence::count::{self, Counts, Program};
 use crate::evidence::growth::{self, Direction, Poly, Regime};
 use crate::language::ast::{BinOp, Complexity, Expr, ExprKind, Growth, Kind, Measure, RuleKind};
 use crate::language::{Kinds, text};
+use crate::model::ModelSpec;
 use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Table, Verdict};
 
 /// At most this many sizes are counted to interpolate.
@@ -36,19 +37,8 @@ pub(super) fn check(claim: &Complexity, known: &Knowledge, kinds: &Kinds, files:
         evidence: Vec::new(),
         problems: Vec::new(),
     };
-    let definitions: HashMap<String, Expr> = known
-        .model
-        .definitions
-        .iter()
-        .filter(|d| d.vars.is_empty() && d.conditions.is_empty() && matches!(d.lhs.kind, ExprKind::Name(_)))
-        .map(|d| (d.lhs.head().cloned().unwrap_or_default(), d.rhs.clone()))
-        .collect();
-    // The sizes: dimension names and declared integers (a number of heads).
-    let integers = kinds.0.iter().filter(|(_, k)| **k == Kind::Integer).map(|(n, _)| n.clone());
-    let dims: BTreeSet<String> = known.model.shapes.values().flatten().filter(|d| d.parse::<u64>().is_err()).cloned().chain(integers).collect();
-    let defined: BTreeSet<String> =
-        known.model.definitions.iter().filter_map(|d| d.lhs.head().cloned()).filter(|n| !definitions.contains_key(n)).collect();
-    let program = Program { kinds, shapes: &known.model.shapes, definitions: &definitions, defined: &defined, dims: &dims };
+    let parts = ProgramParts::of(&known.model, kinds);
+    let program = parts.program(kinds, &known.model);
     // `when k = d`: every `k` is read as `d`.
     let same: HashMap<&str, &str> = claim.equal.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let resolve = |v: &str| -> String {
@@ -108,6 +98,34 @@ pub(super) fn check(claim: &Complexity, known: &Knowledge, kinds: &Kinds, files:
         result.evidence.push(row);
     }
     result
+}
+
+/// What the cost model reads of a file at one point: the definitions it inlines, the names
+/// defined otherwise (not counted), the sizes.
+pub(super) struct ProgramParts {
+    definitions: HashMap<String, Expr>,
+    defined: BTreeSet<String>,
+    dims: BTreeSet<String>,
+}
+
+impl ProgramParts {
+    pub(super) fn of(spec: &ModelSpec, kinds: &Kinds) -> ProgramParts {
+        let definitions: HashMap<String, Expr> = spec
+            .definitions
+            .iter()
+            .filter(|d| d.vars.is_empty() && d.conditions.is_empty() && matches!(d.lhs.kind, ExprKind::Name(_)))
+            .map(|d| (d.lhs.head().cloned().unwrap_or_default(), d.rhs.clone()))
+            .collect();
+        // The sizes: dimension names and declared integers (a number of heads).
+        let integers = kinds.0.iter().filter(|(_, k)| **k == Kind::Integer).map(|(n, _)| n.clone());
+        let dims = spec.shapes.values().flatten().filter(|d| d.parse::<u64>().is_err()).cloned().chain(integers).collect();
+        let defined = spec.definitions.iter().filter_map(|d| d.lhs.head().cloned()).filter(|n| !definitions.contains_key(n)).collect();
+        ProgramParts { definitions, defined, dims }
+    }
+
+    pub(super) fn program<'a>(&'a self, kinds: &'a Kinds, spec: &'a ModelSpec) -> Program<'a> {
+        Program { kinds, shapes: &spec.shapes, definitions: &self.definitions, defined: &self.defined, dims: &self.dims }
+    }
 }
 
 /// The growth class as a polynomial (the parser allows only those).

@@ -317,13 +317,9 @@ impl<N: Number> Model<'_, N> {
         if a.ncols() != b.nrows() {
             return Err(Stop::Shapes(format!("a product of a {}×{} by a {}×{} matrix", a.nrows(), a.ncols(), b.nrows(), b.ncols())));
         }
-        let products = (a.nrows() * a.ncols() * b.ncols()) as u64;
-        match self.multiply_adds.as_mut() {
-            Some(count) => *count += products,
-            // Each multiply-add is a step of the point's budget (three 400×400 matrices in
-            // exact rationals would take minutes).
-            None => self.spend_many(products)?,
-        }
+        // Each multiply-add is a step of the point's budget (three 400×400 matrices in exact
+        // rationals would take minutes).
+        self.spend_many((a.nrows() * a.ncols() * b.ncols()) as u64)?;
         Ok(a * b)
     }
 
@@ -339,24 +335,7 @@ impl<N: Number> Model<'_, N> {
                 let ones = DMatrix::from_element(1, b.nrows(), N::one());
                 Value::M(self.matmul(&ones, &b)?)
             }
-            (Value::M(a), Value::M(b)) => {
-                // A diagonal matrix times a matrix costs one multiply per entry, as the
-                // assignment counts it; a full product its p·q·r.
-                if a.is_square() && is_diagonal(&a) && self.multiply_adds.is_some() && a.ncols() == b.nrows() {
-                    if let Some(c) = self.multiply_adds.as_mut() {
-                        *c += (b.nrows() * b.ncols()) as u64;
-                    }
-                    let mut out = b.clone();
-                    for i in 0..b.nrows() {
-                        for j in 0..b.ncols() {
-                            out[(i, j)] = a[(i, i)].clone() * b[(i, j)].clone();
-                        }
-                    }
-                    Value::M(out)
-                } else {
-                    Value::M(self.matmul(&a, &b)?)
-                }
-            }
+            (Value::M(a), Value::M(b)) => Value::M(self.matmul(&a, &b)?),
             (a, b) => return na(format!("cannot multiply {a} by {b} without knowing their sizes")),
         })
     }

@@ -167,8 +167,6 @@ pub struct Model<'s, N: Number> {
     perturbed: Option<(String, BigRational)>,
     /// Values fixed from outside (Monte Carlo draws of random sequences).
     pub fixed: HashMap<Key, Value<N>, Fnv>,
-    /// Counts multiply-adds of matrix products when set.
-    pub multiply_adds: Option<u64>,
     /// Monte Carlo: `E[X]` evaluates to one draw of `X` (and `E(x ~ N(0, I))` draws `x`).
     pub sampling: bool,
     /// Whether a vector or matrix without a declared shape was given a default size: then
@@ -222,7 +220,6 @@ impl<'s, N: Number> Model<'s, N> {
             warmed: HashMap::default(),
             perturbed: None,
             fixed: HashMap::default(),
-            multiply_adds: None,
             sampling: false,
             guessed_shapes: false,
             outcomes: 1,
