@@ -51,7 +51,12 @@ pub fn layer(model: &ModelSpec, program: &Program, relation: &Relation, var: &st
         ((pick(q) as f64).ln() - (pick(p) as f64).ln()) / (q.0.ln() - p.0.ln())
     };
     let (left, right) = (slope(|p| p.1), slope(|p| p.2));
-    let mut sizes: Vec<String> = model.sizes.iter().filter(|(k, _)| *k != var).map(|(k, v)| format!("{k} = {v}")).collect();
+    // The sizes the two sides read (through the definitions they use), not every size of the file.
+    let mut read = std::collections::BTreeSet::new();
+    for side in [&relation.lhs, &relation.rhs] {
+        dimensions_read(side, model, program, &mut read, 0);
+    }
+    let mut sizes: Vec<String> = model.sizes.iter().filter(|(k, _)| *k != var && read.contains(*k)).map(|(k, v)| format!("{k} = {v}")).collect();
     sizes.sort();
     let fixed = if sizes.is_empty() { String::new() } else { format!("{} fixed: ", sizes.join(", ")) };
     let values = match (&model.unusable, relation.rel) {
@@ -96,6 +101,19 @@ fn differ(spec: &ModelSpec, relation: &Relation) -> Result<Option<Counterexample
     let largest = x.iter().chain(&y).fold(0.0f64, |acc, v| acc.max(v.abs()));
     let apart = x.len() != y.len() || x.iter().zip(&y).any(|(p, q)| (p - q).abs() > 1e-9 * largest);
     Ok(apart.then(|| Counterexample { values: m.shown(), lhs: a.to_string(), rhs: b.to_string() }))
+}
+
+/// The dimensions of the declared names `e` reads, following the definitions it inlines.
+fn dimensions_read(e: &Expr, model: &ModelSpec, program: &Program, out: &mut std::collections::BTreeSet<String>, depth: usize) {
+    if let Some(name) = e.head() {
+        out.extend(model.shapes.get(name).into_iter().flatten().cloned());
+        if let Some(def) = program.definitions.get(name).filter(|_| depth < 50) {
+            dimensions_read(def, model, program, out, depth + 1);
+        }
+    }
+    for c in e.children() {
+        dimensions_read(c, model, program, out, depth);
+    }
 }
 
 /// Operations of evaluating `e` once, as written, at the model's sizes.
