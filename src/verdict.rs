@@ -21,8 +21,9 @@ pub enum Layer {
     Float,
     /// Exact operation counts of two evaluation orders.
     Cost,
-    /// A named numerical experiment of the library; it does not read the claim's statement.
-    Experiment,
+    /// How fast an error falls along a sweep, by sampling; it does not read the claim's
+    /// statement.
+    Rate,
     /// A stated derivative against central differences of what it differentiates, in
     /// 640-bit floats; it does not read the claim's statement.
     Derivative,
@@ -38,8 +39,8 @@ impl Layer {
         Layer::MonteCarlo,
         Layer::Float,
         Layer::Derivative,
+        Layer::Rate,
         Layer::Cost,
-        Layer::Experiment,
     ];
 
     /// The name in messages and JSON (`symbolic`, `montecarlo`, …).
@@ -52,15 +53,15 @@ impl Layer {
             Layer::MonteCarlo => "montecarlo",
             Layer::Float => "float",
             Layer::Cost => "cost",
-            Layer::Experiment => "experiment",
+            Layer::Rate => "rate",
             Layer::Derivative => "derivative",
         }
     }
 
-    /// Whether its verdict is about the claim's own statement (a count or an experiment is
+    /// Whether its verdict is about the claim's own statement (a count, a rate or a derivative is
     /// not, so it can never support a claim).
     pub fn reads_the_statement(self) -> bool {
-        !matches!(self, Layer::Cost | Layer::Experiment | Layer::Derivative)
+        !matches!(self, Layer::Cost | Layer::Rate | Layer::Derivative)
     }
 
     /// The name in the report's prose and tables.

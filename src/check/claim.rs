@@ -9,7 +9,7 @@ use super::results::{AuditedMutant, ChainResult, ClaimResult, Meaning};
 use super::step::{Hypothesis, StepScope, check_chain, check_step, squeeze};
 use super::{Knowledge, Options, givens};
 use crate::diagnostic::SourceFiles;
-use crate::evidence::{cost, derivative, experiments, montecarlo, points, trajectory, unroll};
+use crate::evidence::{cost, derivative, montecarlo, points, rate, trajectory, unroll};
 use crate::language::ast::{BinOp, Chain, Check, Expr, ExprKind, Fact, Proof, Rel, Rule, Step, With};
 use crate::language::{Kinds, kind_errors, text};
 use crate::model::ModelSpec;
@@ -227,7 +227,7 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
             ),
             Check::Unroll { var, from, to, .. } => unroll::layer(rule, &known.model.definitions, kinds, var, *from, *to),
             Check::MonteCarlo { relation, setup, .. } => montecarlo::check(&known.model, relation, &rule.conditions, setup, seed),
-            Check::Experiment { name, args, .. } => experiments::experiment(name, args, seed),
+            Check::Rate { error, var, rate, values, setup, .. } => rate::check(&known.model, error, var, rate, values, setup, seed),
             Check::Cost { var, from, to, with, .. } => {
                 let spec = with_sizes(with);
                 let parts = super::complexity::ProgramParts::of(&spec, &spec.kinds);

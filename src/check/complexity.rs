@@ -315,7 +315,8 @@ fn exact_layer(
         Layer::Exact,
         Verdict::Holds,
         format!(
-            "counted with whole sizes at {points} sizes and 3 more (sums unrolled): the time interpolates to the same polynomial, and the peak storage is the polynomial form's at {compared} of them (the others have a sum of one term); the {measure} at three of them below"
+            "counted with whole sizes at {points} sizes and 3 more (sums unrolled): the time interpolates to the same polynomial, and the peak storage is the polynomial form's at {}; the {measure} at three of them below",
+            if compared == points + 3 { "every one".to_string() } else { format!("{compared} of them (the others have a sum of one term)") }
         ),
     );
     r.table = Some(Table { columns: vec!["sizes".into(), "time".into(), "space".into()], rows });

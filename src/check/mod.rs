@@ -384,7 +384,7 @@ mod robustness {
         for round in 0..48 {
             let source: String = sources[round % sources.len()]
                 .lines()
-                .filter(|l| !l.contains("montecarlo") && !l.contains("experiment") && !l.contains("cost"))
+                .filter(|l| !l.contains("montecarlo") && !l.contains("check rate") && !l.contains("cost"))
                 .collect::<Vec<_>>()
                 .join("\n");
             let mut text = source.clone();

@@ -1,6 +1,6 @@
 //! Stage 3b: the numeric layers. The exact (or float) layer evaluates a relation at random
 //! points of a model of the file; the evidence checks run trajectories, unroll recursions,
-//! estimate expectations by Monte Carlo, count operations and run named experiments. Each
+//! estimate expectations by Monte Carlo, count operations and fit rates of decay. Each
 //! returns one `LayerResult`, with a table and a plot where the numbers say more than a
 //! sentence.
 //!
@@ -11,10 +11,10 @@
 pub mod cost;
 pub mod count;
 pub mod derivative;
-pub mod experiments;
 pub mod growth;
 pub mod montecarlo;
 pub mod points;
+pub mod rate;
 pub mod trajectory;
 pub mod unroll;
 pub mod witness;

@@ -484,13 +484,15 @@ pub enum Check {
     Unroll { var: String, from: i64, to: i64, span: Span },
     /// `check montecarlo E[X] = Y where g[i] ~ Normal(m, s), beta = 9/10, t in 1..30, samples 20000`
     MonteCarlo { relation: Relation, setup: MonteCarloSetup, span: Span },
+    /// `check rate ERR ~ m^(-1/2) for m in 1, 4, 16 where omega[j] ~ Normal(0, 1), samples N`:
+    /// the root mean square of `ERR` at each value of `m`, by sampling, and the slope of its
+    /// logarithm against that of `m`, tested against the stated exponent.
+    Rate { error: Expr, var: String, rate: num_rational::BigRational, values: Vec<i64>, setup: MonteCarloSetup, span: Span },
     /// `check cost n in 8..64 [with d = 4, m = 2]`: exact multiply-add counts of both sides.
     Cost { var: String, from: i64, to: i64, with: With, span: Span },
     /// `check derivative J[t] = d(h[t])/d(h[0]) for t in A..B [with …]`: `jacobian` is the
     /// derivative of `of` with respect to the drawn value `by`, in float models.
     Derivative { jacobian: Expr, of: Expr, by: Expr, var: String, from: i64, to: i64, with: With, span: Span },
-    /// `check experiment NAME(key = value, …)`: a named experiment of the library.
-    Experiment { name: String, args: Vec<(String, Expr)>, span: Span },
 }
 
 impl Check {
@@ -501,9 +503,9 @@ impl Check {
             | Check::Trajectory { span, .. }
             | Check::Unroll { span, .. }
             | Check::MonteCarlo { span, .. }
+            | Check::Rate { span, .. }
             | Check::Cost { span, .. }
-            | Check::Derivative { span, .. }
-            | Check::Experiment { span, .. } => *span,
+            | Check::Derivative { span, .. } => *span,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The one table of what the language has built in: functions (with their number of
 //! arguments, the kind of their value, their LaTeX and their meaning in the algebra engine),
-//! the constants `ones` and `I`, the citable lemmas, the named experiments and the keywords.
+//! the constants `ones` and `I`, the citable lemmas and the keywords.
 //! Every stage reads these tables instead of spelling the names again.
 
 /// A built-in function of expressions. User functions (`let f: function`) are never one of
@@ -127,9 +127,6 @@ pub const LEMMAS: &[LemmaInfo] = &[
 pub fn is_lemma(name: &str) -> bool {
     LEMMAS.iter().any(|l| l.name == name)
 }
-
-/// Named experiments of the library (`check experiment NAME(…)`).
-pub const EXPERIMENTS: &[&str] = &["positive_features", "gaussian_integral"];
 
 /// A concrete function a float model (`with sigma = tanh`) or a witness may give a declared
 /// function.

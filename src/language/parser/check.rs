@@ -5,7 +5,6 @@ use num_traits::ToPrimitive;
 use super::{PResult, Parser};
 use crate::diagnostic::{InputError, Span};
 use crate::language::ast::*;
-use crate::language::builtins::EXPERIMENTS;
 use crate::language::lexer::Tok;
 
 /// The largest size a cost check evaluates at: one product of two such matrices is about
@@ -18,7 +17,7 @@ const MAX_RANGE: i64 = 1000;
 
 impl Parser<'_> {
     pub(super) fn check(&mut self, start: Span) -> PResult<Check> {
-        let (word, span) = self.ident("a check (`exact`, `trajectory`, `unroll`, `montecarlo`, `cost`, `derivative` or `experiment`)")?;
+        let (word, span) = self.ident("a check (`exact`, `trajectory`, `unroll`, `montecarlo`, `rate`, `cost` or `derivative`)")?;
         match word.as_str() {
             "exact" => {
                 let samples = self.small_int("the number of instantiations")?.max(1) as usize;
@@ -71,6 +70,7 @@ impl Parser<'_> {
                 Ok(Check::Cost { var, from, to, with, span: start.to(self.prev_span()) })
             }
             "montecarlo" => self.montecarlo(start),
+            "rate" => self.rate(start),
             "derivative" => {
                 let rel_start = self.pos;
                 let for_pos = self.find_on_line("for").ok_or_else(|| self.unexpected("`for t in A..B` on this line"))?;
@@ -102,29 +102,8 @@ impl Parser<'_> {
                 self.pos = after;
                 Ok(Check::Derivative { jacobian, of, by, var, from, to, with, span: start.to(span) })
             }
-            "experiment" => {
-                let (name, name_span) = self.ident("the experiment's name")?;
-                if !EXPERIMENTS.contains(&name.as_str()) {
-                    return Err(
-                        InputError::new(name_span, format!("unknown experiment `{name}`")).help(format!("experiments: {}", EXPERIMENTS.join(", ")))
-                    );
-                }
-                self.expect(Tok::LParen, "`(`")?;
-                let mut args = Vec::new();
-                while !self.eat(&Tok::RParen) {
-                    let (key, _) = self.ident("a parameter name")?;
-                    self.expect(Tok::Eq, "`=`")?;
-                    args.push((key, self.expr()?));
-                    if !self.eat(&Tok::Comma) {
-                        self.expect(Tok::RParen, "`)`")?;
-                        break;
-                    }
-                }
-                self.end_of_line()?;
-                Ok(Check::Experiment { name, args, span: start.to(self.prev_span()) })
-            }
             other => Err(InputError::new(span, format!("unknown check `{other}`"))
-                .help("checks are `exact N`, `trajectory`, `unroll`, `montecarlo`, `cost` and `experiment`")),
+                .help("checks are `exact N`, `trajectory`, `unroll`, `montecarlo`, `rate`, `cost` and `derivative`")),
         }
     }
 
@@ -200,6 +179,83 @@ impl Parser<'_> {
         let where_pos = self.find_on_line("where").ok_or_else(|| self.unexpected("`where …` with the distributions on this line"))?;
         let rel_start = self.pos;
         self.pos = where_pos + 1;
+        let setup = self.draws_clause()?;
+        let after = self.pos;
+        self.pos = rel_start;
+        let relation = match &setup.range {
+            Some((var, ..)) => {
+                let var = var.clone();
+                self.with_local(&var, |p| p.relation())?
+            }
+            None => self.relation()?,
+        };
+        if self.pos != where_pos {
+            return Err(self.unexpected("`where`"));
+        }
+        if setup.draws.is_empty() {
+            return Err(InputError::new(start, "a Monte Carlo check needs at least one distribution, e.g. `g[i] ~ Normal(0, 1)`"));
+        }
+        self.pos = after;
+        Ok(Check::MonteCarlo { relation, setup, span: start.to(self.toks[after.saturating_sub(2)].span) })
+    }
+
+    /// `check rate ERR ~ m^(-1/2) for m in 1, 4, 16 where omega[j] ~ Normal(0, 1), samples N`.
+    fn rate(&mut self, start: Span) -> PResult<Check> {
+        let for_pos = self.find_on_line("for").ok_or_else(|| self.unexpected("`for m in 1, 4, 16, …` on this line"))?;
+        let where_pos = self.find_on_line("where").ok_or_else(|| self.unexpected("`where …` with the distributions on this line"))?;
+        let err_start = self.pos;
+        self.pos = for_pos + 1;
+        let (var, _) = self.ident("the variable of the sweep")?;
+        self.expect_word("in")?;
+        let mut values = Vec::new();
+        loop {
+            let at = self.span();
+            let v = self.int_within("a value of the sweep", 1, 1_000_000)?;
+            if values.last().is_some_and(|last| v <= *last) {
+                return Err(InputError::new(at, "the values of a sweep increase"));
+            }
+            values.push(v);
+            if !self.eat(&Tok::Comma) {
+                break;
+            }
+        }
+        if values.len() < 3 {
+            return Err(InputError::new(start, "a sweep needs three values at least, to fit a slope"));
+        }
+        if self.pos != where_pos {
+            return Err(self.unexpected("`where`"));
+        }
+        self.pos = where_pos + 1;
+        let setup = self.draws_clause()?;
+        if setup.range.is_some() {
+            return Err(InputError::new(start, "a sweep's values come after `for`; `where` gives distributions, values and `samples`"));
+        }
+        if setup.draws.is_empty() {
+            return Err(InputError::new(start, "a rate check needs at least one distribution, e.g. `omega[j] ~ Normal(0, 1)`"));
+        }
+        let after = self.pos;
+        self.pos = err_start;
+        let (error, rate) = self.with_local(&var, |p| {
+            let error = p.expr()?;
+            p.expect(Tok::Tilde, "`~` and the rate (`m^(-1/2)`)")?;
+            let (v, v_span) = p.ident("the variable of the sweep")?;
+            if v != var {
+                return Err(InputError::new(v_span, format!("the rate is a power of `{var}`, the variable of the sweep")));
+            }
+            p.expect(Tok::Caret, "`^`")?;
+            let exponent = p.expr()?;
+            let rate = exponent.rational().ok_or_else(|| InputError::new(exponent.span, "the exponent of a rate is a number"))?;
+            Ok((error, rate))
+        })?;
+        if self.pos != for_pos {
+            return Err(self.unexpected("`for`"));
+        }
+        self.pos = after;
+        Ok(Check::Rate { error, var, rate, values, setup, span: start.to(self.toks[after.saturating_sub(2)].span) })
+    }
+
+    /// After `where`: distributions, values, a range and `samples N`, to the end of the line.
+    fn draws_clause(&mut self) -> PResult<MonteCarloSetup> {
         let mut setup = MonteCarloSetup { draws: Vec::new(), values: Vec::new(), range: None, samples: 10_000 };
         loop {
             let (name, name_span) =
@@ -233,23 +289,7 @@ impl Parser<'_> {
             }
         }
         self.end_of_line()?;
-        let after = self.pos;
-        self.pos = rel_start;
-        let relation = match &setup.range {
-            Some((var, ..)) => {
-                let var = var.clone();
-                self.with_local(&var, |p| p.relation())?
-            }
-            None => self.relation()?,
-        };
-        if self.pos != where_pos {
-            return Err(self.unexpected("`where`"));
-        }
-        if setup.draws.is_empty() {
-            return Err(InputError::new(start, "a Monte Carlo check needs at least one distribution, e.g. `g[i] ~ Normal(0, 1)`"));
-        }
-        self.pos = after;
-        Ok(Check::MonteCarlo { relation, setup, span: start.to(self.toks[after.saturating_sub(2)].span) })
+        Ok(setup)
     }
 
     /// `d(expr)`.
