@@ -205,25 +205,33 @@ impl Parser<'_> {
         let where_pos = self.find_on_line("where").ok_or_else(|| self.unexpected("`where …` with the distributions on this line"))?;
         let err_start = self.pos;
         self.pos = for_pos + 1;
-        let (var, _) = self.ident("the variable of the sweep")?;
+        let (var, var_span) = self.ident("the variable of the sweep")?;
+        let dimension = self.scope.decls.values().any(|d| d.shape.contains(&var));
+        if self.lookup(&var).is_some() || dimension {
+            return Err(InputError::new(
+                var_span,
+                format!("`{var}` is already {}: a sweep's variable is a new name", if dimension { "a dimension" } else { "declared" }),
+            )
+            .help("the sweep sets it at each of its values; choose a name the file does not use"));
+        }
         self.expect_word("in")?;
         let mut values = Vec::new();
         loop {
             let at = self.span();
-            let v = self.int_within("a value of the sweep", 1, 1_000_000)?;
+            let v = self.int_within("a value of the sweep", 1, 100_000)?;
             if values.last().is_some_and(|last| v <= *last) {
-                return Err(InputError::new(at, "the values of a sweep increase"));
+                return Err(InputError::new(at, "the values of a sweep must increase"));
             }
             values.push(v);
             if !self.eat(&Tok::Comma) {
                 break;
             }
         }
+        if self.pos != where_pos {
+            return Err(self.unexpected("`,` or `where` (the values of a sweep are whole numbers)"));
+        }
         if values.len() < 3 {
             return Err(InputError::new(start, "a sweep needs three values at least, to fit a slope"));
-        }
-        if self.pos != where_pos {
-            return Err(self.unexpected("`where`"));
         }
         self.pos = where_pos + 1;
         let setup = self.draws_clause()?;
