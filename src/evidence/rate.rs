@@ -12,7 +12,7 @@ use num_traits::ToPrimitive;
 use super::montecarlo::LEVEL_SIGMAS;
 use crate::language::ast::{Expr, MonteCarloSetup};
 use crate::model::{Definition, Model, ModelSpec, Value, Wide};
-use crate::verdict::{Curve, Layer, LayerResult, Plot, Table, Verdict};
+use crate::verdict::{Counterexample, Curve, Layer, LayerResult, Plot, Table, Verdict};
 
 const BATCHES: usize = 20;
 
@@ -180,6 +180,11 @@ pub fn check(spec: &ModelSpec, error: &Expr, var: &str, rate: &BigRational, valu
             );
             result.table =
                 Some(table(var, values, &overall, &|x| (line - fitted * xs[i] + fitted * x.ln()).exp(), &format!("{var}^{fitted:.3}, fitted")));
+            result.counterexample = Some(Counterexample {
+                values: vec![(var.to_string(), values[i].to_string())],
+                lhs: format!("root mean square {r:.4e}"),
+                rhs: format!("power law {:.4e}", line.exp()),
+            });
             return result;
         }
     }
@@ -199,6 +204,13 @@ pub fn check(spec: &ModelSpec, error: &Expr, var: &str, rate: &BigRational, valu
         "it must be within {tolerance:.3} of it: {LEVEL_SIGMAS:.0} standard errors (the Monte Carlo family level), and at least 0.1 or 10% of the stated exponent"
     );
     let mut result = LayerResult::new(Layer::Rate, verdict, format!("{summary} ({threshold})"));
+    if verdict == Verdict::Refuted {
+        result.counterexample = Some(Counterexample {
+            values: values.iter().zip(&overall).map(|(v, r)| (format!("{var} = {v}"), format!("{r:.4e}"))).collect(),
+            lhs: format!("{var}^{fitted:.3} ± {se:.3}"),
+            rhs: format!("{var}^{stated}"),
+        });
+    }
     let reference = |x: f64| overall[0] * (x / values[0] as f64).powf(rate);
     result.table = Some(table(var, values, &overall, &reference, &format!("stated rate through the first ({var}^{stated})")));
     result.plot = Some(Plot {
