@@ -16,7 +16,7 @@ use super::results::ClaimResult;
 use crate::diagnostic::SourceFiles;
 use crate::evidence::count::{self, Counts, Program};
 use crate::evidence::growth::{self, Direction, Poly, Regime};
-use crate::language::ast::{BinOp, Complexity, Expr, ExprKind, Growth, Kind, Measure, RuleKind};
+use crate::language::ast::{BinOp, Complexity, Expr, ExprKind, Growth, Kind, Measure};
 use crate::language::{Kinds, text};
 use crate::model::ModelSpec;
 use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Table, Verdict};
@@ -26,17 +26,7 @@ const MAX_GRID: usize = 4000;
 
 pub(super) fn check(claim: &Complexity, known: &Knowledge, kinds: &Kinds, files: &SourceFiles, seed: u64) -> ClaimResult {
     let line = files.line(claim.span);
-    let mut result = ClaimResult {
-        name: claim.name.clone(),
-        kind: RuleKind::Claim,
-        line,
-        status: Status::Verified,
-        seed,
-        samples: 0,
-        chains: Vec::new(),
-        evidence: Vec::new(),
-        problems: Vec::new(),
-    };
+    let mut result = ClaimResult::without_proof(&claim.name, line, seed);
     let parts = ProgramParts::of(&known.model, kinds);
     let program = parts.program(kinds, &known.model);
     // `when k = d`: every `k` is read as `d`.

@@ -11,25 +11,15 @@ use super::results::ClaimResult;
 use super::{Knowledge, givens};
 use crate::diagnostic::SourceFiles;
 use crate::evidence::witness::{self, Condition, Decision, LIMIT_STEPS, Labeled, Literal};
-use crate::language::ast::{Existence, Expr, ExprKind, Kind, RuleKind, WitnessExpr};
+use crate::language::ast::{Existence, Expr, ExprKind, Kind, WitnessExpr};
 use crate::language::{Kinds, builtins, text};
 use crate::model::{Definition, Model, int};
 use crate::verdict::{Finding, FindingKind, Status};
 
 pub(super) fn check(claim: &Existence, known: &Knowledge, kinds: &Kinds, files: &SourceFiles, seed: u64) -> ClaimResult {
     let line = files.line(claim.span);
-    let mut result = ClaimResult {
-        name: claim.name.clone(),
-        kind: RuleKind::Claim,
-        line,
-        status: Status::Verified,
-        seed,
-        // No random points: the witness is one.
-        samples: 0,
-        chains: Vec::new(),
-        evidence: Vec::new(),
-        problems: Vec::new(),
-    };
+    // No random points: the witness is one.
+    let mut result = ClaimResult::without_proof(&claim.name, line, seed);
     let problem = |message: String| Finding { span: claim.span, line, kind: FindingKind::Problem, message };
     let Some(w) = &claim.witness else {
         result.problems.push(problem(format!("`{}` has no witness", claim.name)));

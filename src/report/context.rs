@@ -503,33 +503,16 @@ fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimRe
                                 line: files.line(*span),
                             });
                         }
-                        Statement::Exists(claim) => {
-                            if let Some(result) = claims.get(claim.name.as_str()) {
+                        Statement::Exists(_) | Statement::Complexity(_) => {
+                            if let Some((name, span, statement_tex)) = shown_without_proof(statement, scope)
+                                && let Some(result) = claims.get(name)
+                            {
                                 flush(&mut rows, &mut parts);
-                                let statement_tex = existence_tex(claim, scope);
                                 parts.push(PartContext::Claim(Box::new(claim_context_of(
                                     doc,
-                                    &claim.name,
+                                    name,
                                     "claim",
-                                    claim.span,
-                                    statement_tex,
-                                    result,
-                                    Vec::new(),
-                                    Vec::new(),
-                                    loaded,
-                                    figures,
-                                ))));
-                            }
-                        }
-                        Statement::Complexity(claim) => {
-                            if let Some(result) = claims.get(claim.name.as_str()) {
-                                flush(&mut rows, &mut parts);
-                                let statement_tex = complexity_tex(claim, scope);
-                                parts.push(PartContext::Claim(Box::new(claim_context_of(
-                                    doc,
-                                    &claim.name,
-                                    "claim",
-                                    claim.span,
+                                    span,
                                     statement_tex,
                                     result,
                                     Vec::new(),
@@ -705,6 +688,15 @@ fn claim_context_of(
         evidence,
         problems: result.problems.iter().map(|p| p.message.clone()).collect(),
         failures,
+    }
+}
+
+/// An existence or complexity claim: its name, line and statement.
+fn shown_without_proof<'s>(statement: &'s Statement, scope: &Scope) -> Option<(&'s str, crate::diagnostic::Span, String)> {
+    match statement {
+        Statement::Exists(claim) => Some((&claim.name, claim.span, existence_tex(claim, scope))),
+        Statement::Complexity(claim) => Some((&claim.name, claim.span, complexity_tex(claim, scope))),
+        _ => None,
     }
 }
 
