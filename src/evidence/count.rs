@@ -476,28 +476,27 @@ impl<C: Size> Walk<'_, C> {
     }
 
     fn mul(&mut self, x: Val<C>, y: Val<C>) -> Result<Val<C>, String> {
-        let mismatch =
-            |a: &C, b: &C| -> Result<(), String> { if a == b { Ok(()) } else { Err("a product of matrices whose shapes do not fit".into()) } };
+        let fits = "a product of matrices whose shapes do not fit";
         let (out, cost) = match (&x.shape, &y.shape) {
             (Shape::Identity, _) => return Ok(y),
             (_, Shape::Identity) => return Ok(x),
             (Shape::Scalar, s) | (s, Shape::Scalar) => (s.clone(), entries(s)?),
             (Shape::Dense(p, q), Shape::Dense(r, s)) => {
-                mismatch(q, r)?;
+                self.same(q, r, || fits.into())?;
                 (Shape::Dense(p.clone(), s.clone()), p.clone() * q.clone() * s.clone())
             }
             (Shape::Dense(p, q), Shape::Ones(false)) => (Shape::Dense(p.clone(), C::int(1)), p.clone() * q.clone()),
             (Shape::Ones(true), Shape::Dense(p, q)) => (Shape::Dense(C::int(1), q.clone()), p.clone() * q.clone()),
             (Shape::Diagonal(n), Shape::Dense(r, c)) => {
-                mismatch(n, r)?;
+                self.same(n, r, || fits.into())?;
                 (Shape::Dense(r.clone(), c.clone()), r.clone() * c.clone())
             }
             (Shape::Dense(r, c), Shape::Diagonal(n)) => {
-                mismatch(c, n)?;
+                self.same(c, n, || fits.into())?;
                 (Shape::Dense(r.clone(), c.clone()), r.clone() * c.clone())
             }
             (Shape::Diagonal(n), Shape::Diagonal(m)) => {
-                mismatch(n, m)?;
+                self.same(n, m, || fits.into())?;
                 (Shape::Diagonal(n.clone()), n.clone())
             }
             (Shape::Diagonal(n), Shape::Ones(false)) => (Shape::Dense(n.clone(), C::int(1)), n.clone()),

@@ -137,18 +137,7 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
         spec.distributions.insert(name.clone(), (mean.clone(), sd.clone()));
     }
     // Values fixed by the check come first, so they win over any other definition.
-    let fixed: Vec<Definition> = setup
-        .values
-        .iter()
-        .map(|(name, value)| Definition {
-            name: format!("{name} (check)"),
-            lhs: Expr::name(name, value.span),
-            rhs: value.clone(),
-            vars: vec![],
-            conditions: vec![],
-        })
-        .collect();
-    spec.definitions = fixed.into_iter().chain(spec.definitions).collect();
+    spec.definitions = check_values(&setup.values).into_iter().chain(spec.definitions).collect();
     spec.unusable = None;
     spec.random = random;
     // Only where the claim says something: its conditions hold at the point.
@@ -516,6 +505,21 @@ fn rounding(
         largest = largest.max(relative(exact_gap - Wide::from_f64(a - b), size));
     }
     Ok(largest)
+}
+
+/// Values a check gives names (`beta = 9/10`), as definitions that come before the file's own,
+/// so that they win over any other.
+pub(super) fn check_values(values: &[(String, Expr)]) -> Vec<Definition> {
+    values
+        .iter()
+        .map(|(name, value)| Definition {
+            name: format!("{name} (check)"),
+            lhs: Expr::name(name, value.span),
+            rhs: value.clone(),
+            vars: vec![],
+            conditions: vec![],
+        })
+        .collect()
 }
 
 /// Why the simulated paths are not models of the file, if they are not: a value of the

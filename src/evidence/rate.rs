@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use num_rational::BigRational;
 use num_traits::ToPrimitive;
 
-use super::montecarlo::LEVEL_SIGMAS;
+use super::montecarlo::{LEVEL_SIGMAS, check_values};
 use crate::language::ast::{Expr, MonteCarloSetup};
-use crate::model::{Definition, Model, ModelSpec, Value, Wide};
+use crate::model::{Model, ModelSpec, Value, Wide};
 use crate::verdict::{Counterexample, Curve, Layer, LayerResult, Plot, Table, Verdict};
 
 const BATCHES: usize = 20;
@@ -42,14 +42,6 @@ pub fn check(spec: &ModelSpec, error: &Expr, var: &str, rate: &BigRational, valu
         spec.distributions.insert(name.clone(), (mean.clone(), sd.clone()));
         spec.random.insert(name.clone());
     }
-    let fixed = |name: &str, value: Expr| Definition {
-        name: format!("{name} (check)"),
-        lhs: Expr::name(name, value.span),
-        rhs: value,
-        vars: vec![],
-        conditions: vec![],
-    };
-    let given: Vec<Definition> = setup.values.iter().map(|(n, v)| fixed(n, v.clone())).collect();
     spec.unusable = None;
     let samples = setup.samples;
     if samples < 20 * BATCHES {
@@ -70,8 +62,9 @@ pub fn check(spec: &ModelSpec, error: &Expr, var: &str, rate: &BigRational, valu
     let mut undefined = 0usize;
     for (i, &v) in values.iter().enumerate() {
         let mut at = spec.clone();
-        let value = Expr::int(v, error.span);
-        at.definitions = given.iter().cloned().chain([fixed(var, value)]).chain(spec.definitions.iter().cloned()).collect();
+        let mut values_here = setup.values.clone();
+        values_here.push((var.to_string(), Expr::int(v, error.span)));
+        at.definitions = check_values(&values_here).into_iter().chain(spec.definitions.iter().cloned()).collect();
         for s in 0..samples {
             // Every sample draws everything afresh, from its own seed.
             let mut model: Model<f64> = Model::new(&at, mix(seed, i, s));
