@@ -16,7 +16,7 @@ use super::results::ClaimResult;
 use crate::diagnostic::SourceFiles;
 use crate::evidence::count::{self, Counts, Program};
 use crate::evidence::growth::{self, Direction, Poly, Regime};
-use crate::language::ast::{BinOp, Complexity, Expr, ExprKind, Growth, Kind, Measure};
+use crate::language::ast::{BinOp, Complexity, CostBound, Expr, ExprKind, Growth, Kind, Measure};
 use crate::language::{Kinds, text};
 use crate::model::ModelSpec;
 use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Table, Verdict};
@@ -43,6 +43,10 @@ pub(super) fn check(claim: &Complexity, known: &Knowledge, kinds: &Kinds, files:
         result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: why });
         result.status = Status::NotShown;
     };
+    let (growth, class) = match &claim.bound {
+        CostBound::Class(growth, class) => (*growth, class),
+        CostBound::Than(rel, other) => return super::comparison::check(claim, *rel, other, &program, &resolve, result),
+    };
     let symbolic = match count::count::<Poly>(&program, &claim.expr, &|v| Poly::var(&resolve(v))) {
         Ok(c) => c,
         Err(e) => {
@@ -51,7 +55,7 @@ pub(super) fn check(claim: &Complexity, known: &Knowledge, kinds: &Kinds, files:
         }
     };
     let regime: Vec<Regime> = claim.regime.iter().map(|(a, b)| (resolve(a), resolve(b))).collect();
-    let class = class_poly(&claim.class, &resolve);
+    let class = class_poly(class, &resolve);
     let candidates = symbolic.space_candidates();
     // What grows: the count itself, or (space) the largest of the storages at each moment,
     // which grows like their sum.
@@ -60,7 +64,7 @@ pub(super) fn check(claim: &Complexity, known: &Knowledge, kinds: &Kinds, files:
         Measure::Space => candidates.iter().cloned().fold(Poly::default(), |a, b| a + b),
     };
     // An upper bound may drop the negative terms; a Θ needs them outgrown.
-    let positive = match claim.growth {
+    let positive = match growth {
         Growth::BigO => Some(measured.positive_terms()),
         Growth::Theta => measured.dominant_part(),
     };
@@ -68,7 +72,7 @@ pub(super) fn check(claim: &Complexity, known: &Knowledge, kinds: &Kinds, files:
         fail(&mut result, format!("the count {measured} has negative terms that no positive term outgrows"));
         return result;
     };
-    let verdict = theta(claim, &symbolic, &positive, &class, &regime, &candidates);
+    let verdict = theta(claim, growth, &symbolic, &positive, &class, &regime, &candidates);
     let exact = exact_layer(claim, &program, &symbolic, &candidates, &resolve, seed);
     result.status = match (verdict.verdict, exact.verdict) {
         (Verdict::Holds, Verdict::Holds) => Status::Verified,
@@ -136,16 +140,16 @@ fn class_poly(e: &Expr, resolve: &dyn Fn(&str) -> String) -> Poly {
     }
 }
 
-fn describe(claim: &Complexity, class: &Poly) -> String {
+fn describe(claim: &Complexity, growth: Growth, class: &Poly) -> String {
     let regime: Vec<String> =
         claim.regime.iter().map(|(a, b)| format!("{a} >= {b}")).chain(claim.equal.iter().map(|(a, b)| format!("{a} = {b}"))).collect();
     let when = if regime.is_empty() { String::new() } else { format!(" when {}", regime.join(", ")) };
-    format!("{}({class}){when}", claim.growth.name())
+    format!("{}({class}){when}", growth.name())
 }
 
 /// The symbolic layer: the count as a polynomial, its leading terms, and the class.
-fn theta(claim: &Complexity, counts: &Counts<Poly>, positive: &Poly, class: &Poly, regime: &[Regime], candidates: &[Poly]) -> LayerResult {
-    let stated = describe(claim, class);
+fn theta(claim: &Complexity, growth: Growth, counts: &Counts<Poly>, positive: &Poly, class: &Poly, regime: &[Regime], candidates: &[Poly]) -> LayerResult {
+    let stated = describe(claim, growth, class);
     let what = match claim.measure {
         Measure::Time => format!("the time of evaluating it as written is {}", counts.time),
         Measure::Space => {
@@ -157,7 +161,7 @@ fn theta(claim: &Complexity, counts: &Counts<Poly>, positive: &Poly, class: &Pol
             )
         }
     };
-    if positive.is_zero() && claim.growth == Growth::Theta {
+    if positive.is_zero() && growth == Growth::Theta {
         return LayerResult::new(
             Layer::Symbolic,
             Verdict::Refuted,
@@ -166,7 +170,7 @@ fn theta(claim: &Complexity, counts: &Counts<Poly>, positive: &Poly, class: &Pol
     }
     let leading = growth::leading_terms(positive, regime).monomials();
     let upper = growth::big_o(positive, class, regime);
-    let lower = if claim.growth == Growth::Theta { growth::big_o(class, positive, regime) } else { Ok(()) };
+    let lower = if growth == Growth::Theta { growth::big_o(class, positive, regime) } else { Ok(()) };
     match (upper, lower) {
         (Ok(()), Ok(())) => LayerResult::new(Layer::Symbolic, Verdict::Holds, format!("{what}; it grows like {leading}, as {stated} says")),
         (Err(None), _) | (_, Err(None)) => {

@@ -8,6 +8,7 @@
 //! statuses from the layers' verdicts and never computes a verdict itself.
 
 mod claim;
+mod comparison;
 mod complexity;
 mod exists;
 mod givens;

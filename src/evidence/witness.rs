@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use num_rational::BigRational;
 
 use super::stop_text;
-use crate::language::ast::{Expr, Rel, Relation};
+use crate::language::ast::{BinOp, Expr, ExprKind, Rel, Relation};
+use crate::language::builtins::Func;
 use crate::model::{Model, ModelSpec, Number, Stop, Value, Wide, Wider, compare, int, settle};
 use crate::verdict::{Counterexample, Curve, Layer, LayerResult, Plot, Table, Verdict};
 
@@ -105,7 +106,7 @@ pub fn layers(
     shown: &[(String, String)],
 ) -> (LayerResult, LayerResult, Vec<Decision>) {
     let exact: Vec<Found> = match model::<BigRational>(spec, literals) {
-        Ok(mut m) => conditions.iter().map(|c| exact_condition(&mut m, &c.condition)).collect(),
+        Ok(mut m) => conditions.iter().map(|c| exact_condition(&mut m, &c.condition, spec, literals)).collect(),
         Err(reason) => conditions.iter().map(|_| Found::Cannot(reason.clone())).collect(),
     };
     let mut plot = None;
@@ -158,11 +159,11 @@ fn model<'s, N: Number>(spec: &'s ModelSpec, literals: &[Literal]) -> Result<Mod
     Ok(m)
 }
 
-fn exact_condition(m: &mut Model<BigRational>, c: &Condition) -> Found {
+fn exact_condition(m: &mut Model<BigRational>, c: &Condition, spec: &ModelSpec, literals: &[Literal]) -> Found {
     let env = HashMap::new();
     match c {
         Condition::Relation(r) => match both(m, r, &env) {
-            Err(stop) => Found::Cannot(stop_text(stop)),
+            Err(stop) => rank_lower_bound(m, r, spec, literals).unwrap_or_else(|| Found::Cannot(stop_text(stop))),
             Ok((a, b)) => match holds(&a, r.rel, &b) {
                 Ok(true) => Found::Holds(a.to_string(), b.to_string()),
                 Ok(false) => Found::Fails(a.to_string(), b.to_string()),
@@ -170,7 +171,10 @@ fn exact_condition(m: &mut Model<BigRational>, c: &Condition) -> Found {
             },
         },
         Condition::Limit { .. } => Found::Cannot("a limit is not a value at a point".into()),
-        Condition::Defined { lhs, var } => defined(m, lhs, var.as_deref()),
+        Condition::Defined { lhs, var } => match defined(m, lhs, var.as_deref()) {
+            Found::Cannot(reason) if var.is_none() => defined_in_e(spec, literals, lhs).unwrap_or(Found::Cannot(reason)),
+            found => found,
+        },
         Condition::Shape { value, rows, cols } => shaped(m, value, *rows, *cols),
         Condition::Integer(name, sequence) => {
             let indices: Vec<Vec<Value<BigRational>>> = if *sequence { (0..=LIMIT_STEPS).map(|t| vec![int(t)]).collect() } else { vec![vec![]] };
@@ -205,6 +209,78 @@ fn exact_condition(m: &mut Model<BigRational>, c: &Condition) -> Found {
             }
         },
         Condition::Undecidable(reason) => Found::Cannot(reason.clone()),
+    }
+}
+
+/// Where to read e: any rational at which the denominators do not vanish would do.
+const E_STAND_INS: [(i64, i64); 3] = [(3, 1), (7, 2), (11, 4)];
+
+/// `rank(X) > c` or `rank(X) >= c` where `X` is made of field operations, matrix products,
+/// transposes, inverses, `diag` and `exp` (or `exp_elem`, softmaxes) of exp-free arguments,
+/// from the witness's rational values: every entry is then f(e) for a rational function f
+/// with rational coefficients, and every intermediate value too. Evaluating with e read as a
+/// rational t computes the same rational functions at t (a division that would need a
+/// denominator vanishing at t stops it). A minor nonzero at t is a nonzero rational function,
+/// and e, being transcendental, is no root of its numerator: the rank at e is at least the
+/// rank at t. So the bound proves `>` and `>=`, never `<`, `<=` or `=`. `None` when the
+/// relation is not of that form.
+fn rank_lower_bound(m: &mut Model<BigRational>, r: &Relation, spec: &ModelSpec, literals: &[Literal]) -> Option<Found> {
+    let ExprKind::Builtin(Func::Rank, args) = &r.lhs.kind else { return None };
+    if !matches!(r.rel, Rel::Gt | Rel::Ge) || !rational_in_e(&args[0], spec, false) {
+        return None;
+    }
+    let Ok(Value::S(c)) = m.eval(&r.rhs, &HashMap::new()) else { return None };
+    let mut best = None;
+    let found = with_e_read_as_rationals(spec, literals, |at_t, t| {
+        let Ok(Value::S(rank)) = at_t.eval(&r.lhs, &HashMap::new()) else { return None };
+        let holds = if r.rel == Rel::Gt { rank > c } else { rank >= c };
+        best = best.clone().max(Some(rank.clone()));
+        holds.then(|| Found::Holds(format!("≥ {rank} (e read as {t})"), c.to_string()))
+    });
+    let seen = best.map(|r| format!(" (at least {r})")).unwrap_or_default();
+    Some(found.unwrap_or_else(|| Found::Cannot(format!("the rank at a rational stand-in for e{seen} is only a lower bound, and it does not decide this"))))
+}
+
+/// A definition rational in e (see `rational_in_e`) that has a value with e read as some
+/// rational has one at e: a denominator nonzero at the stand-in is a nonzero rational
+/// function, which e does not make vanish.
+fn defined_in_e(spec: &ModelSpec, literals: &[Literal], lhs: &Expr) -> Option<Found> {
+    if !rational_in_e(lhs, spec, false) {
+        return None;
+    }
+    with_e_read_as_rationals(spec, literals, |at_t, t| at_t.eval(lhs, &HashMap::new()).ok().map(|_| Found::Holds(format!("defined (e read as {t})"), String::new())))
+}
+
+/// The first answer of `f` in a witness model that reads e as one rational stand-in after
+/// another.
+fn with_e_read_as_rationals(spec: &ModelSpec, literals: &[Literal], mut f: impl FnMut(&mut Model<BigRational>, &BigRational) -> Option<Found>) -> Option<Found> {
+    E_STAND_INS.iter().find_map(|&(p, q)| {
+        let t = BigRational::new(p.into(), q.into());
+        let mut at_t = model::<BigRational>(spec, literals).ok()?;
+        at_t.read_exp_as_powers_of(&t);
+        f(&mut at_t, &t)
+    })
+}
+
+/// Whether `e` is a rational function of e over the witness's rationals, as
+/// `rank_lower_bound` needs: only field operations, whole powers, transposes, `diag`, `dot`,
+/// and exponentials whose arguments hold no exponential; names stand for the witness's values
+/// or for their one plain definition, read through (two definitions that agree at a stand-in
+/// need not agree at e). `inside_exp`: `e` is such an argument.
+fn rational_in_e(e: &Expr, spec: &ModelSpec, inside_exp: bool) -> bool {
+    match &e.kind {
+        ExprKind::Num(_) => true,
+        ExprKind::Name(n) => match spec.definitions.iter().filter(|d| d.name == *n).collect::<Vec<_>>()[..] {
+            [] => true,
+            [d] => d.vars.is_empty() && d.conditions.is_empty() && matches!(d.lhs.kind, ExprKind::Name(_)) && rational_in_e(&d.rhs, spec, inside_exp),
+            _ => false,
+        },
+        ExprKind::Neg(a) | ExprKind::Transpose(a) => rational_in_e(a, spec, inside_exp),
+        ExprKind::Bin(BinOp::Pow, a, k) => matches!(&k.kind, ExprKind::Num(k) if k.is_integer()) && rational_in_e(a, spec, inside_exp),
+        ExprKind::Bin(_, a, b) => rational_in_e(a, spec, inside_exp) && rational_in_e(b, spec, inside_exp),
+        ExprKind::Builtin(Func::Exp | Func::ExpElem | Func::SoftmaxRow | Func::SoftmaxCol, args) => !inside_exp && rational_in_e(&args[0], spec, true),
+        ExprKind::Builtin(Func::Diag | Func::Dot, args) => args.iter().all(|a| rational_in_e(a, spec, inside_exp)),
+        _ => false,
     }
 }
 

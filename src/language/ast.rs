@@ -544,14 +544,24 @@ pub struct Complexity {
     pub name: String,
     pub measure: Measure,
     pub expr: Expr,
-    pub growth: Growth,
-    /// A polynomial in the sizes with positive coefficients.
-    pub class: Expr,
+    pub bound: CostBound,
     /// `n >= d`: the claim is about sizes where the first is at least the second.
     pub regime: Vec<(String, String)>,
     /// `k = d`: the first size is the second.
     pub equal: Vec<(String, String)>,
+    /// `n = 4096`, `m <= 1357`: sizes held to numbers (comparisons only).
+    pub numbers: Vec<(String, Rel, i64)>,
     pub span: Span,
+}
+
+/// What a complexity claim says of the cost.
+#[derive(Debug, Clone)]
+pub enum CostBound {
+    /// `= Theta(f)`, `= O(f)`: f a polynomial in the sizes with positive coefficients.
+    Class(Growth, Expr),
+    /// `< time(Y)`, `<= time(Y)` (the same measure): no dearer than evaluating `Y`, at every
+    /// size the claim's numbers allow.
+    Than(Rel, Expr),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::affine::Affine;
-use super::ast::{BinOp, Check, Existence, Expr, ExprKind, Kind, Rule, RuleKind, Statement, WitnessExpr};
+use super::ast::{BinOp, Check, CostBound, Existence, Expr, ExprKind, Kind, Rule, RuleKind, Statement, WitnessExpr};
 use super::builtins::Func;
 use super::{Document, Item, Kinds, text};
 use crate::diagnostic::InputError;
@@ -38,6 +38,9 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
                         }
                     }
                     check_kinds(&claim.expr, &kinds, &mut out);
+                    if let CostBound::Than(_, other) = &claim.bound {
+                        check_kinds(other, &kinds, &mut out);
+                    }
                 }
                 Statement::Rule(rule) => {
                     let mut kinds = kinds.clone();

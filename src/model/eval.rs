@@ -361,6 +361,9 @@ impl<N: Number> Model<'_, N> {
                         Func::Log => below(&(x.clone() - N::one())),
                         _ => false,
                     };
+                if let (Func::Exp, Some(_)) = (f, &self.exp_base) {
+                    return Ok(Value::S(self.exp_as_power(&x)?));
+                }
                 let v = match f {
                     Func::Exp => x.exp(),
                     Func::Log => x.ln(),
@@ -523,6 +526,9 @@ impl<N: Number> Model<'_, N> {
         if !N::EXACT {
             return x.exp().ok_or(Stop::Undefined);
         }
+        if self.exp_base.is_some() {
+            return self.exp_as_power(x);
+        }
         if self.spec.closed {
             return if x.is_zero() { Ok(N::one()) } else { na("`exp` of a nonzero rational is not rational (the float layer decides it)") };
         }
@@ -535,6 +541,25 @@ impl<N: Number> Model<'_, N> {
         let v = N::from_rational(&BigRational::new(self.rng.random_range(1..=6 * q).into(), q.into()));
         self.values.insert(key, Value::S(v.clone()));
         Ok(v)
+    }
+}
+
+impl<N: Number> Model<'_, N> {
+    /// From now on `exp(k)` is `base^k` for whole k, and `exp` of anything else has no value:
+    /// a value computed by field operations from such powers and rationals is then a rational
+    /// function of e evaluated at `base` instead (exact closed models only).
+    pub fn read_exp_as_powers_of(&mut self, base: &BigRational) {
+        assert!(N::EXACT && self.spec.closed, "only an exact witness model reads exp as powers");
+        self.exp_base = Some(N::from_rational(base));
+        self.values.clear();
+    }
+
+    fn exp_as_power(&self, x: &N) -> Result<N, Stop> {
+        let base = self.exp_base.as_ref().expect("called only when reading exp as powers");
+        match x.as_index() {
+            Some(_) => base.pow(x).ok_or_else(|| Stop::NotApplicable("`exp` of a whole number too large to read as a power".into())),
+            None => na("`exp` of a number that is not whole is not read as a power of e"),
+        }
     }
 }
 

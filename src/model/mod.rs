@@ -204,6 +204,10 @@ pub struct Model<'s, N: Number> {
     /// Draw integer variables near their lower end (0 to 3 above it): to look for a small
     /// counterexample once a point refutes a step.
     pub small_integers: bool,
+    /// Read `exp(k)` as `base^k` for whole k (exact witness models only): the value of an
+    /// expression made of field operations and `exp` of whole numbers is then the value at
+    /// `base` of a rational function in e (see `evidence::witness`).
+    exp_base: Option<N>,
 }
 
 impl<'s, N: Number> Model<'s, N> {
@@ -233,6 +237,7 @@ impl<'s, N: Number> Model<'s, N> {
             largest: None,
             points: 0,
             small_integers: false,
+            exp_base: None,
         }
     }
 

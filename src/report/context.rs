@@ -11,7 +11,7 @@ use super::{html, latex, plot};
 use crate::Loaded;
 use crate::check::{ClaimResult, DocumentResult, Results, StepResult, Summary};
 use crate::diagnostic::{SourceFiles, Span};
-use crate::language::ast::{Complexity, Decl, Existence, Fact, Growth, Justification, Rule, RuleKind, Statement, WitnessExpr};
+use crate::language::ast::{Complexity, CostBound, Decl, Existence, Expr, Fact, Growth, Justification, Rule, RuleKind, Statement, WitnessExpr};
 use crate::language::{Document, Item, Scope, builtins, latex as expr_latex};
 use crate::verdict::{Finding, Layer, LayerResult, Status, Table, Verdict};
 
@@ -700,23 +700,25 @@ fn shown_without_proof<'s>(statement: &'s Statement, scope: &Scope) -> Option<(&
     }
 }
 
-/// `time(X) = Θ(n² d)  (n ≥ d, k = d)`.
+/// `time(X) = Θ(n² d)  (n ≥ d, k = d)`, `time(X) < time(Y)  (n = 4096, m ≤ 1357)`.
 fn complexity_tex(claim: &Complexity, scope: &Scope) -> String {
-    let growth = match claim.growth {
-        Growth::Theta => "\\Theta",
-        Growth::BigO => "O",
+    let cost = |e: &Expr| format!("\\operatorname{{{}}}\\left({}\\right)", claim.measure.name(), expr_latex::expr(e, scope));
+    let mut tex = match &claim.bound {
+        CostBound::Class(growth, class) => {
+            let growth = match growth {
+                Growth::Theta => "\\Theta",
+                Growth::BigO => "O",
+            };
+            format!("{} = {growth}\\left({}\\right)", cost(&claim.expr), expr_latex::expr(class, scope))
+        }
+        CostBound::Than(rel, other) => format!("{} {} {}", cost(&claim.expr), rel.latex(), cost(other)),
     };
-    let mut tex = format!(
-        "\\operatorname{{{}}}\\left({}\\right) = {growth}\\left({}\\right)",
-        claim.measure.name(),
-        expr_latex::expr(&claim.expr, scope),
-        expr_latex::expr(&claim.class, scope)
-    );
     let when: Vec<String> = claim
         .regime
         .iter()
         .map(|(a, b)| format!("{} \\ge {}", expr_latex::name(a, scope), expr_latex::name(b, scope)))
         .chain(claim.equal.iter().map(|(a, b)| format!("{} = {}", expr_latex::name(a, scope), expr_latex::name(b, scope))))
+        .chain(claim.numbers.iter().map(|(a, rel, k)| format!("{} {} {k}", expr_latex::name(a, scope), rel.latex())))
         .collect();
     if !when.is_empty() {
         tex.push_str(&format!("\\quad \\text{{when }} {}", when.join(",\\ ")));

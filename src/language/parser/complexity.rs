@@ -1,9 +1,13 @@
-//! Complexity claims: `claim name: time(X) = Theta(n^2*d) [when n >= d, k = d]`.
+//! Complexity claims: `claim name: time(X) = Theta(n^2*d) [when n >= d, k = d]`, and
+//! comparisons of costs `claim name: time(X) < time(Y) when n = 4096, m <= 1357`.
 
 use super::{PResult, Parser};
 use crate::diagnostic::{InputError, Span};
 use crate::language::ast::*;
 use crate::language::lexer::Tok;
+
+/// The `when` conditions: sizes at least others, sizes that are others, sizes held to numbers.
+type Conditions = (Vec<(String, String)>, Vec<(String, String)>, Vec<(String, Rel, i64)>);
 
 impl Parser<'_> {
     /// After `claim name:`, at `time` or `space`.
@@ -14,55 +18,90 @@ impl Parser<'_> {
         let dims = self.dimension_names();
         let depth = self.locals.len();
         self.locals.extend(dims.iter().filter(|d| self.lookup(d).is_none()).map(|d| (d.clone(), Kind::Integer)).collect::<Vec<_>>());
-        let parsed = self.complexity_body(&dims);
+        let parsed = self.complexity_body(measure, &dims);
         self.locals.truncate(depth);
-        let (expr, growth, class, regime, equal) = parsed?;
+        let (expr, bound, (regime, equal, numbers)) = parsed?;
         self.end_of_line()?;
-        Ok(Complexity { name, measure, expr, growth, class, regime, equal, span: start.to(self.prev_span()) })
+        Ok(Complexity { name, measure, expr, bound, regime, equal, numbers, span: start.to(self.prev_span()) })
     }
 
-    #[allow(clippy::type_complexity)]
-    fn complexity_body(&mut self, dims: &[String]) -> PResult<(Expr, Growth, Expr, Vec<(String, String)>, Vec<(String, String)>)> {
+    fn complexity_body(&mut self, measure: Measure, dims: &[String]) -> PResult<(Expr, CostBound, Conditions)> {
         self.expect(Tok::LParen, "`(`")?;
         let expr = self.expr()?;
         self.expect(Tok::RParen, "`)`")?;
-        self.expect(Tok::Eq, "`=` and a growth class (`Theta(n^2*d)` or `O(n^2*d)`)")?;
-        let (g, g_span) = self.ident("`Theta` or `O`")?;
-        let growth = match g.as_str() {
-            "Theta" => Growth::Theta,
-            "O" => Growth::BigO,
-            _ => return Err(InputError::new(g_span, format!("unknown growth class `{g}`")).help("write `Theta(…)` or `O(…)`")),
+        let rel_span = self.peek_span();
+        let bound = match self.relation_op() {
+            Some(Rel::Eq) => {
+                let (g, g_span) = self.ident("`Theta` or `O`")?;
+                let growth = match g.as_str() {
+                    "Theta" => Growth::Theta,
+                    "O" => Growth::BigO,
+                    _ => return Err(InputError::new(g_span, format!("unknown growth class `{g}`")).help("write `Theta(…)` or `O(…)`")),
+                };
+                self.expect(Tok::LParen, "`(`")?;
+                let class = self.expr()?;
+                self.expect(Tok::RParen, "`)`")?;
+                class_errors(&class, dims)?;
+                CostBound::Class(growth, class)
+            }
+            Some(rel @ (Rel::Lt | Rel::Le)) => {
+                let (word, word_span) = self.ident(&format!("`{}` of another expression", measure.name()))?;
+                if word != measure.name() {
+                    return Err(InputError::new(word_span, format!("a {0} compares with a {0}", measure.name())).help(format!("write `{}(…)`", measure.name())));
+                }
+                self.expect(Tok::LParen, "`(`")?;
+                let other = self.expr()?;
+                self.expect(Tok::RParen, "`)`")?;
+                CostBound::Than(rel, other)
+            }
+            _ => {
+                return Err(InputError::new(rel_span, "expected `=` and a growth class, or `<`/`<=` and the cost of another expression")
+                    .help("`time(X) = Theta(n^2*d)`, or `time(X) < time(Y) when n = 4096, m <= 1357`"));
+            }
         };
-        self.expect(Tok::LParen, "`(`")?;
-        let class = self.expr()?;
-        self.expect(Tok::RParen, "`)`")?;
-        class_errors(&class, dims)?;
-        let (mut regime, mut equal) = (Vec::new(), Vec::new());
-        if self.eat_word("when") {
-            loop {
-                let (a, a_span) = self.ident("a size")?;
-                let rel = self.relation_op();
-                let (b, b_span) = self.ident("a size")?;
-                for (d, span) in [(&a, a_span), (&b, b_span)] {
-                    if !dims.contains(d) {
-                        return Err(InputError::new(span, format!("`{d}` is not a size of a declared vector or matrix, nor a declared integer")));
-                    }
-                }
-                match rel {
-                    Some(Rel::Ge) => regime.push((a, b)),
-                    Some(Rel::Le) => regime.push((b, a)),
-                    Some(Rel::Eq) => equal.push((a, b)),
-                    _ => {
-                        return Err(InputError::new(a_span.to(b_span), "a condition on sizes is `n >= d` or `k = d`")
-                            .help("`when n >= d` restricts the claim to those sizes; `when k = d` makes one size the other"));
-                    }
-                }
-                if !self.eat(&Tok::Comma) {
-                    break;
+        let comparison = matches!(bound, CostBound::Than(..));
+        let conditions = if self.eat_word("when") { self.size_conditions(dims, comparison)? } else { Default::default() };
+        Ok((expr, bound, conditions))
+    }
+
+    /// `n >= d, k = d` (and, in a comparison, `n = 4096, m <= 1357`).
+    fn size_conditions(&mut self, dims: &[String], comparison: bool) -> PResult<Conditions> {
+        let (mut regime, mut equal, mut numbers) = (Vec::new(), Vec::new(), Vec::new());
+        loop {
+            let (a, a_span) = self.ident("a size")?;
+            let rel = self.relation_op();
+            let number = matches!(self.peek(), Tok::Num(_));
+            let (b, b_span) = if number {
+                let span = self.peek_span();
+                (self.int_within("a size", 0, 1_000_000_000)?.to_string(), span)
+            } else {
+                self.ident("a size or a number")?
+            };
+            for (d, span) in [(&a, a_span)].into_iter().chain((!number).then_some((&b, b_span))) {
+                if !dims.contains(d) {
+                    return Err(InputError::new(span, format!("`{d}` is not a size of a declared vector or matrix, nor a declared integer")));
                 }
             }
+            match (rel, number) {
+                (Some(Rel::Ge), false) => regime.push((a, b)),
+                (Some(Rel::Le), false) => regime.push((b, a)),
+                (Some(Rel::Eq), false) => equal.push((a, b)),
+                (Some(rel @ (Rel::Eq | Rel::Le | Rel::Lt | Rel::Ge | Rel::Gt)), true) if comparison => {
+                    numbers.push((a, rel, b.parse().expect("a whole number")));
+                }
+                (_, true) => {
+                    return Err(InputError::new(a_span.to(b_span), "a growth class is about sizes that grow: a size is held to a number only in a comparison of costs")
+                        .help("compare with `time(X) < time(Y) when n = 4096, m <= 1357`, or relate sizes: `when n >= d`"));
+                }
+                _ => {
+                    return Err(InputError::new(a_span.to(b_span), "a condition on sizes is `n >= d` or `k = d`")
+                        .help("`when n >= d` restricts the claim to those sizes; `when k = d` makes one size the other"));
+                }
+            }
+            if !self.eat(&Tok::Comma) {
+                return Ok((regime, equal, numbers));
+            }
         }
-        Ok((expr, growth, class, regime, equal))
     }
 
     /// The sizes: the dimension names of the declared vectors and matrices, and the declared

@@ -95,6 +95,10 @@ impl<'s> Parser<'s> {
         self.toks[self.pos.saturating_sub(1)].span
     }
 
+    fn peek_span(&self) -> Span {
+        self.toks[self.pos].span
+    }
+
     fn at(&self, t: &Tok) -> bool {
         self.peek() == t
     }
