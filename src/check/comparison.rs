@@ -14,14 +14,14 @@ use num_traits::ToPrimitive;
 use super::results::ClaimResult;
 use crate::evidence::count::{self, Counts, Program};
 use crate::evidence::growth::Poly;
-use crate::language::ast::{Complexity, Expr, Measure, Rel};
+use crate::language::ast::{Complexity, Expr, ExprKind, Measure, Rel};
 use crate::language::text;
 use crate::verdict::{Counterexample, Curve, Finding, FindingKind, Layer, LayerResult, Plot, Status, Table, Verdict};
 
-/// At most this many sizes in a claim's range.
-const MAX_RANGE: i64 = 100_000;
-/// At most this many sizes counted with sums unrolled.
-const MAX_COUNTED: i64 = 20_000;
+/// At most this many sizes in a claim's range: every one is counted both ways (the
+/// polynomials hold only where every sum has two terms or more, which only a count with the
+/// sums unrolled sees).
+const MAX_RANGE: i64 = 20_000;
 /// How far past the range the break-even is looked for.
 const MAX_BEYOND: i64 = 100_000;
 
@@ -50,11 +50,13 @@ impl Range {
         shown(&self.at(x))
     }
 
-    /// `at n = 4096, d = 64 for every m from 1 to 1357`.
-    fn describe_all(&self) -> String {
+    /// `at n = 4096, d = 64 for every m from 1 to 1357 [with m >= d]`.
+    fn describe_all(&self, regime: &[(String, String)]) -> String {
         let fixed = if self.fixed.is_empty() { String::new() } else { format!(" at {}", shown(&self.fixed)) };
+        let within: Vec<String> = regime.iter().map(|(a, b)| format!("{a} >= {b}")).collect();
+        let within = if within.is_empty() { String::new() } else { format!(" with {}", within.join(", ")) };
         match &self.free {
-            Some((v, lo, hi)) => format!("{fixed} for every {v} from {lo} to {hi}"),
+            Some((v, lo, hi)) => format!("{fixed} for every {v} from {lo} to {hi}{within}"),
             None => fixed,
         }
     }
@@ -65,7 +67,14 @@ fn shown(sizes: &Sizes) -> String {
     shown.join(", ")
 }
 
-pub(super) fn check(claim: &Complexity, rel: Rel, other: &Expr, program: &Program, resolve: &dyn Fn(&str) -> String, mut result: ClaimResult) -> ClaimResult {
+pub(super) fn check(
+    claim: &Complexity,
+    rel: Rel,
+    other: &Expr,
+    program: &Program,
+    resolve: &dyn Fn(&str) -> String,
+    mut result: ClaimResult,
+) -> ClaimResult {
     let line = result.line;
     let fail = |mut result: ClaimResult, why: String| {
         result.evidence.push(LayerResult { line: Some(line), ..LayerResult::new(Layer::Symbolic, Verdict::NotApplicable, why.clone()) });
@@ -73,13 +82,19 @@ pub(super) fn check(claim: &Complexity, rel: Rel, other: &Expr, program: &Progra
         result.status = Status::NotShown;
         result
     };
-    let symbolic = |e: &Expr| count::count::<Poly>(program, e, &|v| Poly::var(&resolve(v))).map_err(|err| format!("cannot count `{}`: {err}", text::expr(e)));
+    let symbolic =
+        |e: &Expr| count::count::<Poly>(program, e, &|v| Poly::var(&resolve(v))).map_err(|err| format!("cannot count `{}`: {err}", text::expr(e)));
     let (left, right) = match (symbolic(&claim.expr), symbolic(other)) {
         (Ok(l), Ok(r)) => (l, r),
         (Err(why), _) | (_, Err(why)) => return fail(result, why),
     };
     let (left_forms, right_forms) = (polynomials(claim.measure, &left), polynomials(claim.measure, &right));
+    // Every size either evaluation reads, as well as those its cost grows with: a size used
+    // only as an index (`Ai[h]` beside `Ai[3]`) changes what is stored.
     let mut vars: Vec<String> = left_forms.iter().chain(&right_forms).flat_map(Poly::vars).collect();
+    for e in [&claim.expr, other] {
+        sizes_read(e, program, resolve, &mut Vec::new(), &mut vars);
+    }
     vars.sort();
     vars.dedup();
     let range = match range(claim, &vars, resolve) {
@@ -114,7 +129,8 @@ pub(super) fn check(claim: &Complexity, rel: Rel, other: &Expr, program: &Progra
         }),
         _ => None,
     };
-    let forms = format!("the {measure} of the left side is {}, of the right side {}", form(claim.measure, &left_forms), form(claim.measure, &right_forms));
+    let forms =
+        format!("the {measure} of the left side is {}, of the right side {}", form(claim.measure, &left_forms), form(claim.measure, &right_forms));
     let mut symbolic_row = match failing {
         Some(x) => {
             let (a, b) = costs(x);
@@ -135,7 +151,7 @@ pub(super) fn check(claim: &Complexity, rel: Rel, other: &Expr, program: &Progra
                 (Some((v, ..)), None) => format!("; it holds on up to {v} = {}, as far as it was followed", hi.saturating_add(MAX_BEYOND)),
                 (None, _) => String::new(),
             };
-            LayerResult::new(Layer::Symbolic, Verdict::Holds, format!("{forms}; the comparison holds{}{past}", range.describe_all()))
+            LayerResult::new(Layer::Symbolic, Verdict::Holds, format!("{forms}; the comparison holds{}{past}", range.describe_all(&claim.regime)))
         }
     };
     let end = break_even.or(failing).map_or(hi, |x| x.max(hi));
@@ -144,16 +160,19 @@ pub(super) fn check(claim: &Complexity, rel: Rel, other: &Expr, program: &Progra
 
     // The exact layer: whole-number counts at every size of the range, on their own.
     let exact_row = exact(claim, other, program, resolve, &range, &points, failing.or(break_even), &holds, &costs);
-    // An exact refutation at a size the symbolic layer also fails at is the claim's; any
-    // other refutation is a disagreement of the layers.
+    // The polynomials are the cost only where the counts with sums unrolled agree with them
+    // (a sum of one term or none breaks them), so neither layer decides alone. An exact
+    // refutation at the size the symbolic layer fails at is the claim's; any other is a
+    // disagreement of the layers.
     let agree = exact_row.counterexample.as_ref().map(|c| &c.values) == symbolic_row.counterexample.as_ref().map(|c| &c.values);
     result.status = match (symbolic_row.verdict, exact_row.verdict) {
         (Verdict::Holds, Verdict::Holds) => Status::Verified,
-        (Verdict::Holds, Verdict::NotApplicable) => Status::SymbolicOnly,
         (Verdict::Refuted, Verdict::Refuted) if agree => Status::Refuted,
-        (Verdict::Refuted, Verdict::NotApplicable) => Status::Refuted,
         _ => Status::NotShown,
     };
+    if result.status == Status::NotShown && exact_row.verdict == Verdict::NotApplicable {
+        result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: exact_row.detail.clone() });
+    }
     for row in [&symbolic_row, &exact_row] {
         if row.verdict == Verdict::Refuted {
             result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: row.detail.clone() });
@@ -164,6 +183,22 @@ pub(super) fn check(claim: &Complexity, rel: Rel, other: &Expr, program: &Progra
         result.evidence.push(row);
     }
     result
+}
+
+/// The sizes `e` reads, through the definitions it uses.
+fn sizes_read<'a>(e: &'a Expr, program: &'a Program, resolve: &dyn Fn(&str) -> String, seen: &mut Vec<&'a str>, out: &mut Vec<String>) {
+    if let ExprKind::Name(n) | ExprKind::Index(n, _) = &e.kind {
+        if program.dims.contains(n) {
+            out.push(resolve(n));
+        }
+        if let Some(body) = program.definitions.get(n).filter(|_| !seen.contains(&n.as_str())) {
+            seen.push(n);
+            sizes_read(body, program, resolve, seen, out);
+        }
+    }
+    for c in e.children() {
+        sizes_read(c, program, resolve, seen, out);
+    }
 }
 
 /// What is compared: the time, or the storage at each moment (the peak is their largest).
@@ -186,10 +221,16 @@ fn form(measure: Measure, forms: &[Poly]) -> String {
 /// which needs an upper end (its lower end is 1 unless the claim says otherwise).
 fn range(claim: &Complexity, vars: &[String], resolve: &dyn Fn(&str) -> String) -> Result<Range, String> {
     let mut fixed = Sizes::new();
+    // Sizes are at least 1 unless the claim gives a lower end (`m >= 0`).
     let mut ends: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (name, rel, _) in &claim.numbers {
+        let lowest = if matches!(rel, Rel::Ge | Rel::Gt | Rel::Eq) { 0 } else { 1 };
+        let entry = ends.entry(resolve(name)).or_insert((lowest, i64::MAX));
+        entry.0 = entry.0.min(lowest);
+    }
     for (name, rel, k) in &claim.numbers {
         let v = resolve(name);
-        let (lo, hi) = ends.entry(v.clone()).or_insert((1, i64::MAX));
+        let (lo, hi) = ends.get_mut(&v).expect("every size held to a number has its ends");
         match rel {
             Rel::Eq => {
                 if let Some(earlier) = fixed.insert(v.clone(), BigInt::from(*k)).filter(|e| *e != BigInt::from(*k)) {
@@ -239,7 +280,15 @@ fn sizes_shown(sizes: &Sizes) -> Vec<(String, String)> {
 }
 
 /// The costs at a few sizes spread over the range, and at the break-even.
-fn table(measure: Measure, range: &Range, lo: i64, end: i64, points: &[i64], mark: Option<i64>, costs: &dyn Fn(i64) -> (BigRational, BigRational)) -> Table {
+fn table(
+    measure: Measure,
+    range: &Range,
+    lo: i64,
+    end: i64,
+    points: &[i64],
+    mark: Option<i64>,
+    costs: &dyn Fn(i64) -> (BigRational, BigRational),
+) -> Table {
     let mut shown: Vec<i64> = (0..=8).map(|i| lo + (end - lo) * i / 8).filter(|x| points.contains(x) || Some(*x) == mark).collect();
     shown.extend(mark);
     shown.sort();
@@ -248,7 +297,11 @@ fn table(measure: Measure, range: &Range, lo: i64, end: i64, points: &[i64], mar
         .into_iter()
         .map(|x| {
             let (a, b) = costs(x);
-            let ratio = if b == BigRational::from_integer(0.into()) { "—".into() } else { format!("{:.4}", (a.clone() / b.clone()).to_f64().unwrap_or(f64::NAN)) };
+            let ratio = if b == BigRational::from_integer(0.into()) {
+                "—".into()
+            } else {
+                format!("{:.4}", (a.clone() / b.clone()).to_f64().unwrap_or(f64::NAN))
+            };
             vec![range.describe(x), a.to_string(), b.to_string(), ratio]
         })
         .collect();
@@ -302,9 +355,6 @@ fn exact(
     holds: &dyn Fn(&BigRational, &BigRational) -> bool,
     costs: &dyn Fn(i64) -> (BigRational, BigRational),
 ) -> LayerResult {
-    if points.len() as i64 > MAX_COUNTED {
-        return LayerResult::new(Layer::Exact, Verdict::NotApplicable, format!("{} sizes are too many to count one by one (at most {MAX_COUNTED})", points.len()));
-    }
     let counted = |e: &Expr, sizes: &Sizes| -> Result<BigRational, String> {
         let c = count::count::<BigInt>(program, e, &|v| sizes.get(&resolve(v)).cloned().unwrap_or_else(|| BigInt::from(1)))?;
         Ok(BigRational::from_integer(match claim.measure {
@@ -319,7 +369,9 @@ fn exact(
         let sizes = range.at(x);
         let (a, b) = match (counted(&claim.expr, &sizes), counted(other, &sizes)) {
             (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => return LayerResult::new(Layer::Exact, Verdict::NotApplicable, format!("counting at {}: {e}", range.describe(x))),
+            (Err(e), _) | (_, Err(e)) => {
+                return LayerResult::new(Layer::Exact, Verdict::NotApplicable, format!("counting at {}: {e}", range.describe(x)));
+            }
         };
         if disagree.is_none() && (a.clone(), b.clone()) != costs(x) {
             disagree = Some(format!("at {} the counts are {a} and {b}, the polynomials give {} and {}", range.describe(x), costs(x).0, costs(x).1));
@@ -343,7 +395,8 @@ fn exact(
     let n = points.len();
     match failing {
         Some((x, a, b)) => {
-            let mut r = LayerResult::new(Layer::Exact, Verdict::Refuted, format!("counted with whole sizes at {}: {a} against {b}", range.describe(x)));
+            let mut r =
+                LayerResult::new(Layer::Exact, Verdict::Refuted, format!("counted with whole sizes at {}: {a} against {b}", range.describe(x)));
             r.counterexample = Some(Counterexample { values: sizes_shown(&range.at(x)), lhs: a.to_string(), rhs: b.to_string() });
             r
         }

@@ -148,7 +148,15 @@ fn describe(claim: &Complexity, growth: Growth, class: &Poly) -> String {
 }
 
 /// The symbolic layer: the count as a polynomial, its leading terms, and the class.
-fn theta(claim: &Complexity, growth: Growth, counts: &Counts<Poly>, positive: &Poly, class: &Poly, regime: &[Regime], candidates: &[Poly]) -> LayerResult {
+fn theta(
+    claim: &Complexity,
+    growth: Growth,
+    counts: &Counts<Poly>,
+    positive: &Poly,
+    class: &Poly,
+    regime: &[Regime],
+    candidates: &[Poly],
+) -> LayerResult {
     let stated = describe(claim, growth, class);
     let what = match claim.measure {
         Measure::Time => format!("the time of evaluating it as written is {}", counts.time),

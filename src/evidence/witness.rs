@@ -238,7 +238,11 @@ fn rank_lower_bound(m: &mut Model<BigRational>, r: &Relation, spec: &ModelSpec, 
         holds.then(|| Found::Holds(format!("≥ {rank} (e read as {t})"), c.to_string()))
     });
     let seen = best.map(|r| format!(" (at least {r})")).unwrap_or_default();
-    Some(found.unwrap_or_else(|| Found::Cannot(format!("the rank at a rational stand-in for e{seen} is only a lower bound, and it does not decide this"))))
+    Some(
+        found.unwrap_or_else(|| {
+            Found::Cannot(format!("the rank at a rational stand-in for e{seen} is only a lower bound, and it does not decide this"))
+        }),
+    )
 }
 
 /// A definition rational in e (see `rational_in_e`) that has a value with e read as some
@@ -248,12 +252,18 @@ fn defined_in_e(spec: &ModelSpec, literals: &[Literal], lhs: &Expr) -> Option<Fo
     if !rational_in_e(lhs, spec, false) {
         return None;
     }
-    with_e_read_as_rationals(spec, literals, |at_t, t| at_t.eval(lhs, &HashMap::new()).ok().map(|_| Found::Holds(format!("defined (e read as {t})"), String::new())))
+    with_e_read_as_rationals(spec, literals, |at_t, t| {
+        at_t.eval(lhs, &HashMap::new()).ok().map(|_| Found::Holds(format!("defined (e read as {t})"), String::new()))
+    })
 }
 
 /// The first answer of `f` in a witness model that reads e as one rational stand-in after
 /// another.
-fn with_e_read_as_rationals(spec: &ModelSpec, literals: &[Literal], mut f: impl FnMut(&mut Model<BigRational>, &BigRational) -> Option<Found>) -> Option<Found> {
+fn with_e_read_as_rationals(
+    spec: &ModelSpec,
+    literals: &[Literal],
+    mut f: impl FnMut(&mut Model<BigRational>, &BigRational) -> Option<Found>,
+) -> Option<Found> {
     E_STAND_INS.iter().find_map(|&(p, q)| {
         let t = BigRational::new(p.into(), q.into());
         let mut at_t = model::<BigRational>(spec, literals).ok()?;
@@ -270,7 +280,7 @@ fn with_e_read_as_rationals(spec: &ModelSpec, literals: &[Literal], mut f: impl 
 fn rational_in_e(e: &Expr, spec: &ModelSpec, inside_exp: bool) -> bool {
     match &e.kind {
         ExprKind::Num(_) => true,
-        ExprKind::Name(n) => match spec.definitions.iter().filter(|d| d.name == *n).collect::<Vec<_>>()[..] {
+        ExprKind::Name(n) => match spec.definitions.iter().filter(|d| d.lhs.head() == Some(n)).collect::<Vec<_>>()[..] {
             [] => true,
             [d] => d.vars.is_empty() && d.conditions.is_empty() && matches!(d.lhs.kind, ExprKind::Name(_)) && rational_in_e(&d.rhs, spec, inside_exp),
             _ => false,
@@ -278,7 +288,9 @@ fn rational_in_e(e: &Expr, spec: &ModelSpec, inside_exp: bool) -> bool {
         ExprKind::Neg(a) | ExprKind::Transpose(a) => rational_in_e(a, spec, inside_exp),
         ExprKind::Bin(BinOp::Pow, a, k) => matches!(&k.kind, ExprKind::Num(k) if k.is_integer()) && rational_in_e(a, spec, inside_exp),
         ExprKind::Bin(_, a, b) => rational_in_e(a, spec, inside_exp) && rational_in_e(b, spec, inside_exp),
-        ExprKind::Builtin(Func::Exp | Func::ExpElem | Func::SoftmaxRow | Func::SoftmaxCol, args) => !inside_exp && rational_in_e(&args[0], spec, true),
+        ExprKind::Builtin(Func::Exp | Func::ExpElem | Func::SoftmaxRow | Func::SoftmaxCol, args) => {
+            !inside_exp && rational_in_e(&args[0], spec, true)
+        }
         ExprKind::Builtin(Func::Diag | Func::Dot, args) => args.iter().all(|a| rational_in_e(a, spec, inside_exp)),
         _ => false,
     }

@@ -320,6 +320,15 @@ impl<N: Number> Model<'_, N> {
         // Each multiply-add is a step of the point's budget (three 400×400 matrices in exact
         // rationals would take minutes).
         self.spend_many((a.nrows() * a.ncols() * b.ncols()) as u64)?;
+        // Each entry is a sum of products, which rounds at the scale of its largest term: at
+        // most the largest entry of `a` times that of `b` (high-precision floats only, as for
+        // the sums of `eval`).
+        if a.ncols() > 1 {
+            let largest = |m: &DMatrix<N>| m.iter().filter_map(Number::magnitude).max();
+            if let (Some(x), Some(y)) = (largest(a), largest(b)) {
+                self.largest = self.largest.max(Some(x + y + 1));
+            }
+        }
         Ok(a * b)
     }
 
@@ -434,16 +443,24 @@ impl<N: Number> Model<'_, N> {
     }
 
     /// The rank, by elimination: exact over the rationals. In floats a rank below full could
-    /// be rounding's doing, so only a full rank whose every pivot stands far above the
-    /// rounding is given; anything else is n/a.
+    /// be rounding's doing, and so could a pivot: only a full rank whose every pivot stands far
+    /// above the rounding is given. The high-precision floats put the rounding at the scale of
+    /// the largest term any sum added on the way (`R*(log(3) + log(5)) - R*log(15)` is zero,
+    /// with noise for entries) and ask for half their bits above it. Double precision, which
+    /// does not track that scale, asks for 20 bits above the largest entry, and every verdict
+    /// it gives is taken again in the high-precision floats (see `evidence::points`).
     fn rank(&mut self, a: &DMatrix<N>) -> Result<Value<N>, Stop> {
         let (rows, cols) = (a.nrows(), a.ncols());
         self.spend_many((rows * cols * cols.min(rows)) as u64)?;
         let largest = a.iter().cloned().map(magnitude).fold(N::zero(), |x, y| if y > x { y } else { x });
-        // Far above the rounding of the elimination: half the bits of the high-precision floats,
-        // 20 bits (about 10^-6) in double precision, relative to the largest entry.
-        let bits = if N::PRECISION == 0 { 20 } else { (N::PRECISION / 2).min(1000) };
-        let floor = largest * N::from_f64(2f64.powi(-bits));
+        let double_floor = largest * N::from_f64(2f64.powi(-20));
+        let scale = a.iter().filter_map(Number::magnitude).chain(self.largest).max();
+        let floor = scale.map(|s| s - (N::PRECISION / 2).min(1000));
+        let far_above = |x: &N| match (x.magnitude(), floor) {
+            _ if N::PRECISION == 0 => magnitude(x.clone()) > double_floor,
+            (Some(m), Some(f)) => m > f,
+            _ => false,
+        };
         let mut m = a.clone();
         let mut rank = 0;
         for col in 0..cols {
@@ -451,7 +468,7 @@ impl<N: Number> Model<'_, N> {
                 .filter(|&i| !m[(i, col)].is_zero())
                 .max_by(|&i, &j| magnitude(m[(i, col)].clone()).partial_cmp(&magnitude(m[(j, col)].clone())).unwrap_or(std::cmp::Ordering::Equal));
             let Some(p) = pivot else { continue };
-            if !N::EXACT && magnitude(m[(p, col)].clone()) <= floor {
+            if !N::EXACT && !far_above(&m[(p, col)]) {
                 continue;
             }
             m.swap_rows(rank, p);

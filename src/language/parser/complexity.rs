@@ -47,7 +47,8 @@ impl Parser<'_> {
             Some(rel @ (Rel::Lt | Rel::Le)) => {
                 let (word, word_span) = self.ident(&format!("`{}` of another expression", measure.name()))?;
                 if word != measure.name() {
-                    return Err(InputError::new(word_span, format!("a {0} compares with a {0}", measure.name())).help(format!("write `{}(…)`", measure.name())));
+                    return Err(InputError::new(word_span, format!("a {0} compares with a {0}", measure.name()))
+                        .help(format!("write `{}(…)`", measure.name())));
                 }
                 self.expect(Tok::LParen, "`(`")?;
                 let other = self.expr()?;
@@ -89,9 +90,16 @@ impl Parser<'_> {
                 (Some(rel @ (Rel::Eq | Rel::Le | Rel::Lt | Rel::Ge | Rel::Gt)), true) if comparison => {
                     numbers.push((a, rel, b.parse().expect("a whole number")));
                 }
+                (_, true) if comparison => {
+                    return Err(InputError::new(a_span.to(b_span), "a size is held to a number with `=`, `<=`, `<`, `>=` or `>`")
+                        .help("`when n = 4096, m <= 1357`"));
+                }
                 (_, true) => {
-                    return Err(InputError::new(a_span.to(b_span), "a growth class is about sizes that grow: a size is held to a number only in a comparison of costs")
-                        .help("compare with `time(X) < time(Y) when n = 4096, m <= 1357`, or relate sizes: `when n >= d`"));
+                    return Err(InputError::new(
+                        a_span.to(b_span),
+                        "a growth class is about sizes that grow: a size is held to a number only in a comparison of costs",
+                    )
+                    .help("compare with `time(X) < time(Y) when n = 4096, m <= 1357`, or relate sizes: `when n >= d`"));
                 }
                 _ => {
                     return Err(InputError::new(a_span.to(b_span), "a condition on sizes is `n >= d` or `k = d`")
