@@ -10,7 +10,7 @@ use super::step::{Hypothesis, StepScope, check_chain, check_step, squeeze};
 use super::{Knowledge, Options, givens};
 use crate::diagnostic::SourceFiles;
 use crate::evidence::{cost, derivative, montecarlo, points, rate, trajectory, unroll};
-use crate::language::ast::{BinOp, Chain, Check, Expr, ExprKind, Fact, Proof, Rel, Rule, Step, With};
+use crate::language::ast::{BinOp, Chain, Check, Expr, ExprKind, Fact, Proof, Rel, Relation, Rule, Step, With};
 use crate::language::{Kinds, kind_errors, text};
 use crate::model::ModelSpec;
 use crate::prove::{self, Bound, Context, Equation, Outcome, Rewrite};
@@ -38,7 +38,7 @@ fn own_evidence(rule: &Rule, set: &Setting, seed: u64) -> LayerResult {
             "a limit is not a value at a point: the steps of its proof are checked there".to_string(),
         );
     }
-    let s = scope(rule, set, None, vec![], HashMap::new());
+    let s = scope(rule, set, vec![], vec![], HashMap::new());
     points::layer(&s.known.model, &s.question(&rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, seed ^ 3))
 }
 
@@ -71,7 +71,7 @@ fn setting(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, options: &Options
 /// a negative `x`), so a claim evaluated somewhere may still have side conditions that
 /// contradict the facts (`x > 0` with `assume x < 0`): assuming them would prove anything.
 fn defined_somewhere(rule: &Rule, set: &Setting, seed: u64) -> bool {
-    let s = scope(rule, set, None, vec![], HashMap::new());
+    let s = scope(rule, set, vec![], vec![], HashMap::new());
     let sides = [&rule.relation.lhs, &rule.relation.rhs];
     let own: Vec<Fact> = sides.iter().flat_map(|e| prove::side_conditions(e, &s.context)).collect();
     if own.is_empty() {
@@ -85,13 +85,7 @@ fn defined_somewhere(rule: &Rule, set: &Setting, seed: u64) -> bool {
 /// The scope of a proof's steps: the claim's conditions (in an induction, those about the
 /// induction variable replaced by `extra`), the `assume` facts and the claim's own side
 /// conditions (where they fail, the claim says nothing) when `set.assume_own`.
-fn scope<'a>(
-    rule: &'a Rule,
-    set: &'a Setting,
-    hypothesis: Option<Hypothesis>,
-    extra: Vec<Fact>,
-    fixed: HashMap<String, BigRational>,
-) -> StepScope<'a> {
+fn scope<'a>(rule: &'a Rule, set: &'a Setting, hypotheses: Vec<Hypothesis>, extra: Vec<Fact>, fixed: HashMap<String, BigRational>) -> StepScope<'a> {
     let induction_var = match &rule.proof {
         Some(Proof::Induction { var, .. }) => Some(var.clone()),
         _ => None,
@@ -109,30 +103,32 @@ fn scope<'a>(
         let own = prove::side_conditions(side, &context);
         context.facts.extend(own);
     }
-    StepScope { known: &set.known, hypothesis, context, binders: &rule.binders, conditions, fixed, samples: set.samples }
+    StepScope { known: &set.known, hypotheses, context, binders: &rule.binders, conditions, fixed, samples: set.samples }
 }
 
 /// One chain of a proof with what it must show and the scope its steps are checked in.
 struct Goal<'a> {
-    label: Option<&'static str>,
+    label: Option<String>,
     chain: &'a Chain,
     lhs: Expr,
+    rel: Rel,
     rhs: Expr,
     scope: StepScope<'a>,
     seed: u64,
 }
 
-/// The chains of a proof: the one chain, or an induction's base (the claim at the start)
-/// and step (the claim at `var` from the claim at `var - 1`); with the problems of its shape.
+/// The chains of a proof: the one chain, or an induction's base (the claim and each companion
+/// equation at the start) and step (each at `var` from all of them at `var - 1`); with the
+/// problems of its shape.
 fn goals<'a>(rule: &'a Rule, set: &'a Setting, seed: u64) -> (Vec<Goal<'a>>, Vec<String>) {
     let (lhs, rhs) = (&rule.relation.lhs, &rule.relation.rhs);
     match &rule.proof {
         None => (vec![], vec![format!("`{}` has no proof", rule.name)]),
         Some(Proof::Chain(chain)) => {
-            let scope = scope(rule, set, None, vec![], HashMap::new());
-            (vec![Goal { label: None, chain, lhs: lhs.clone(), rhs: rhs.clone(), scope, seed }], vec![])
+            let scope = scope(rule, set, vec![], vec![], HashMap::new());
+            (vec![Goal { label: None, chain, lhs: lhs.clone(), rel: rule.relation.rel, rhs: rhs.clone(), scope, seed }], vec![])
         }
-        Some(Proof::Induction { var, from, base, step, .. }) => {
+        Some(Proof::Induction { var, from, companions, base, step, .. }) => {
             let mut problems = Vec::new();
             let span = rule.span;
             let at = |k: i64| Expr::int(k, span);
@@ -145,17 +141,37 @@ fn goals<'a>(rule: &'a Rule, set: &'a Setting, seed: u64) -> (Vec<Goal<'a>>, Vec
             if !covered {
                 problems.push(format!("the induction starts at {var} = {from}, but the claim's conditions do not give {var} >= {from}"));
             }
+            // The claim, then its companions: each shown at the start and from all of them one
+            // index earlier.
+            let shown: Vec<(&str, &Relation)> =
+                std::iter::once(("hypothesis", &rule.relation)).chain(companions.iter().map(|c| (c.name.as_str(), &c.relation))).collect();
+            let name_of = |i: usize| if i == 0 { None } else { Some(shown[i].0) };
+            for (part, chains) in [("base", base), ("step", step)] {
+                if chains.len() != shown.len() {
+                    let what = if shown.len() == 1 {
+                        "one chain".to_string()
+                    } else {
+                        format!("{} chains: the claim's, then each companion's in order", shown.len())
+                    };
+                    problems.push(format!("the `{part}:` part has {} chain(s); it needs {what}", chains.len()));
+                }
+            }
+            let label = |part: &str, i: usize| Some(name_of(i).map_or(part.to_string(), |n| format!("{part} of {n}")));
             let base_map = HashMap::from([(var.clone(), at(*from))]);
             let base_fact = Fact { lhs: var_expr.clone(), rel: Rel::Eq, rhs: at(*from) };
             let fixed = HashMap::from([(var.clone(), BigRational::from_integer((*from).into()))]);
-            let mut goals = vec![Goal {
-                label: Some("base"),
-                chain: base,
-                lhs: lhs.substitute(&base_map),
-                rhs: rhs.substitute(&base_map),
-                scope: scope(rule, set, None, vec![base_fact], fixed),
-                seed: seed ^ 1,
-            }];
+            let mut goals = Vec::new();
+            for (i, ((_, r), chain)) in shown.iter().zip(base).enumerate() {
+                goals.push(Goal {
+                    label: label("base", i),
+                    chain,
+                    lhs: r.lhs.substitute(&base_map),
+                    rel: r.rel,
+                    rhs: r.rhs.substitute(&base_map),
+                    scope: scope(rule, set, vec![], vec![base_fact.clone()], fixed.clone()),
+                    seed: seed ^ (1 + 16 * i as u64),
+                });
+            }
             let Some(next) = from.checked_add(1) else {
                 problems.push(format!("the induction cannot start at {from}"));
                 return (goals, problems);
@@ -164,15 +180,32 @@ fn goals<'a>(rule: &'a Rule, set: &'a Setting, seed: u64) -> (Vec<Goal<'a>>, Vec
             // An equation rewrites; an inequality bounds.
             let vars: Vec<_> = rule.binders.iter().filter(|b| b.var != *var).map(|b| (b.var.clone(), b.kind.clone())).collect();
             let conditions: Vec<Fact> = rule.conditions.iter().filter(|c| !c.lhs.mentions(var) && !c.rhs.mentions(var)).cloned().collect();
-            let (before_lhs, before_rhs) = (lhs.substitute(&previous), rhs.substitute(&previous));
-            let hypothesis = if rule.relation.rel == Rel::Eq {
-                Some(Hypothesis::Equation(Equation::new("hypothesis", &before_lhs, &before_rhs, vars, conditions)))
-            } else {
-                Bound::new("hypothesis", &before_lhs, rule.relation.rel, &before_rhs, vars, conditions).map(Hypothesis::Bound)
+            let hypotheses = || -> Vec<Hypothesis> {
+                shown
+                    .iter()
+                    .filter_map(|(name, r)| {
+                        let (before_lhs, before_rhs) = (r.lhs.substitute(&previous), r.rhs.substitute(&previous));
+                        if r.rel == Rel::Eq {
+                            Some(Hypothesis::Equation(Equation::new(name, &before_lhs, &before_rhs, vars.clone(), conditions.clone())))
+                        } else {
+                            Bound::new(name, &before_lhs, r.rel, &before_rhs, vars.clone(), conditions.clone()).map(Hypothesis::Bound)
+                        }
+                    })
+                    .collect()
             };
             let step_fact = Fact { lhs: var_expr, rel: Rel::Ge, rhs: at(next) };
-            let scope = scope(rule, set, hypothesis, vec![step_fact], HashMap::new());
-            goals.push(Goal { label: Some("step"), chain: step, lhs: lhs.clone(), rhs: rhs.clone(), scope, seed: seed ^ 2 });
+            for (i, ((_, r), chain)) in shown.iter().zip(step).enumerate() {
+                let scope = scope(rule, set, hypotheses(), vec![step_fact.clone()], HashMap::new());
+                goals.push(Goal {
+                    label: label("step", i),
+                    chain,
+                    lhs: r.lhs.clone(),
+                    rel: r.rel,
+                    rhs: r.rhs.clone(),
+                    scope,
+                    seed: seed ^ (2 + 16 * i as u64),
+                });
+            }
             (goals, problems)
         }
     }
@@ -197,10 +230,9 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
     let (goals, problems) = goals(rule, &set, seed);
     result.problems.extend(problems.into_iter().map(problem));
     for goal in &goals {
-        let (steps, problems) =
-            check_chain(goal.chain, &goal.lhs, rule.relation.rel, &goal.rhs, rule.limit.as_deref(), &goal.scope, files, goal.seed);
-        result.chains.push(ChainResult { label: goal.label.map(String::from), steps });
-        let prefix = goal.label.map(|l| format!("{l}: ")).unwrap_or_default();
+        let (steps, problems) = check_chain(goal.chain, &goal.lhs, goal.rel, &goal.rhs, rule.limit.as_deref(), &goal.scope, files, goal.seed);
+        let prefix = goal.label.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
+        result.chains.push(ChainResult { label: goal.label.clone(), steps });
         result.problems.extend(problems.into_iter().map(|p| problem(format!("{prefix}{p}"))));
     }
     own.line = Some(line);

@@ -14,7 +14,8 @@ use crate::language::text;
 use crate::prove::{self, Bound, Bounds, Comparison, Context, Equation, Outcome, Rewrite};
 use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Verdict};
 
-/// An induction's hypothesis: the claim one index earlier, an equation or an inequality.
+/// An induction's hypothesis: the claim (or a companion equation) one index earlier, an
+/// equation or an inequality.
 pub(super) enum Hypothesis {
     Equation(Equation),
     Bound(Bound),
@@ -23,7 +24,7 @@ pub(super) enum Hypothesis {
 /// Everything a step check needs besides the step.
 pub(super) struct StepScope<'a> {
     pub known: &'a Knowledge,
-    pub hypothesis: Option<Hypothesis>,
+    pub hypotheses: Vec<Hypothesis>,
     pub context: Context,
     pub binders: &'a [Binder],
     pub conditions: Vec<Fact>,
@@ -178,7 +179,7 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symboli
         .rules
         .iter()
         .map(|r| r as &dyn Rewrite)
-        .chain(s.hypothesis.iter().filter_map(|h| if let Hypothesis::Equation(e) = h { Some(e as &dyn Rewrite) } else { None }))
+        .chain(s.hypotheses.iter().filter_map(|h| if let Hypothesis::Equation(e) = h { Some(e as &dyn Rewrite) } else { None }))
         .chain(prove::LEMMAS.iter().map(|l| l as &dyn Rewrite))
         .collect();
     let (rules, depth, cited): (Vec<&dyn Rewrite>, usize, Vec<String>) = match &step.by {
@@ -244,7 +245,7 @@ fn inequality_layer(
         .bounds
         .iter()
         .map(|b| b as &dyn Bounds)
-        .chain(s.hypothesis.iter().filter_map(|h| if let Hypothesis::Bound(b) = h { Some(b as &dyn Bounds) } else { None }))
+        .chain(s.hypotheses.iter().filter_map(|h| if let Hypothesis::Bound(b) = h { Some(b as &dyn Bounds) } else { None }))
         .chain(prove::LEMMAS.iter().map(|l| l as &dyn Bounds))
         .collect();
     let bounds: Vec<&dyn Bounds> = match &step.by {

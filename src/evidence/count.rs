@@ -469,6 +469,8 @@ impl<C: Size> Walk<'_, C> {
                 self.same(c, n, || "a sum of matrices of different shapes".into())?;
                 Shape::Dense(r.clone(), c.clone())
             }
+            // A scalar added to every entry of a vector.
+            (Shape::Dense(r, c), Shape::Scalar) | (Shape::Scalar, Shape::Dense(r, c)) if c.as_int() == Some(1) => Shape::Dense(r.clone(), c.clone()),
             _ => return Err("this sum is not counted (a scalar plus a matrix, or `ones`/`I` without a size)".into()),
         };
         let cost = entries(&out)?;
@@ -529,7 +531,13 @@ impl<C: Size> Walk<'_, C> {
             (Func::SoftmaxRow | Func::SoftmaxCol, s @ Shape::Dense(..)) => (s.clone(), C::int(3) * entries(s)?),
             (Func::Diag, Shape::Dense(n, one)) if one.as_int() == Some(1) => (Shape::Diagonal(n.clone()), n.clone()),
             (Func::Dot | Func::Norm, Shape::Dense(n, one)) if one.as_int() == Some(1) => (Shape::Scalar, n.clone()),
-            (Func::Exp | Func::Log | Func::Sqrt | Func::Abs, Shape::Scalar) => (Shape::Scalar, C::int(1)),
+            (Func::Exp | Func::Log | Func::Sqrt | Func::Abs | Func::Sign, Shape::Scalar) => (Shape::Scalar, C::int(1)),
+            (Func::SqrtElem | Func::AbsElem | Func::SignElem, s @ Shape::Dense(..)) => (s.clone(), entries(s)?),
+            // One per entry of the vector (a scalar operand is broadcast).
+            (Func::EMul | Func::EDiv, _) => match args.iter().map(|a| &a.shape).find(|s| matches!(s, Shape::Dense(..))) {
+                Some(s) => (s.clone(), entries(s)?),
+                None => return Err(format!("the cost of `{name}` of this value is not counted")),
+            },
             _ => return Err(format!("the cost of `{name}` of this value is not counted")),
         };
         if f == Func::Dot

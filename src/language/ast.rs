@@ -416,12 +416,13 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// The chains of its proof: none, one, or an induction's base and step.
+    /// The chains of its proof: none, one, or an induction's base chains, then its step
+    /// chains.
     pub fn chains(&self) -> Vec<&Chain> {
         match &self.proof {
             None => vec![],
             Some(Proof::Chain(c)) => vec![c],
-            Some(Proof::Induction { base, step, .. }) => vec![base, step],
+            Some(Proof::Induction { base, step, .. }) => base.iter().chain(step).collect(),
         }
     }
 
@@ -443,7 +444,25 @@ impl Rule {
 #[derive(Debug, Clone)]
 pub enum Proof {
     Chain(Chain),
-    Induction { var: String, from: i64, base: Chain, step: Chain, span: Span },
+    /// `proof induction on t from 0 [with name: lhs = rhs, …]`: the claim and its companion
+    /// equations shown together, each with one chain in `base` and one in `step`, in order.
+    Induction {
+        var: String,
+        from: i64,
+        companions: Vec<Companion>,
+        base: Vec<Chain>,
+        step: Vec<Chain>,
+        span: Span,
+    },
+}
+
+/// An equation an induction carries along with its claim (`with same_s: s[t] = S[t]`): its
+/// own base and step chains, and, in every step, the hypothesis `name` (it one index earlier).
+#[derive(Debug, Clone)]
+pub struct Companion {
+    pub name: String,
+    pub relation: Relation,
+    pub span: Span,
 }
 
 /// `first REL e1 by … / REL e2 by … / …`

@@ -21,6 +21,17 @@ pub enum Func {
     LambdaMax,
     MaxAbs,
     Rank,
+    Sign,
+    /// `x .* y`: the element-wise product of vectors (a scalar stands for that multiple of
+    /// `ones`).
+    EMul,
+    /// `x ./ y`: the element-wise quotient of vectors.
+    EDiv,
+    /// `sqrt`, `abs` and `sign` of a vector, entry by entry: written `sqrt(x)`, told apart
+    /// from the scalar functions by the parser, so that no scalar reasoning sees them.
+    SqrtElem,
+    AbsElem,
+    SignElem,
 }
 
 /// The kind of a built-in's value (vectors count as matrices of one column).
@@ -28,6 +39,8 @@ pub enum Func {
 pub enum Returns {
     Scalar,
     Matrix,
+    /// The kind of its arguments: an element-wise operation.
+    Entrywise,
 }
 
 /// What a built-in function is, for every stage.
@@ -81,6 +94,19 @@ pub const FUNCTIONS: &[FuncInfo] = &[
         engine: None,
     },
     FuncInfo { func: Func::Rank, name: "rank", arity: 1, value: Returns::Scalar, latex: "\\operatorname{rank}\\left($0\\right)", engine: None },
+    FuncInfo { func: Func::Sign, name: "sign", arity: 1, value: Returns::Scalar, latex: "\\operatorname{sign}\\left($0\\right)", engine: None },
+    FuncInfo { func: Func::EMul, name: "emul", arity: 2, value: Returns::Entrywise, latex: "$0 \\odot $1", engine: None },
+    FuncInfo { func: Func::EDiv, name: "ediv", arity: 2, value: Returns::Entrywise, latex: "$0 \\oslash $1", engine: None },
+    FuncInfo { func: Func::SqrtElem, name: "sqrt_elem", arity: 1, value: Returns::Entrywise, latex: "\\sqrt{$0}", engine: None },
+    FuncInfo { func: Func::AbsElem, name: "abs_elem", arity: 1, value: Returns::Entrywise, latex: "\\left\\lvert $0\\right\\rvert", engine: None },
+    FuncInfo {
+        func: Func::SignElem,
+        name: "sign_elem",
+        arity: 1,
+        value: Returns::Entrywise,
+        latex: "\\operatorname{sign}\\left($0\\right)",
+        engine: None,
+    },
 ];
 
 impl Func {
@@ -90,6 +116,28 @@ impl Func {
 
     pub fn name(self) -> &'static str {
         self.info().name
+    }
+
+    /// The element-wise version of a scalar function, for a vector argument.
+    pub fn entrywise(self) -> Option<Func> {
+        match self {
+            Func::Sqrt => Some(Func::SqrtElem),
+            Func::Abs => Some(Func::AbsElem),
+            Func::Sign => Some(Func::SignElem),
+            _ => None,
+        }
+    }
+
+    /// How a user writes it: the element-wise functions as their scalar names.
+    pub fn written(self) -> &'static str {
+        match self {
+            Func::SqrtElem => "sqrt",
+            Func::AbsElem => "abs",
+            Func::SignElem => "sign",
+            Func::EMul => ".*",
+            Func::EDiv => "./",
+            f => f.name(),
+        }
     }
 
     pub fn from_name(name: &str) -> Option<Func> {

@@ -46,9 +46,10 @@ impl Kinds {
                 Kind::Sequence(of) => *of,
                 k => k,
             },
-            ExprKind::Builtin(f, _) => match f.info().value {
+            ExprKind::Builtin(f, args) => match f.info().value {
                 Returns::Scalar => Kind::Scalar,
                 Returns::Matrix => Kind::Matrix,
+                Returns::Entrywise => args.iter().map(|a| self.of_bound(a, bound)).fold(Kind::Scalar, join),
             },
             ExprKind::Call(_, args) => args.iter().map(|a| self.of_bound(a, bound)).fold(Kind::Scalar, join),
             ExprKind::BigOp { var, body, .. } => {

@@ -18,6 +18,10 @@ pub enum Tok {
     Minus,
     Star,
     Slash,
+    /// `.*` or `⊙`: the element-wise product.
+    DotStar,
+    /// `./` or `⊘`: the element-wise quotient.
+    DotSlash,
     Caret,
     /// `ᵀ`: always a transpose, even where a name `T` is declared.
     Transpose,
@@ -59,6 +63,8 @@ impl Tok {
             Tok::Minus => "-",
             Tok::Star => "*",
             Tok::Slash => "/",
+            Tok::DotStar => ".*",
+            Tok::DotSlash => "./",
             Tok::Caret => "^",
             Tok::Transpose => "ᵀ",
             Tok::LParen => "(",
@@ -236,6 +242,16 @@ pub fn lex(code: &str, file: FileId, base: usize) -> Result<Vec<Token>, Vec<Inpu
             '≤' => push(Tok::Le, c.len_utf8()),
             '≥' => push(Tok::Ge, c.len_utf8()),
             '→' => push(Tok::Arrow, c.len_utf8()),
+            '.' if next == Some('*') => {
+                chars.next();
+                push(Tok::DotStar, 2);
+            }
+            '.' if next == Some('/') => {
+                chars.next();
+                push(Tok::DotSlash, 2);
+            }
+            '⊙' => push(Tok::DotStar, c.len_utf8()),
+            '⊘' => push(Tok::DotSlash, c.len_utf8()),
             '.' if next == Some('.') => {
                 chars.next();
                 push(Tok::DotDot, 2);

@@ -5,6 +5,7 @@
 use num_traits::Signed;
 
 use super::ast::{BigOp, BinOp, Expr, ExprKind, Relation};
+use super::builtins::Func;
 
 const ADD: u8 = 1;
 const MUL: u8 = 2;
@@ -44,7 +45,9 @@ fn render(e: &Expr) -> (String, u8) {
         ExprKind::Name(n) => (n.clone(), ATOM),
         ExprKind::Index(n, args) => (format!("{n}[{}]", list(args)), ATOM),
         ExprKind::Call(f, args) => (format!("{f}({})", list(args)), ATOM),
-        ExprKind::Builtin(f, args) => (format!("{}({})", f.name(), list(args)), ATOM),
+        ExprKind::Builtin(Func::EMul, args) => (format!("{} .* {}", wrap(render(&args[0]), MUL), wrap(render(&args[1]), NEG)), MUL),
+        ExprKind::Builtin(Func::EDiv, args) => (format!("{} ./ {}", wrap(render(&args[0]), MUL), wrap(render(&args[1]), POW)), MUL),
+        ExprKind::Builtin(f, args) => (format!("{}({})", f.written(), list(args)), ATOM),
         ExprKind::BigOp { op, var, lo, hi, body } => {
             let name = if *op == BigOp::Sum { "sum" } else { "prod" };
             (format!("{name}({var}, {}, {}, {})", expr(lo), expr(hi), expr(body)), ATOM)
@@ -78,6 +81,7 @@ mod tests {
             "sum(i, 1, t, beta^(t-i)*g[i]) / (1 - beta^t)",
             "E[v[t-1]*g[t]] + E(z ~ N(0, I))[exp(dot(z, y))]",
             "dot(W*y, W^T*y) + f(a, b)^2 - 3/4*x",
+            "sqrt(y .* y) ./ (abs(y) + a) - (y - ones) .* (2*y ./ y)",
             "(W*y)^T*W^T + y^T",
             "a*-b + a/(b*x) + a/b*x",
         ] {

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::affine::Affine;
-use super::ast::{BinOp, Check, CostBound, Existence, Expr, ExprKind, Kind, Rule, RuleKind, Statement, WitnessExpr};
+use super::ast::{BinOp, Check, CostBound, Existence, Expr, ExprKind, Kind, Proof, Rel, Rule, RuleKind, Statement, WitnessExpr};
 use super::builtins::Func;
 use super::{Document, Item, Kinds, text};
 use crate::diagnostic::InputError;
@@ -49,6 +49,9 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
                     }
                     for e in rule_expressions(rule) {
                         check_kinds(e, &kinds, &mut out);
+                    }
+                    for (a, b) in rule_equations(rule) {
+                        equation_kinds(a, b, &kinds, &mut out);
                     }
                 }
             }
@@ -102,6 +105,40 @@ fn existence_errors(claim: &Existence, kinds: &Kinds, out: &mut Vec<InputError>)
     }
 }
 
+/// The equations a rule states: its relation, its companions, each `=` step of its proof.
+fn rule_equations(rule: &Rule) -> Vec<(&Expr, &Expr)> {
+    let mut out = Vec::new();
+    if rule.relation.rel == Rel::Eq {
+        out.push((&rule.relation.lhs, &rule.relation.rhs));
+    }
+    if let Some(Proof::Induction { companions, .. }) = &rule.proof {
+        out.extend(companions.iter().map(|c| (&c.relation.lhs, &c.relation.rhs)));
+    }
+    for chain in rule.chains() {
+        let mut before = &chain.first;
+        for step in &chain.steps {
+            if step.rel == Rel::Eq {
+                out.push((before, &step.rhs));
+            }
+            before = &step.rhs;
+        }
+    }
+    out
+}
+
+/// A scalar equals no vector or matrix (but 0, the zero one): read as a rewrite, `a .* ones = a`
+/// would put a scalar where a vector was (`A*(a .* ones)` becoming `a*A`).
+fn equation_kinds(a: &Expr, b: &Expr, kinds: &Kinds, out: &mut Vec<InputError>) {
+    let scalar = |x: &Expr| kinds.of(x) == Kind::Scalar;
+    let zero = |x: &Expr| x.rational().is_some_and(|q| q == num_rational::BigRational::from_integer(0.into()));
+    if scalar(a) != scalar(b) && !zero(a) && !zero(b) {
+        out.push(
+            InputError::new(a.span.to(b.span), "one side is a scalar and the other a vector or matrix")
+                .help("for a vector of equal entries, write `c*ones`"),
+        );
+    }
+}
+
 /// Every expression a rule holds: its relation, conditions, proof and checks.
 fn rule_expressions(rule: &Rule) -> Vec<&Expr> {
     let mut out = vec![&rule.relation.lhs, &rule.relation.rhs];
@@ -111,6 +148,9 @@ fn rule_expressions(rule: &Rule) -> Vec<&Expr> {
     for chain in rule.chains() {
         out.push(&chain.first);
         out.extend(chain.steps.iter().map(|s| &s.rhs));
+    }
+    if let Some(Proof::Induction { companions, .. }) = &rule.proof {
+        out.extend(companions.iter().flat_map(|c| [&c.relation.lhs, &c.relation.rhs]));
     }
     for check in &rule.checks {
         if let Check::Trajectory { relation, .. } | Check::MonteCarlo { relation, .. } = check {
@@ -132,12 +172,24 @@ pub fn kind_errors(e: &Expr, kinds: &Kinds) -> Vec<InputError> {
 
 fn check_kinds(e: &Expr, kinds: &Kinds, out: &mut Vec<InputError>) {
     let scalar = |x: &Expr| kinds.of(x) == Kind::Scalar;
+    // Element-wise operations take vectors and scalars (a scalar is that multiple of `ones`),
+    // never matrices: `I .* A` is not `A`, as a scalar reading of `I` would have it.
+    let entrywise_operand = |x: &Expr| matches!(kinds.of(x), Kind::Scalar | Kind::Vector);
     let error = match &e.kind {
-        ExprKind::Bin(BinOp::Add | BinOp::Sub, a, b) if scalar(a) != scalar(b) => {
-            Some(("a scalar and a vector or matrix cannot be added".to_string(), "for `A + c I`, write `A + c*I`".to_string()))
+        ExprKind::Bin(BinOp::Add | BinOp::Sub, a, b) if scalar(a) != scalar(b) && !(entrywise_operand(a) && entrywise_operand(b)) => {
+            Some(("a scalar and a matrix cannot be added".to_string(), "for `A + c I`, write `A + c*I`".to_string()))
         }
-        ExprKind::Bin(BinOp::Div, _, b) if !scalar(b) => {
-            Some(("division by a vector or matrix is not defined".into(), "write the inverse, `A^-1`".into()))
+        ExprKind::Bin(BinOp::Div, _, b) if !scalar(b) => Some((
+            "division by a vector or matrix is not defined".into(),
+            "for a matrix, write the inverse, `A^-1`; for vectors entry by entry, `x ./ y`".into(),
+        )),
+        ExprKind::Builtin(f @ (Func::EMul | Func::EDiv | Func::SqrtElem | Func::AbsElem | Func::SignElem), args)
+            if !args.iter().all(entrywise_operand) || args.iter().all(scalar) =>
+        {
+            Some((
+                format!("`{}` works entry by entry on vectors (and scalars beside them), not on matrices", f.written()),
+                "name the vector first (`let y: vector n`, `def …: y = A*x`)".into(),
+            ))
         }
         ExprKind::Bin(BinOp::Pow, _, b) if !scalar(b) => Some(("an exponent must be a scalar".into(), "write the power of a scalar".into())),
         ExprKind::BigOp { lo, hi, .. } if [lo, hi].iter().any(|b| b.rational().is_some_and(|q| !q.is_integer())) => Some((

@@ -10,7 +10,7 @@ use rand::RngExt;
 
 use super::Model;
 use super::number::Number;
-use super::value::{Stop, Value, add, dot, inverse, is_diagonal, na, scale};
+use super::value::{Stop, Value, add, dot, entrywise_pair, inverse, is_diagonal, na, scale};
 use crate::language::ast::{BigOp, BinOp, Expr, ExprKind};
 use crate::language::builtins::{Func, IDENTITY, ONES};
 
@@ -384,6 +384,42 @@ impl<N: Number> Model<'_, N> {
                 Ok(Value::S(builtin(name, v)?))
             }
             Func::Dot => dot(&args[0], &args[1]),
+            Func::Sign => {
+                let Some(x) = scalar(&args[0]) else { return na("`sign` takes a scalar") };
+                Ok(Value::S(sign(&x)))
+            }
+            Func::EMul | Func::EDiv => {
+                let (a, b) = entrywise_pair(args.remove(0), args.remove(0))?;
+                self.spend_many(a.len() as u64)?;
+                let mut out = a.clone();
+                for (o, (x, y)) in out.iter_mut().zip(a.iter().zip(b.iter())) {
+                    *o = if f == Func::EMul {
+                        x.clone() * y.clone()
+                    } else if y.is_zero() {
+                        return Err(Stop::Undefined);
+                    } else {
+                        x.clone() / y.clone()
+                    };
+                }
+                Ok(Value::M(out))
+            }
+            Func::SqrtElem | Func::AbsElem | Func::SignElem => {
+                let Value::M(a) = args.remove(0) else { return na(format!("`{}` entry by entry needs the size of its vector", f.written())) };
+                self.spend_many(a.len() as u64)?;
+                let mut out = a.clone();
+                for (o, x) in out.iter_mut().zip(a.iter()) {
+                    *o = match f {
+                        Func::SqrtElem => match x.sqrt() {
+                            Some(r) => r,
+                            None if *x < N::zero() => return Err(Stop::Undefined),
+                            None => return na("`sqrt` of an entry is not rational (the float layer checks this step)"),
+                        },
+                        Func::AbsElem => magnitude(x.clone()),
+                        _ => sign(x),
+                    };
+                }
+                Ok(Value::M(out))
+            }
             Func::Norm => {
                 let Value::S(sq) = dot(&args[0], &args[0])? else { unreachable!("dot is a scalar") };
                 Ok(Value::S(builtin("norm", sq.sqrt())?))
@@ -577,6 +613,17 @@ impl<N: Number> Model<'_, N> {
             Some(_) => base.pow(x).ok_or_else(|| Stop::NotApplicable("`exp` of a whole number too large to read as a power".into())),
             None => na("`exp` of a number that is not whole is not read as a power of e"),
         }
+    }
+}
+
+/// -1, 0 or 1.
+fn sign<N: Number>(x: &N) -> N {
+    if x.is_zero() {
+        N::zero()
+    } else if *x < N::zero() {
+        -N::one()
+    } else {
+        N::one()
     }
 }
 

@@ -99,10 +99,34 @@ pub(super) fn add<N: Number>(x: Value<N>, y: Value<N>) -> Result<Value<N>, Stop>
         (Value::S(a), Value::S(b)) => Ok(Value::S(a + b)),
         (Value::M(a), Value::M(b)) if a.shape() == b.shape() => Ok(Value::M(a + b)),
         (Value::M(a), Value::M(b)) => Err(Stop::Shapes(format!("a sum of a {}×{} and a {}×{} matrix", a.nrows(), a.ncols(), b.nrows(), b.ncols()))),
+        // A scalar beside a vector is that multiple of `ones`.
+        (Value::M(a), Value::S(c)) | (Value::S(c), Value::M(a)) if a.ncols() == 1 => Ok(Value::M(a.map(|e| e + c.clone()))),
         (Value::M(a), Value::Identity) | (Value::Identity, Value::M(a)) if a.is_square() => {
             Ok(Value::M(a.clone() + DMatrix::identity(a.nrows(), a.ncols())))
         }
         (a, b) => na(format!("cannot add {a} and {b}")),
+    }
+}
+
+/// Two operands of an element-wise operation as vectors of one shape: a scalar is that
+/// multiple of `ones`, and `ones` takes the other's size.
+pub(super) fn entrywise_pair<N: Number>(x: Value<N>, y: Value<N>) -> Result<(DMatrix<N>, DMatrix<N>), Stop> {
+    let like = |v: Value<N>, other: &DMatrix<N>| match v {
+        Value::S(c) => Ok(DMatrix::from_element(other.nrows(), other.ncols(), c)),
+        Value::Ones(false) if other.ncols() == 1 => Ok(DMatrix::from_element(other.nrows(), 1, N::one())),
+        Value::M(m) if m.shape() == other.shape() => Ok(m),
+        Value::M(m) => {
+            Err(Stop::Shapes(format!("an element-wise operation on a {}×{} and a {}×{} matrix", m.nrows(), m.ncols(), other.nrows(), other.ncols())))
+        }
+        other => na(format!("cannot take {other} entry by entry")),
+    };
+    match (x, y) {
+        (Value::M(a), b) => {
+            let b = like(b, &a)?;
+            Ok((a, b))
+        }
+        (a, Value::M(b)) => Ok((like(a, &b)?, b)),
+        (a, b) => na(format!("an element-wise operation on {a} and {b} needs the size of a vector")),
     }
 }
 
@@ -120,6 +144,10 @@ pub(super) fn dot<N: Number>(x: &Value<N>, y: &Value<N>) -> Result<Value<N>, Sto
             Ok(Value::S(a.iter().zip(b.iter()).fold(N::zero(), |acc, (p, q)| acc + p.clone() * q.clone())))
         }
         (Value::M(a), Value::M(b)) => Err(Stop::Shapes(format!("`dot` of a {}×{} and a {}×{} matrix", a.nrows(), a.ncols(), b.nrows(), b.ncols()))),
+        // `ones` takes the other vector's size: the sum of its entries.
+        (Value::Ones(_), Value::M(v)) | (Value::M(v), Value::Ones(_)) if v.ncols() == 1 || v.nrows() == 1 => {
+            Ok(Value::S(v.iter().fold(N::zero(), |acc, p| acc + p.clone())))
+        }
         _ => na("`dot` takes two vectors"),
     }
 }

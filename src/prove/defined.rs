@@ -44,7 +44,11 @@ fn conditions(e: &Expr, ctx: &Context, bound: bool, visit: &mut dyn FnMut(Fact, 
             }
         }
         ExprKind::Builtin(Func::Log, args) => visit(Fact { lhs: args[0].clone(), rel: Rel::Gt, rhs: zero(&args[0]) }, ctx, bound, true),
-        ExprKind::Builtin(Func::Sqrt, args) => visit(Fact { lhs: args[0].clone(), rel: Rel::Ge, rhs: zero(&args[0]) }, ctx, bound, true),
+        ExprKind::Builtin(Func::Sqrt | Func::SqrtElem, args) => {
+            visit(Fact { lhs: args[0].clone(), rel: Rel::Ge, rhs: zero(&args[0]) }, ctx, bound, true)
+        }
+        // Entry by entry: a fact about a vector is a fact about each entry (see `Context::proves`).
+        ExprKind::Builtin(Func::EDiv, args) => visit(Fact { lhs: args[1].clone(), rel: Rel::Ne, rhs: zero(&args[1]) }, ctx, bound, true),
         _ => {}
     }
     let children = e.children();

@@ -101,6 +101,20 @@ impl Context {
             return true;
         }
         let difference = Expr::bin(BinOp::Sub, fact.lhs.clone(), fact.rhs.clone());
+        // A fact about vectors holds entry by entry: only the entrywise signs decide it, never
+        // the scalar procedures below, which would read a vector as one number.
+        if self.kinds.of(&fact.lhs) != Kind::Scalar || self.kinds.of(&fact.rhs) != Kind::Scalar {
+            let d = if fact.rhs.rational().is_some_and(|q| q.is_zero()) { fact.lhs.clone() } else { difference };
+            let flipped = || Expr::bin(BinOp::Sub, fact.rhs.clone(), fact.lhs.clone());
+            return match fact.rel {
+                Rel::Ge => self.entrywise(&d, false),
+                Rel::Gt => self.entrywise(&d, true),
+                Rel::Le => self.entrywise(&flipped(), false),
+                Rel::Lt => self.entrywise(&flipped(), true),
+                Rel::Ne => self.entrywise(&d, true) || self.entrywise(&flipped(), true),
+                Rel::Eq | Rel::To => false,
+            };
+        }
         if let Some(d) = Linear::of(&difference) {
             let neg = d.scale(&-BigRational::one());
             let linear = match fact.rel {
@@ -128,7 +142,9 @@ impl Context {
     /// The known facts as linear bounds (those that are linear).
     pub(super) fn bounds(&self) -> Vec<Bound> {
         let mut out = Vec::new();
-        for f in &self.facts {
+        // A fact about vectors (entry by entry) is no bound on a number.
+        let scalar = |e: &Expr| self.kinds.of(e) == Kind::Scalar;
+        for f in self.facts.iter().filter(|f| scalar(&f.lhs) && scalar(&f.rhs)) {
             let Some(d) = Linear::of(&f.lhs).zip(Linear::of(&f.rhs)).map(|(l, r)| l.minus(&r)) else { continue };
             let neg = d.scale(&-BigRational::one());
             let mut push = |l: Linear, strict| out.push(Bound { l, strict }.tightened(self));

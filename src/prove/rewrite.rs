@@ -270,9 +270,12 @@ pub fn inside(e: &Expr, ctx: &Context) -> Context {
     Context { facts, kinds, random, shapes: ctx.shapes.clone() }
 }
 
-/// Applies `f` at every position of `e`; results are whole expressions.
+/// Applies `f` at every position of `e`; results are whole expressions. A replacement of
+/// another kind than what it replaces is dropped: a vector rewritten to the scalar 0 (by
+/// `given p = 0`) would lose its size.
 pub fn everywhere(e: &Expr, ctx: &Context, f: &mut dyn FnMut(&Expr, &Context) -> Vec<Expr>, out: &mut Vec<Expr>) {
-    out.extend(f(e, ctx));
+    let scalar = ctx.kinds.of(e) == Kind::Scalar;
+    out.extend(f(e, ctx).into_iter().filter(|r| (ctx.kinds.of(r) == Kind::Scalar) == scalar));
     let children = e.children();
     for (i, child) in children.iter().enumerate() {
         let inner_ctx;

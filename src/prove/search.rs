@@ -9,10 +9,11 @@ use num_traits::{One, Zero};
 
 use super::engine::{Normal, engine};
 use super::rewrite::{Context, Direction, Rewrite, note};
-use super::term::{readable, to_term, too_large};
+use super::term::{readable, to_term, too_large, vector_leaves};
 use crate::language::Kinds;
 use crate::language::affine::canonical_indices;
 use crate::language::ast::{BinOp, Expr, ExprKind, Kind};
+use crate::language::builtins::Func;
 
 /// Why `e` is undefined as a matrix expression, if it is: it takes the inverse of a matrix
 /// that normalizes to the zero matrix (`(A - A)^-1`), which normalization could otherwise
@@ -50,6 +51,26 @@ fn sizeless_zero(e: &Expr, kinds: &Kinds) -> Option<String> {
     candidates.iter().zip(normals).find(|(_, n)| n.text() == "0").map(|((part, _), _)| {
         format!("`{}` is a zero vector or matrix, whose size the symbolic layer does not keep", crate::language::text::expr(part))
     })
+}
+
+/// Why `e` cannot be judged without sizes, if it cannot: an element-wise part of it normalizes
+/// to something with no vector left in it (`(x .* x + 1) ./ (x .* x + 1)` is 1, `a .* ones` is
+/// a), which has no length, so that the same part over vectors of another length would be
+/// the same term.
+fn sizeless_entrywise(e: &Expr, kinds: &Kinds) -> Option<String> {
+    if let ExprKind::Builtin(Func::EMul | Func::EDiv | Func::SqrtElem | Func::AbsElem | Func::SignElem, _) = &e.kind {
+        let leaves = vector_leaves(e, kinds);
+        let normal = to_term(e, kinds).ok().and_then(|t| engine().ok()?.canonical(vec![t]).ok()).and_then(|n| n.into_iter().next());
+        let kept = normal.is_some_and(|n| {
+            let text = readable(n.text(), kinds);
+            text.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|token| leaves.iter().any(|l| l == token))
+        });
+        if !kept {
+            return Some(format!("`{}` normalizes to no vector, whose size the symbolic layer does not keep", crate::language::text::expr(e)));
+        }
+        return None;
+    }
+    e.children().into_iter().find_map(|c| sizeless_entrywise(c, kinds))
 }
 
 /// The parts of `e` that may be a zero vector or matrix, each with the expression whose
@@ -134,8 +155,12 @@ pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[&dyn Rewrite], ctx: &Context
     }
     let kinds = &ctx.kinds;
     for (side, e) in [("left", lhs), ("right", rhs)] {
-        if let Some(reason) =
-            ctx.undefined(e).or_else(|| too_large(e, kinds)).or_else(|| singular_inverse(e, kinds)).or_else(|| sizeless_zero(e, kinds))
+        if let Some(reason) = ctx
+            .undefined(e)
+            .or_else(|| too_large(e, kinds))
+            .or_else(|| singular_inverse(e, kinds))
+            .or_else(|| sizeless_zero(e, kinds))
+            .or_else(|| sizeless_entrywise(e, kinds))
         {
             return Ok(Outcome::Undefined { reason: format!("the {side} side: {reason}") });
         }
@@ -193,6 +218,7 @@ pub fn prove_equal(lhs: &Expr, rhs: &Expr, rules: &[&dyn Rewrite], ctx: &Context
                             .or_else(|| too_large(&expr, kinds))
                             .or_else(|| singular_inverse(&expr, kinds))
                             .or_else(|| sizeless_zero(&expr, kinds))
+                            .or_else(|| sizeless_entrywise(&expr, kinds))
                         {
                             note(&mut blocked, format!("rewriting with `{}` would leave {reason}", rule.name()));
                             continue;

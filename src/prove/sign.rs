@@ -233,7 +233,8 @@ impl Interval {
 
 impl Context {
     /// Whether every entry of the vector or matrix `e` is positive (`strict`) or nonnegative,
-    /// from its structure: `ones`, `exp_elem` and the softmaxes are positive; `I`, `diag(v)`
+    /// from its structure (a scalar: itself, as the multiple of `ones` it stands for beside
+    /// vectors): `ones`, `exp_elem` and the softmaxes are positive; `I`, `diag(v)`
     /// of a nonnegative `v` and `diag(v)^-1` of a positive `v` are nonnegative; transposes,
     /// sums and products of such (the inner dimension of a product is at least 1), and
     /// positive (nonnegative) multiples keep the sign.
@@ -242,6 +243,10 @@ impl Context {
         use crate::language::builtins::{IDENTITY, ONES};
         let scalar = |x: &Expr| self.kinds.of(x) == Kind::Scalar;
         let signed = |x: &Expr| self.interval(x).satisfies(if strict { Rel::Gt } else { Rel::Ge });
+        // A scalar beside vectors stands for that multiple of `ones`.
+        if scalar(e) {
+            return signed(e);
+        }
         let positive = match &e.kind {
             ExprKind::Name(n) => n == ONES,
             ExprKind::Builtin(Func::ExpElem | Func::SoftmaxRow | Func::SoftmaxCol, _) => true,
@@ -267,7 +272,18 @@ impl Context {
                     }
                     (true, true) => false,
                 },
-                ExprKind::Bin(BinOp::Add, a, b) => self.entrywise(a, strict) && self.entrywise(b, strict),
+                // Nonnegative plus positive is positive.
+                ExprKind::Bin(BinOp::Add, a, b) => {
+                    (self.entrywise(a, strict) && self.entrywise(b, false)) || (self.entrywise(a, false) && self.entrywise(b, strict))
+                }
+                // Element-wise operations, where they are defined (their own side conditions
+                // are separate): a square root is nonnegative, positive where its argument is.
+                ExprKind::Builtin(Func::SqrtElem, x) => !strict || self.entrywise(&x[0], true),
+                ExprKind::Builtin(Func::AbsElem, _) => !strict,
+                ExprKind::Builtin(Func::EMul, ab) => {
+                    (!strict && ab[0] == ab[1]) || (self.entrywise(&ab[0], strict) && self.entrywise(&ab[1], strict))
+                }
+                ExprKind::Builtin(Func::EDiv, ab) => self.entrywise(&ab[0], strict) && self.entrywise(&ab[1], true),
                 ExprKind::Bin(BinOp::Div, a, b) => scalar(b) && self.interval(b).satisfies(Rel::Gt) && self.entrywise(a, strict),
                 _ => false,
             }

@@ -12,7 +12,7 @@ use super::engine::Term;
 use super::normal::normalize_sums;
 use crate::language::Kinds;
 use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, Kind};
-use crate::language::builtins::{Func, IDENTITY};
+use crate::language::builtins::{Func, IDENTITY, ONES};
 
 fn num(n: i64) -> Term {
     Term::Num(BigRational::from_integer(n.into()))
@@ -22,6 +22,19 @@ fn num(n: i64) -> Term {
 /// ordered `mm(…)` words with their scalar coefficients pulled out.
 pub fn to_term(e: &Expr, kinds: &Kinds) -> Result<Term, String> {
     Translator { kinds: kinds.clone(), bound: Vec::new() }.term(&normalize_sums(e, kinds))
+}
+
+/// The vectors (names and sequences, not `ones`) an expression is made of.
+pub fn vector_leaves(e: &Expr, kinds: &Kinds) -> Vec<String> {
+    fn walk(x: &Expr, kinds: &Kinds, out: &mut Vec<String>) {
+        match &x.kind {
+            ExprKind::Name(n) | ExprKind::Index(n, _) if kinds.of(x) == Kind::Vector && !(n == ONES && kinds.get(n).is_none()) => out.push(n.clone()),
+            _ => x.children().into_iter().for_each(|c| walk(c, kinds, out)),
+        }
+    }
+    let mut out = Vec::new();
+    walk(e, kinds, &mut out);
+    out
 }
 
 /// Internal function and symbol names start with `#`, which no user name can contain.
@@ -60,6 +73,13 @@ impl Translator {
             ExprKind::Builtin(f @ (Func::Exp | Func::Log | Func::Sqrt), args) if self.kinds.of(&args[0]) != Kind::Scalar => {
                 return Err(format!("`{}` of a vector or matrix is not defined; `exp_elem` applies exp entry by entry", f.name()));
             }
+            // Element-wise operations on vectors read as the scalar ones, coordinate by
+            // coordinate: the engine's `*` is then the element-wise product (a scalar factor
+            // the same multiple of every entry), which is also what it is between a scalar
+            // coefficient and a word. Their operands are never matrices (an input error), so no
+            // `I`, whose word is empty, meets them. A reading that normalizes to no vector at
+            // all has lost its size; the search refuses those (`search::sizeless_entrywise`).
+            ExprKind::Builtin(Func::EMul | Func::EDiv | Func::SqrtElem | Func::AbsElem | Func::SignElem, _) => self.entry(e)?,
             ExprKind::Builtin(f, args) => {
                 let args = args.iter().map(|a| self.term(a)).collect::<Result<_, _>>()?;
                 match f.info().engine {
@@ -91,10 +111,83 @@ impl Translator {
         })
     }
 
+    /// A term of a sum of vectors: a scalar there is that multiple of `ones` of the sum's size
+    /// (an empty word would read as `I` in a product: `A*(x + 2)` is not `A*x + 2*A`).
+    fn summand(&mut self, e: &Expr, sum: &Expr) -> Result<Vec<(Term, Vec<Term>)>, String> {
+        if self.kinds.of(e) == Kind::Scalar {
+            return Ok(vec![(self.scalar(e)?, vec![self.size_of(sum)?])]);
+        }
+        self.sized_ones(e, sum)
+    }
+
+    /// The words of `e`, where a word that is `ones` alone (`ones`, `a*ones`) has the size of
+    /// `partner`'s vectors (`x + ones`, `dot(a*ones, y)`), as a broadcast scalar has; without
+    /// one it has no size, and the symbolic layer cannot judge it (`dot(ones, ones)` is the
+    /// length, which nothing here tells).
+    fn sized_ones(&mut self, e: &Expr, partner: &Expr) -> Result<Vec<(Term, Vec<Term>)>, String> {
+        let lone = |w: &Vec<Term>| matches!(&w[..], [Term::Sym(s)] if s == ONES);
+        let words = self.words(e)?;
+        if !words.iter().any(|(_, w)| lone(w)) || self.kinds.get(ONES).is_some() {
+            return Ok(words);
+        }
+        let size = self.size_of(partner)?;
+        Ok(words.into_iter().map(|(c, w)| if lone(&w) { (c, vec![size.clone()]) } else { (c, w) }).collect())
+    }
+
+    /// `ones` of the size of the vector `e`: `#size(x)` for its first vector `x` by name.
+    fn size_of(&self, e: &Expr) -> Result<Term, String> {
+        let mut leaves = vector_leaves(e, &self.kinds);
+        leaves.sort();
+        match leaves.first() {
+            Some(leaf) => Ok(Term::Fn("#size".into(), vec![self.name(leaf)])),
+            None => Err(format!(
+                "`{}` holds no vector to give it a size, which the symbolic layer needs; write `c*ones` for a constant vector",
+                crate::language::text::expr(e)
+            )),
+        }
+    }
+
+    /// An element-wise expression read entry by entry: `ones` is 1 and a scalar the same
+    /// number in every entry, through sums, negations, scalar multiples and element-wise
+    /// operations; other forms (a matrix product, a transpose) as they are.
+    fn entry(&mut self, e: &Expr) -> Result<Term, String> {
+        let vector = self.kinds.of(e) == Kind::Vector;
+        Ok(match &e.kind {
+            ExprKind::Name(n) if n == ONES && self.kinds.get(n).is_none() => num(1),
+            ExprKind::Bin(BinOp::Add, a, b) if vector => Term::Add(vec![self.entry(a)?, self.entry(b)?]),
+            ExprKind::Bin(BinOp::Sub, a, b) if vector => Term::Add(vec![self.entry(a)?, Term::Mul(vec![num(-1), self.entry(b)?])]),
+            ExprKind::Neg(a) if vector => Term::Mul(vec![num(-1), self.entry(a)?]),
+            ExprKind::Bin(BinOp::Mul, a, b) if vector && (self.kinds.of(a) == Kind::Scalar || self.kinds.of(b) == Kind::Scalar) => {
+                Term::Mul(vec![self.entry(a)?, self.entry(b)?])
+            }
+            ExprKind::Bin(BinOp::Div, a, b) if vector && self.kinds.of(b) == Kind::Scalar => {
+                Term::Mul(vec![self.entry(a)?, Term::Pow(Box::new(self.scalar(b)?), Box::new(num(-1)))])
+            }
+            ExprKind::Builtin(Func::EMul, args) => Term::Mul(vec![self.entry(&args[0])?, self.entry(&args[1])?]),
+            ExprKind::Builtin(Func::EDiv, args) => {
+                Term::Mul(vec![self.entry(&args[0])?, Term::Pow(Box::new(self.entry(&args[1])?), Box::new(num(-1)))])
+            }
+            ExprKind::Builtin(f @ (Func::SqrtElem | Func::AbsElem | Func::SignElem), args) => {
+                let scalar = match f {
+                    Func::SqrtElem => Func::Sqrt,
+                    Func::AbsElem => Func::Abs,
+                    _ => Func::Sign,
+                };
+                let arg = self.entry(&args[0])?;
+                match scalar.info().engine {
+                    Some(known) => Term::Known(known, vec![arg]),
+                    None => Term::Fn(scalar.name().to_string(), vec![arg]),
+                }
+            }
+            _ => self.term(e)?,
+        })
+    }
+
     /// `dot` is bilinear and symmetric: expanded over sums, scalars pulled out, and each
     /// pair of words written in one order.
     fn dot(&mut self, x: &Expr, y: &Expr) -> Result<Term, String> {
-        let (xs, ys) = (self.words(x)?, self.words(y)?);
+        // `ones` beside a vector is `ones` of its size.
+        let (xs, ys) = (self.sized_ones(x, y)?, self.sized_ones(y, x)?);
         let mut terms = Vec::new();
         for (c1, w1) in &xs {
             for (c2, w2) in &ys {
@@ -114,6 +207,7 @@ impl Translator {
                 let (mean, cov) = (self.term(mean)?, self.term(cov)?);
                 self.bound.push(var.clone());
                 let shadowed = self.kinds.insert(var.clone(), Kind::Vector);
+                let free: Vec<String> = vector_leaves(body, &self.kinds).into_iter().filter(|l| l != var).collect();
                 let body = self.term(body);
                 match shadowed {
                     Some(k) => self.kinds.insert(var.clone(), k),
@@ -121,7 +215,15 @@ impl Translator {
                 };
                 let depth = self.bound.len() - 1;
                 self.bound.pop();
-                Ok(Term::Fn("#E_normal".into(), vec![Term::Sym(format!("#bound{depth}")), mean, cov, body?]))
+                // The Gaussian vector has the length of the vectors it meets in the body:
+                // `E‖g‖` over ℝⁿ is not over ℝᵐ, whatever cancels in the body.
+                let size = match free.iter().min() {
+                    Some(leaf) => Term::Fn("#size".into(), vec![self.name(leaf)]),
+                    None => {
+                        return Err("a Gaussian expectation whose body holds no other vector: the length of its variable is not known here".into());
+                    }
+                };
+                Ok(Term::Fn("#E_normal".into(), vec![Term::Sym(format!("#bound{depth}")), mean, cov, body?, size]))
             }
         }
     }
@@ -149,10 +251,10 @@ impl Translator {
             ExprKind::Num(_) => unreachable!("numbers are scalars"),
             ExprKind::Neg(a) => self.words(a)?.into_iter().map(|(c, w)| (Term::Mul(vec![num(-1), c]), w)).collect(),
             ExprKind::Transpose(a) => self.words(a)?.into_iter().map(|(c, w)| (c, w.into_iter().rev().map(transpose).collect())).collect(),
-            ExprKind::Bin(BinOp::Add, a, b) => [self.words(a)?, self.words(b)?].concat(),
+            ExprKind::Bin(BinOp::Add, a, b) => [self.summand(a, e)?, self.summand(b, e)?].concat(),
             ExprKind::Bin(BinOp::Sub, a, b) => {
-                let neg: Vec<_> = self.words(b)?.into_iter().map(|(c, w)| (Term::Mul(vec![num(-1), c]), w)).collect();
-                [self.words(a)?, neg].concat()
+                let neg: Vec<_> = self.summand(b, e)?.into_iter().map(|(c, w)| (Term::Mul(vec![num(-1), c]), w)).collect();
+                [self.summand(a, e)?, neg].concat()
             }
             ExprKind::Bin(BinOp::Mul, a, b) => {
                 let (left, right) = (self.words(a)?, self.words(b)?);
@@ -294,7 +396,7 @@ pub fn readable(text: &str, kinds: &Kinds) -> String {
             ',' => match open.last_mut() {
                 Some((_, Commas::Product)) => out.push('*'),
                 Some((_, Commas::Gaussian(k))) => {
-                    out.push_str([" ~ N(", ", ", "))["].get(*k).copied().unwrap_or(","));
+                    out.push_str([" ~ N(", ", ", "))[", "; sized like "].get(*k).copied().unwrap_or(","));
                     *k += 1;
                 }
                 _ => out.push(c),

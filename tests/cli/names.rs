@@ -116,7 +116,6 @@ const FUNCTIONS: &[&str] = &[
     "polygamma",
     "li",
     "polylog",
-    "sign",
     "sgn",
     "floor",
     "ceil",

@@ -47,8 +47,27 @@ impl Parser<'_> {
         Ok(e)
     }
 
+    /// Products and quotients, the element-wise ones (`.*`, `./`) among them, left to right.
     pub(super) fn term(&mut self) -> PResult<Expr> {
-        self.left_associative(&[(Tok::Star, BinOp::Mul), (Tok::Slash, BinOp::Div)], Self::unary)
+        let mut left = self.unary()?;
+        loop {
+            let op = match self.peek() {
+                Tok::Star => Ok(BinOp::Mul),
+                Tok::Slash => Ok(BinOp::Div),
+                Tok::DotStar => Err(Func::EMul),
+                Tok::DotSlash => Err(Func::EDiv),
+                _ => return Ok(left),
+            };
+            self.bump();
+            let right = self.unary()?;
+            left = match op {
+                Ok(op) => Expr::bin(op, left, right),
+                Err(f) => {
+                    let span = left.span.to(right.span);
+                    Expr::new(ExprKind::Builtin(f, vec![left, right]), span)
+                }
+            };
+        }
     }
 
     /// Reads one more level of nesting, refusing more than `MAX_NESTING`.
@@ -152,6 +171,8 @@ impl Parser<'_> {
                     if args.len() != want {
                         return Err(InputError::new(span.to(end), format!("`{name}` takes {want} argument(s), found {}", args.len())));
                     }
+                    // `sqrt(x)` of a vector is the element-wise square root.
+                    let f = f.entrywise().filter(|_| self.nonscalar(&args[0])).unwrap_or(f);
                     Expr::new(ExprKind::Builtin(f, args), span.to(end))
                 }
                 None => Expr::new(ExprKind::Call(name, args), span.to(end)),

@@ -42,7 +42,9 @@ pub struct Parser<'s> {
     /// Variables bound by `for`, `sum`, or an induction, innermost last.
     locals: Vec<(String, Kind)>,
     /// Inside an induction step, `hypothesis` may be cited.
-    hypothesis_allowed: bool,
+    /// The hypotheses a step may cite here: in an induction's `step:`, `hypothesis` and the
+    /// names of its companion equations.
+    hypotheses: Vec<String>,
     errors: Vec<InputError>,
     /// How deeply the expression being read nests.
     nesting: usize,
@@ -50,7 +52,7 @@ pub struct Parser<'s> {
 
 impl<'s> Parser<'s> {
     pub fn new(toks: Vec<Token>, scope: &'s mut Scope) -> Parser<'s> {
-        Parser { toks, pos: 0, scope, locals: Vec::new(), hypothesis_allowed: false, errors: Vec::new(), nesting: 0 }
+        Parser { toks, pos: 0, scope, locals: Vec::new(), hypotheses: Vec::new(), errors: Vec::new(), nesting: 0 }
     }
 
     /// Parses the whole block; returns its statements or every error found.

@@ -29,7 +29,7 @@ impl Parser<'_> {
         self.skip_newlines();
         let depth = self.locals.len();
         self.locals.extend(claim.binders.iter().map(|b| (b.var.clone(), b.kind.clone())));
-        let chain = self.chain(&["qed"]);
+        let chain = self.chain(&["qed"], false);
         self.locals.truncate(depth);
         let chain = chain?;
         self.expect_word("qed")?;
@@ -55,34 +55,84 @@ impl Parser<'_> {
             _ => None,
         }
         .ok_or_else(|| InputError::new(from_tok.span, "expected an integer where the induction starts"))?;
-        self.end_of_line()?;
-        self.skip_newlines();
         let depth = self.locals.len();
         self.locals.extend(claim.binders.iter().map(|b| (b.var.clone(), b.kind.clone())));
         let result = (|| {
+            let header = (|| {
+                let companions = if self.eat_word("with") { self.companions()? } else { Vec::new() };
+                self.end_of_line()?;
+                Ok(companions)
+            })();
+            // A proof whose first line does not read is skipped whole: its chains would read
+            // as statements.
+            let companions = header.inspect_err(|_| self.skip_to("qed"))?;
+            self.skip_newlines();
+            // With companions, each part holds one chain per equation.
+            let several = !companions.is_empty();
             self.expect_word("base")?;
             self.expect(Tok::Colon, "`:` after `base`")?;
             self.skip_newlines();
-            let base = self.chain(&["step"])?;
+            let base = self.chains(&["step"], several)?;
             self.expect_word("step")?;
             self.expect(Tok::Colon, "`:` after `step`")?;
             self.skip_newlines();
-            self.hypothesis_allowed = true;
-            let step = self.chain(&["qed"]);
-            self.hypothesis_allowed = false;
-            Ok((base, step?))
+            self.hypotheses = std::iter::once("hypothesis".to_string()).chain(companions.iter().map(|c| c.name.clone())).collect();
+            let step = self.chains(&["qed"], several);
+            self.hypotheses.clear();
+            Ok((companions, base, step?))
         })();
         self.locals.truncate(depth);
-        let (base, step) = result?;
+        let (companions, base, step) = result?;
         self.expect_word("qed")?;
         self.end_of_line()?;
-        Ok(Proof::Induction { var, from, base, step, span: start })
+        Ok(Proof::Induction { var, from, companions, base, step, span: start })
+    }
+
+    /// Skips lines up to one that starts with `word`, which is left to the caller's recovery
+    /// (it skips the line where an error stopped).
+    fn skip_to(&mut self, word: &str) {
+        while !self.at(&Tok::Eof) && !self.at_word(word) {
+            self.skip_line();
+            self.skip_newlines();
+        }
+    }
+
+    /// `same_s: s[t] = S[t], same_r: r[t] = R[t]` after `with`.
+    fn companions(&mut self) -> PResult<Vec<Companion>> {
+        let mut out: Vec<Companion> = Vec::new();
+        loop {
+            let (name, span) = self.new_name()?;
+            if name == "hypothesis" || out.iter().any(|c| c.name == name) {
+                return Err(InputError::new(span, format!("`{name}` already names a hypothesis of this induction")).label("named again"));
+            }
+            self.expect(Tok::Colon, "`:` after the equation's name")?;
+            let lhs = self.expr()?;
+            let rel_span = self.span();
+            if self.relation_op() != Some(Rel::Eq) {
+                return Err(InputError::new(rel_span, "a companion of an induction is an equation (`=`)").help("`with same_s: s[t] = S[t]`"));
+            }
+            let rhs = self.expr()?;
+            out.push(Companion { name, relation: Relation { lhs, rel: Rel::Eq, rhs }, span: span.to(self.prev_span()) });
+            if !self.eat(&Tok::Comma) {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// One chain, or (`several`) chains one after another until a word of `until`: a line that
+    /// starts with an expression rather than a relation starts the next chain.
+    fn chains(&mut self, until: &[&str], several: bool) -> PResult<Vec<Chain>> {
+        let mut out = vec![self.chain(until, several)?];
+        while several && !until.iter().any(|w| self.at_word(w)) && !self.at(&Tok::Eof) {
+            out.push(self.chain(until, several)?);
+        }
+        Ok(out)
     }
 
     /// Lines until one that starts with a word of `until`.
     /// A line that does not parse is reported and skipped, and the chain goes on, so that
     /// one typo gives one error (not also "`qed` without a `proof`").
-    pub(super) fn chain(&mut self, until: &[&str]) -> PResult<Chain> {
+    pub(super) fn chain(&mut self, until: &[&str], next_chain: bool) -> PResult<Chain> {
         let start = self.span();
         let mut steps = Vec::new();
         let first = match self.expr().and_then(|first| Ok((first, self.step_rest(start)?))) {
@@ -105,7 +155,11 @@ impl Parser<'_> {
                 return Err(InputError::new(start, "this proof is never closed").label("proof starts here").help("end it with `qed`"));
             }
             let line_start = self.span();
-            if !matches!(self.peek(), Tok::Eq | Tok::Le | Tok::Lt | Tok::Ge | Tok::Gt) {
+            let relation = matches!(self.peek(), Tok::Eq | Tok::Le | Tok::Lt | Tok::Ge | Tok::Gt);
+            if !relation && next_chain {
+                break;
+            }
+            if !relation {
                 let e = self.unexpected("a relation starting the next step (`=`, `<=`, …) or `qed`");
                 self.errors.push(e);
                 self.skip_line();
@@ -142,7 +196,7 @@ impl Parser<'_> {
         let mut names = Vec::new();
         loop {
             let (name, span) = self.ident("the name of a definition, hypothesis or lemma")?;
-            let known = self.scope.rules.contains_key(&name) || builtins::is_lemma(&name) || (name == "hypothesis" && self.hypothesis_allowed);
+            let known = self.scope.rules.contains_key(&name) || builtins::is_lemma(&name) || self.hypotheses.contains(&name);
             if known {
                 names.push((name, span));
             } else {
