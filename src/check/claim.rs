@@ -141,22 +141,23 @@ fn goals<'a>(rule: &'a Rule, set: &'a Setting, seed: u64) -> (Vec<Goal<'a>>, Vec
             if !covered {
                 problems.push(format!("the induction starts at {var} = {from}, but the claim's conditions do not give {var} >= {from}"));
             }
-            // The claim, then its companions: each shown at the start and from all of them one
-            // index earlier.
+            // The companions in the order named, then the claim: each shown at the start, and at
+            // `var` from all of them one index earlier (`hypothesis`) and from those shown before
+            // it at `var` (cited by name).
+            let claim_at = companions.len();
             let shown: Vec<(&str, &Relation)> =
-                std::iter::once(("hypothesis", &rule.relation)).chain(companions.iter().map(|c| (c.name.as_str(), &c.relation))).collect();
-            let name_of = |i: usize| if i == 0 { None } else { Some(shown[i].0) };
+                companions.iter().map(|c| (c.name.as_str(), &c.relation)).chain(std::iter::once((rule.name.as_str(), &rule.relation))).collect();
             for (part, chains) in [("base", base), ("step", step)] {
                 if chains.len() != shown.len() {
                     let what = if shown.len() == 1 {
                         "one chain".to_string()
                     } else {
-                        format!("{} chains: the claim's, then each companion's in order", shown.len())
+                        format!("{} chains: each companion's in order, then the claim's", shown.len())
                     };
                     problems.push(format!("the `{part}:` part has {} chain(s); it needs {what}", chains.len()));
                 }
             }
-            let label = |part: &str, i: usize| Some(name_of(i).map_or(part.to_string(), |n| format!("{part} of {n}")));
+            let label = |part: &str, i: usize| Some(if i == claim_at { part.to_string() } else { format!("{part} of {}", shown[i].0) });
             let base_map = HashMap::from([(var.clone(), at(*from))]);
             let base_fact = Fact { lhs: var_expr.clone(), rel: Rel::Eq, rhs: at(*from) };
             let fixed = HashMap::from([(var.clone(), BigRational::from_integer((*from).into()))]);
@@ -180,22 +181,20 @@ fn goals<'a>(rule: &'a Rule, set: &'a Setting, seed: u64) -> (Vec<Goal<'a>>, Vec
             // An equation rewrites; an inequality bounds.
             let vars: Vec<_> = rule.binders.iter().filter(|b| b.var != *var).map(|b| (b.var.clone(), b.kind.clone())).collect();
             let conditions: Vec<Fact> = rule.conditions.iter().filter(|c| !c.lhs.mentions(var) && !c.rhs.mentions(var)).cloned().collect();
-            let hypotheses = || -> Vec<Hypothesis> {
-                shown
-                    .iter()
-                    .filter_map(|(name, r)| {
-                        let (before_lhs, before_rhs) = (r.lhs.substitute(&previous), r.rhs.substitute(&previous));
-                        if r.rel == Rel::Eq {
-                            Some(Hypothesis::Equation(Equation::new(name, &before_lhs, &before_rhs, vars.clone(), conditions.clone())))
-                        } else {
-                            Bound::new(name, &before_lhs, r.rel, &before_rhs, vars.clone(), conditions.clone()).map(Hypothesis::Bound)
-                        }
-                    })
-                    .collect()
+            let hypothesis = |name: &str, r: &Relation, at: &HashMap<String, Expr>| -> Option<Hypothesis> {
+                let (lhs, rhs) = (r.lhs.substitute(at), r.rhs.substitute(at));
+                if r.rel == Rel::Eq {
+                    Some(Hypothesis::Equation(Equation::new(name, &lhs, &rhs, vars.clone(), conditions.clone())))
+                } else {
+                    Bound::new(name, &lhs, r.rel, &rhs, vars.clone(), conditions.clone()).map(Hypothesis::Bound)
+                }
             };
             let step_fact = Fact { lhs: var_expr, rel: Rel::Ge, rhs: at(next) };
+            let now = HashMap::new();
             for (i, ((_, r), chain)) in shown.iter().zip(step).enumerate() {
-                let scope = scope(rule, set, hypotheses(), vec![step_fact.clone()], HashMap::new());
+                let earlier = shown.iter().filter_map(|(_, r)| hypothesis("hypothesis", r, &previous));
+                let shown_now = shown[..i].iter().filter_map(|(name, r)| hypothesis(name, r, &now));
+                let scope = scope(rule, set, earlier.chain(shown_now).collect(), vec![step_fact.clone()], HashMap::new());
                 goals.push(Goal {
                     label: label("step", i),
                     chain,

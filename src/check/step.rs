@@ -9,7 +9,7 @@ use super::Knowledge;
 use super::results::{CONSEQUENCE, StepResult};
 use crate::diagnostic::SourceFiles;
 use crate::evidence::points;
-use crate::language::ast::{Binder, Chain, Expr, Fact, Justification, Rel, Step};
+use crate::language::ast::{Binder, Chain, Expr, ExprKind, Fact, Justification, Rel, Step};
 use crate::language::text;
 use crate::prove::{self, Bound, Bounds, Comparison, Context, Equation, Outcome, Rewrite};
 use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Verdict};
@@ -190,10 +190,11 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symboli
             (all.iter().filter(|r| names.iter().any(|n| n == r.name())).copied().collect(), prove::MAX_DEPTH, names)
         }
     };
+    let context = cited_signs(lhs, step, s, &cited);
     if step.rel != Rel::Eq {
-        return inequality_layer(lhs, step, s, hint, (&all, &rules), &cited);
+        return inequality_layer(lhs, step, s, &context, hint, (&all, &rules), &cited);
     }
-    match prove::prove_equal(lhs, &step.rhs, &rules, &s.context, depth) {
+    match prove::prove_equal(lhs, &step.rhs, &rules, &context, depth) {
         Err(e) => layer(Verdict::NotApplicable, e),
         Ok(Outcome::Equal { used }) => {
             let detail = match (&step.by, used.is_empty()) {
@@ -222,12 +223,59 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symboli
     }
 }
 
+/// The step's context with the signs its cited inequalities and the induction's hypotheses
+/// give to the vectors and sequence elements it holds: `r[t] >= 0` from a cited claim
+/// `r[t] >= 0 for t >= 0` (its conditions shown at t), so that `sqrt(r[t])` is defined there.
+fn cited_signs(lhs: &Expr, step: &Step, s: &StepScope, cited: &[String]) -> prove::Context {
+    let mut context = s.context.clone();
+    let bounds: Vec<&dyn Bounds> = s
+        .known
+        .bounds
+        .iter()
+        // Only cited ones: a sign a step rests on is named in its `by` (`by ?` names none).
+        .filter(|b| cited.iter().any(|n| n == b.name()))
+        .map(|b| b as &dyn Bounds)
+        .chain(s.hypotheses.iter().filter_map(|h| if let Hypothesis::Bound(b) = h { Some(b as &dyn Bounds) } else { None }))
+        .collect();
+    if bounds.is_empty() {
+        return context;
+    }
+    let mut leaves = Vec::new();
+    for e in [lhs, &step.rhs] {
+        signed_leaves(e, &mut leaves);
+    }
+    for leaf in leaves {
+        for b in &bounds {
+            for (l, strict) in b.below(leaf, &s.context, &mut Vec::new()) {
+                if l.rational().is_some_and(|q| num_traits::Zero::is_zero(&q)) {
+                    let rel = if strict { Rel::Gt } else { Rel::Ge };
+                    context.facts.push(Fact { lhs: leaf.clone(), rel, rhs: l });
+                }
+            }
+        }
+    }
+    context
+}
+
+/// The names, sequence elements and function values of `e` (what a cited sign is about).
+fn signed_leaves<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match &e.kind {
+        ExprKind::Name(_) | ExprKind::Index(..) | ExprKind::Call(..) => out.push(e),
+        _ => {}
+    }
+    if e.binds().is_none() {
+        e.children().into_iter().for_each(|c| signed_leaves(c, out));
+    }
+}
+
 /// An inequality step `lhs REL rhs` (see `prove::prove_le`): with the cited equations and
 /// inequalities (or all of them for `by ?`), the facts and monotonicity.
+#[allow(clippy::too_many_arguments)]
 fn inequality_layer(
     lhs: &Expr,
     step: &Step,
     s: &StepScope,
+    context: &prove::Context,
     hint: bool,
     (all, rules): (&[&dyn Rewrite], &[&dyn Rewrite]),
     cited: &[String],
@@ -254,9 +302,9 @@ fn inequality_layer(
         Justification::Rules(_) => every_bound.iter().filter(|r| cited.iter().any(|n| n == r.name())).copied().collect(),
     };
     // `a != b` follows from `a < b` or from `b < a`.
-    let first = prove::prove_le(a, b, strict, rules, &bounds, &s.context);
+    let first = prove::prove_le(a, b, strict, rules, &bounds, context);
     let outcome = if step.rel == Rel::Ne && matches!(first, Ok(Comparison::NotShown { .. })) {
-        match prove::prove_le(b, a, true, rules, &bounds, &s.context) {
+        match prove::prove_le(b, a, true, rules, &bounds, context) {
             shown @ Ok(Comparison::Shown { .. }) => shown,
             _ => first,
         }
@@ -279,7 +327,7 @@ fn inequality_layer(
         Ok(Comparison::NotShown { blocked }) => {
             let missing = match (&step.by, hint) {
                 (Justification::Search, _) | (_, false) => None,
-                _ => match prove::prove_le(a, b, strict, all, &every_bound, &s.context) {
+                _ => match prove::prove_le(a, b, strict, all, &every_bound, context) {
                     Ok(Comparison::Shown { used }) => {
                         let missing: Vec<String> = used.iter().filter(|u| !cited.contains(u)).map(|u| format!("`{u}`")).collect();
                         (!missing.is_empty()).then(|| format!("it would follow with {}, which it does not cite", missing.join(", ")))

@@ -270,12 +270,16 @@ pub fn inside(e: &Expr, ctx: &Context) -> Context {
     Context { facts, kinds, random, shapes: ctx.shapes.clone() }
 }
 
-/// Applies `f` at every position of `e`; results are whole expressions. A replacement of
-/// another kind than what it replaces is dropped: a vector rewritten to the scalar 0 (by
-/// `given p = 0`) would lose its size.
+/// Applies `f` at every position of `e`; results are whole expressions. Below the root, a
+/// replacement of another kind than what it replaces is dropped: a vector rewritten to the
+/// scalar 0 (by `given p = 0`) would lose its size inside `dot(p + 1, ones)`; a whole side
+/// that is the zero vector is 0.
 pub fn everywhere(e: &Expr, ctx: &Context, f: &mut dyn FnMut(&Expr, &Context) -> Vec<Expr>, out: &mut Vec<Expr>) {
-    let scalar = ctx.kinds.of(e) == Kind::Scalar;
-    out.extend(f(e, ctx).into_iter().filter(|r| (ctx.kinds.of(r) == Kind::Scalar) == scalar));
+    out.extend(f(e, ctx));
+    below_root(e, ctx, f, out);
+}
+
+fn below_root(e: &Expr, ctx: &Context, f: &mut dyn FnMut(&Expr, &Context) -> Vec<Expr>, out: &mut Vec<Expr>) {
     let children = e.children();
     for (i, child) in children.iter().enumerate() {
         let inner_ctx;
@@ -287,7 +291,9 @@ pub fn everywhere(e: &Expr, ctx: &Context, f: &mut dyn FnMut(&Expr, &Context) ->
             _ => ctx,
         };
         let mut inner = Vec::new();
-        everywhere(child, ctx, f, &mut inner);
+        let scalar = ctx.kinds.of(child) == Kind::Scalar;
+        inner.extend(f(child, ctx).into_iter().filter(|r| (ctx.kinds.of(r) == Kind::Scalar) == scalar));
+        below_root(child, ctx, f, &mut inner);
         for replacement in inner {
             let mut new: Vec<Expr> = children.iter().map(|c| (*c).clone()).collect();
             new[i] = replacement;

@@ -247,6 +247,21 @@ impl Context {
         if scalar(e) {
             return signed(e);
         }
+        // A fact of the context about this very vector (a cited sign, an assumption).
+        let zero = |x: &Expr| x.rational().is_some_and(|q| q.is_zero());
+        let known = self.facts.iter().any(|f| {
+            let (rel, other) = if f.lhs == *e {
+                (f.rel, &f.rhs)
+            } else if f.rhs == *e {
+                (f.rel.flipped(), &f.lhs)
+            } else {
+                return false;
+            };
+            zero(other) && (rel == Rel::Gt || (rel == Rel::Ge && !strict))
+        });
+        if known {
+            return true;
+        }
         let positive = match &e.kind {
             ExprKind::Name(n) => n == ONES,
             ExprKind::Builtin(Func::ExpElem | Func::SoftmaxRow | Func::SoftmaxCol, _) => true,

@@ -76,7 +76,12 @@ impl Parser<'_> {
             self.expect_word("step")?;
             self.expect(Tok::Colon, "`:` after `step`")?;
             self.skip_newlines();
+            // `hypothesis` is every equation one index earlier; a companion's name (and the
+            // claim's, in its own chain after them) is that equation as its chain showed it.
             self.hypotheses = std::iter::once("hypothesis".to_string()).chain(companions.iter().map(|c| c.name.clone())).collect();
+            if !companions.is_empty() {
+                self.hypotheses.push(claim.name.clone());
+            }
             let step = self.chains(&["qed"], several);
             self.hypotheses.clear();
             Ok((companions, base, step?))
