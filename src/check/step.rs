@@ -190,9 +190,9 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symboli
             (all.iter().filter(|r| names.iter().any(|n| n == r.name())).copied().collect(), prove::MAX_DEPTH, names)
         }
     };
-    let context = cited_signs(lhs, step, s, &cited);
+    let (context, signs) = cited_signs(lhs, step, s, &cited);
     if step.rel != Rel::Eq {
-        return inequality_layer(lhs, step, s, &context, hint, (&all, &rules), &cited);
+        return inequality_layer(lhs, step, s, (&context, &signs), hint, (&all, &rules), &cited);
     }
     match prove::prove_equal(lhs, &step.rhs, &rules, &context, depth) {
         Err(e) => layer(Verdict::NotApplicable, e),
@@ -204,7 +204,8 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symboli
                 (_, false) => format!("equal after rewriting with {}", used.join(", ")),
             };
             // `transpose` is applied by normalization, so it never shows up as used.
-            let unused: Vec<String> = cited.iter().filter(|c| !used.contains(c) && *c != "transpose").map(|u| format!("`{u}`")).collect();
+            let unused: Vec<String> =
+                cited.iter().filter(|c| !used.contains(c) && !signs.contains(c) && *c != "transpose").map(|u| format!("`{u}`")).collect();
             let warning = (!unused.is_empty()).then(|| format!("{} cited but not needed", unused.join(", ")));
             Symbolic { warning, used, ..layer(Verdict::Holds, detail) }
         }
@@ -226,8 +227,9 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symboli
 /// The step's context with the signs its cited inequalities and the induction's hypotheses
 /// give to the vectors and sequence elements it holds: `r[t] >= 0` from a cited claim
 /// `r[t] >= 0 for t >= 0` (its conditions shown at t), so that `sqrt(r[t])` is defined there.
-fn cited_signs(lhs: &Expr, step: &Step, s: &StepScope, cited: &[String]) -> prove::Context {
+fn cited_signs(lhs: &Expr, step: &Step, s: &StepScope, cited: &[String]) -> (prove::Context, Vec<String>) {
     let mut context = s.context.clone();
+    let mut givers = Vec::new();
     let bounds: Vec<&dyn Bounds> = s
         .known
         .bounds
@@ -238,7 +240,7 @@ fn cited_signs(lhs: &Expr, step: &Step, s: &StepScope, cited: &[String]) -> prov
         .chain(s.hypotheses.iter().filter_map(|h| if let Hypothesis::Bound(b) = h { Some(b as &dyn Bounds) } else { None }))
         .collect();
     if bounds.is_empty() {
-        return context;
+        return (context, givers);
     }
     let mut leaves = Vec::new();
     for e in [lhs, &step.rhs] {
@@ -250,11 +252,12 @@ fn cited_signs(lhs: &Expr, step: &Step, s: &StepScope, cited: &[String]) -> prov
                 if l.rational().is_some_and(|q| num_traits::Zero::is_zero(&q)) {
                     let rel = if strict { Rel::Gt } else { Rel::Ge };
                     context.facts.push(Fact { lhs: leaf.clone(), rel, rhs: l });
+                    givers.push(b.name().to_string());
                 }
             }
         }
     }
-    context
+    (context, givers)
 }
 
 /// The names, sequence elements and function values of `e` (what a cited sign is about).
@@ -275,7 +278,7 @@ fn inequality_layer(
     lhs: &Expr,
     step: &Step,
     s: &StepScope,
-    context: &prove::Context,
+    (context, signs): (&prove::Context, &[String]),
     hint: bool,
     (all, rules): (&[&dyn Rewrite], &[&dyn Rewrite]),
     cited: &[String],
@@ -319,7 +322,7 @@ fn inequality_layer(
             } else {
                 format!("follows from {}, positivity and monotonicity", used.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", "))
             };
-            let unused: Vec<String> = cited.iter().filter(|c| !used.contains(c)).map(|u| format!("`{u}`")).collect();
+            let unused: Vec<String> = cited.iter().filter(|c| !used.contains(c) && !signs.contains(c)).map(|u| format!("`{u}`")).collect();
             let warning = (!unused.is_empty()).then(|| format!("{} cited but not needed", unused.join(", ")));
             Symbolic { warning, used, ..layer(Verdict::Holds, detail) }
         }

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::affine::Affine;
-use super::ast::{BinOp, Check, CostBound, Existence, Expr, ExprKind, Kind, Proof, Rel, Rule, RuleKind, Statement, WitnessExpr};
+use super::ast::{BinOp, Check, CostBound, Decl, Existence, Expr, ExprKind, Kind, Proof, Rel, Rule, RuleKind, Statement, WitnessExpr};
 use super::builtins::Func;
 use super::{Document, Item, Kinds, text};
 use crate::diagnostic::InputError;
@@ -51,7 +51,7 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
                         check_kinds(e, &kinds, &mut out);
                     }
                     for (a, b) in rule_equations(rule) {
-                        equation_kinds(a, b, &kinds, &mut out);
+                        equation_kinds(a, b, &kinds, &doc.scope.decls, &mut out);
                     }
                 }
             }
@@ -128,7 +128,9 @@ fn rule_equations(rule: &Rule) -> Vec<(&Expr, &Expr)> {
 
 /// A scalar equals no vector or matrix (but 0, the zero one): read as a rewrite, `a .* ones = a`
 /// would put a scalar where a vector was (`A*(a .* ones)` becoming `a*A`).
-fn equation_kinds(a: &Expr, b: &Expr, kinds: &Kinds, out: &mut Vec<InputError>) {
+/// Nor does a vector or matrix equal one of another declared shape: `p = q` for p of length n
+/// and q of length m (both zero, say) would let a rewrite change a length.
+fn equation_kinds(a: &Expr, b: &Expr, kinds: &Kinds, decls: &std::collections::HashMap<String, Decl>, out: &mut Vec<InputError>) {
     let scalar = |x: &Expr| kinds.of(x) == Kind::Scalar;
     let zero = |x: &Expr| x.rational().is_some_and(|q| q == num_rational::BigRational::from_integer(0.into()));
     if scalar(a) != scalar(b) && !zero(a) && !zero(b) {
@@ -136,6 +138,42 @@ fn equation_kinds(a: &Expr, b: &Expr, kinds: &Kinds, out: &mut Vec<InputError>) 
             InputError::new(a.span.to(b.span), "one side is a scalar and the other a vector or matrix")
                 .help("for a vector of equal entries, write `c*ones`"),
         );
+        return;
+    }
+    // The declared shape of a side that is a name or an element of a sequence; and the
+    // lengths of the vectors a side is made of.
+    let declared = |x: &Expr| match &x.kind {
+        ExprKind::Name(n) | ExprKind::Index(n, _) => decls.get(n).map(|d| d.shape.clone()).filter(|s| !s.is_empty()),
+        _ => None,
+    };
+    let lengths = |x: &Expr| {
+        let mut out = BTreeSet::new();
+        vector_lengths(x, kinds, decls, &mut out);
+        out
+    };
+    let (la, lb) = (lengths(a), lengths(b));
+    if scalar(a) || scalar(b) {
+        return;
+    }
+    let differ = match (declared(a), declared(b)) {
+        (Some(sa), Some(sb)) => sa != sb,
+        // A vector (by kind) is made of vectors of its own length only: no matrix product in it.
+        _ => kinds.of(a) == Kind::Vector && kinds.of(b) == Kind::Vector && !la.is_empty() && !lb.is_empty() && la.is_disjoint(&lb),
+    };
+    if differ {
+        out.push(
+            InputError::new(a.span.to(b.span), "the two sides have different declared shapes").help("an equation holds between values of one size"),
+        );
+    }
+}
+
+/// The declared lengths of the vectors (names and sequence elements) `e` is made of.
+fn vector_lengths(e: &Expr, kinds: &Kinds, decls: &std::collections::HashMap<String, Decl>, out: &mut BTreeSet<String>) {
+    match &e.kind {
+        ExprKind::Name(n) | ExprKind::Index(n, _) if kinds.of(e) == Kind::Vector => {
+            out.extend(decls.get(n).and_then(|d| d.shape.first().cloned()));
+        }
+        _ => e.children().into_iter().for_each(|c| vector_lengths(c, kinds, decls, out)),
     }
 }
 
