@@ -11,6 +11,7 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::ToPrimitive;
 
+use super::complexity::{add_rows, not_counted};
 use super::results::ClaimResult;
 use crate::evidence::count::{self, Counts, Program};
 use crate::evidence::growth::Poly;
@@ -77,9 +78,7 @@ pub(super) fn check(
 ) -> ClaimResult {
     let line = result.line;
     let fail = |mut result: ClaimResult, why: String| {
-        result.evidence.push(LayerResult { line: Some(line), ..LayerResult::new(Layer::Symbolic, Verdict::NotApplicable, why.clone()) });
-        result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: why });
-        result.status = Status::NotShown;
+        not_counted(&mut result, claim, why);
         result
     };
     let symbolic =
@@ -173,15 +172,7 @@ pub(super) fn check(
     if result.status == Status::NotShown && exact_row.verdict == Verdict::NotApplicable {
         result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: exact_row.detail.clone() });
     }
-    for row in [&symbolic_row, &exact_row] {
-        if row.verdict == Verdict::Refuted {
-            result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: row.detail.clone() });
-        }
-    }
-    for mut row in [symbolic_row, exact_row] {
-        row.line = Some(line);
-        result.evidence.push(row);
-    }
+    add_rows(&mut result, claim, [symbolic_row, exact_row]);
     result
 }
 

@@ -38,11 +38,7 @@ pub(super) fn check(claim: &Complexity, known: &Knowledge, kinds: &Kinds, files:
         }
         v.to_string()
     };
-    let fail = |result: &mut ClaimResult, why: String| {
-        result.evidence.push(LayerResult { line: Some(line), ..LayerResult::new(Layer::Symbolic, Verdict::NotApplicable, why.clone()) });
-        result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: why });
-        result.status = Status::NotShown;
-    };
+    let fail = |result: &mut ClaimResult, why: String| not_counted(result, claim, why);
     let (growth, class) = match &claim.bound {
         CostBound::Class(growth, class) => (*growth, class),
         CostBound::Than(rel, other) => return super::comparison::check(claim, *rel, other, &program, &resolve, result),
@@ -80,18 +76,29 @@ pub(super) fn check(claim: &Complexity, known: &Knowledge, kinds: &Kinds, files:
         (Verdict::Refuted, Verdict::Holds | Verdict::NotApplicable) => Status::Refuted,
         _ => Status::NotShown,
     };
-    if verdict.verdict == Verdict::Refuted {
-        result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: verdict.detail.clone() });
-    }
-    if exact.verdict == Verdict::Refuted {
-        result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: exact.detail.clone() });
-    }
-    // Both rows are about the claim's own line.
-    for mut row in [verdict, exact] {
+    add_rows(&mut result, claim, [verdict, exact]);
+    result
+}
+
+/// A claim that cannot be counted or compared: not shown, with why.
+pub(super) fn not_counted(result: &mut ClaimResult, claim: &Complexity, why: String) {
+    let line = result.line;
+    result.evidence.push(LayerResult { line: Some(line), ..LayerResult::new(Layer::Symbolic, Verdict::NotApplicable, why.clone()) });
+    result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: why });
+    result.status = Status::NotShown;
+}
+
+/// The symbolic and exact rows of a complexity claim, both about its own line; a refuting
+/// row is also a problem of the claim.
+pub(super) fn add_rows(result: &mut ClaimResult, claim: &Complexity, rows: [LayerResult; 2]) {
+    let line = result.line;
+    for mut row in rows {
+        if row.verdict == Verdict::Refuted {
+            result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: row.detail.clone() });
+        }
         row.line = Some(line);
         result.evidence.push(row);
     }
-    result
 }
 
 /// What the cost model reads of a file at one point: the definitions it inlines, the names
