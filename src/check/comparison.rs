@@ -11,7 +11,6 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::ToPrimitive;
 
-use super::complexity::{add_rows, not_counted};
 use super::results::ClaimResult;
 use crate::evidence::count::{self, Counts, Program};
 use crate::evidence::growth::Poly;
@@ -405,5 +404,26 @@ fn exact(
                 ),
             )
         }
+    }
+}
+
+/// A claim that cannot be counted or compared: not shown, with why.
+pub(super) fn not_counted(result: &mut ClaimResult, claim: &Complexity, why: String) {
+    let line = result.line;
+    result.evidence.push(LayerResult { line: Some(line), ..LayerResult::new(Layer::Symbolic, Verdict::NotApplicable, why.clone()) });
+    result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: why });
+    result.status = Status::NotShown;
+}
+
+/// The symbolic and exact rows of a complexity claim, both about its own line; a refuting
+/// row is also a problem of the claim.
+pub(super) fn add_rows(result: &mut ClaimResult, claim: &Complexity, rows: [LayerResult; 2]) {
+    let line = result.line;
+    for mut row in rows {
+        if row.verdict == Verdict::Refuted {
+            result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: row.detail.clone() });
+        }
+        row.line = Some(line);
+        result.evidence.push(row);
     }
 }

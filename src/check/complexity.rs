@@ -12,6 +12,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::Knowledge;
+use super::comparison::{add_rows, not_counted};
 use super::results::ClaimResult;
 use crate::diagnostic::SourceFiles;
 use crate::evidence::count::{self, Counts, Program};
@@ -19,7 +20,7 @@ use crate::evidence::growth::{self, Direction, Poly, Regime};
 use crate::language::ast::{BinOp, Complexity, CostBound, Expr, ExprKind, Growth, Kind, Measure};
 use crate::language::{Kinds, text};
 use crate::model::ModelSpec;
-use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Table, Verdict};
+use crate::verdict::{Layer, LayerResult, Status, Table, Verdict};
 
 /// At most this many sizes are counted to interpolate.
 const MAX_GRID: usize = 4000;
@@ -78,27 +79,6 @@ pub(super) fn check(claim: &Complexity, known: &Knowledge, kinds: &Kinds, files:
     };
     add_rows(&mut result, claim, [verdict, exact]);
     result
-}
-
-/// A claim that cannot be counted or compared: not shown, with why.
-pub(super) fn not_counted(result: &mut ClaimResult, claim: &Complexity, why: String) {
-    let line = result.line;
-    result.evidence.push(LayerResult { line: Some(line), ..LayerResult::new(Layer::Symbolic, Verdict::NotApplicable, why.clone()) });
-    result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: why });
-    result.status = Status::NotShown;
-}
-
-/// The symbolic and exact rows of a complexity claim, both about its own line; a refuting
-/// row is also a problem of the claim.
-pub(super) fn add_rows(result: &mut ClaimResult, claim: &Complexity, rows: [LayerResult; 2]) {
-    let line = result.line;
-    for mut row in rows {
-        if row.verdict == Verdict::Refuted {
-            result.problems.push(Finding { span: claim.span, line, kind: FindingKind::Problem, message: row.detail.clone() });
-        }
-        row.line = Some(line);
-        result.evidence.push(row);
-    }
 }
 
 /// What the cost model reads of a file at one point: the definitions it inlines, the names
