@@ -128,6 +128,11 @@ impl Func {
         }
     }
 
+    /// The scalar function an element-wise one applies to each entry.
+    pub fn of_entries(self) -> Option<Func> {
+        [Func::Sqrt, Func::Abs, Func::Sign].into_iter().find(|f| f.entrywise() == Some(self))
+    }
+
     /// How a user writes it: the element-wise functions as their scalar names.
     pub fn written(self) -> &'static str {
         match self {

@@ -136,15 +136,17 @@ impl Translator {
 
     /// `ones` of the size of the vector `e`: `#size(x)` for its first vector `x` by name.
     fn size_of(&self, e: &Expr) -> Result<Term, String> {
-        let mut leaves = vector_leaves(e, &self.kinds);
-        leaves.sort();
-        match leaves.first() {
-            Some(leaf) => Ok(Term::Fn("#size".into(), vec![self.name(leaf)])),
-            None => Err(format!(
+        self.size_of_leaves(vector_leaves(e, &self.kinds)).ok_or_else(|| {
+            format!(
                 "`{}` holds no vector to give it a size, which the symbolic layer needs; write `c*ones` for a constant vector",
                 crate::language::text::expr(e)
-            )),
-        }
+            )
+        })
+    }
+
+    /// `#size(x)` for the first of these vectors by name (all of one length).
+    fn size_of_leaves(&self, leaves: Vec<String>) -> Option<Term> {
+        leaves.into_iter().min().map(|leaf| Term::Fn("#size".into(), vec![self.name(&leaf)]))
     }
 
     /// An element-wise expression read entry by entry: `ones` is 1 and a scalar the same
@@ -168,11 +170,7 @@ impl Translator {
                 Term::Mul(vec![self.entry(&args[0])?, Term::Pow(Box::new(self.entry(&args[1])?), Box::new(num(-1)))])
             }
             ExprKind::Builtin(f @ (Func::SqrtElem | Func::AbsElem | Func::SignElem), args) => {
-                let scalar = match f {
-                    Func::SqrtElem => Func::Sqrt,
-                    Func::AbsElem => Func::Abs,
-                    _ => Func::Sign,
-                };
+                let scalar = f.of_entries().expect("an element-wise function");
                 let arg = self.entry(&args[0])?;
                 match scalar.info().engine {
                     Some(known) => Term::Known(known, vec![arg]),
@@ -217,11 +215,8 @@ impl Translator {
                 self.bound.pop();
                 // The Gaussian vector has the length of the vectors it meets in the body:
                 // `E‖g‖` over ℝⁿ is not over ℝᵐ, whatever cancels in the body.
-                let size = match free.iter().min() {
-                    Some(leaf) => Term::Fn("#size".into(), vec![self.name(leaf)]),
-                    None => {
-                        return Err("a Gaussian expectation whose body holds no other vector: the length of its variable is not known here".into());
-                    }
+                let Some(size) = self.size_of_leaves(free) else {
+                    return Err("a Gaussian expectation whose body holds no other vector: the length of its variable is not known here".into());
                 };
                 Ok(Term::Fn("#E_normal".into(), vec![Term::Sym(format!("#bound{depth}")), mean, cov, body?, size]))
             }
