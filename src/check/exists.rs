@@ -47,7 +47,7 @@ pub(super) fn check(claim: &Existence, known: &Knowledge, kinds: &Kinds, files: 
         match &v.value {
             WitnessExpr::Expr(e) => {
                 shown.push((text::expr(&v.lhs), text::expr(e)));
-                let vars = v.var.iter().map(|x| (x.clone(), Kind::Integer)).collect();
+                let vars = v.vars.clone();
                 definitions.push(Definition { name: "the witness".into(), lhs: v.lhs.clone(), rhs: e.clone(), vars, conditions: vec![] });
             }
             WitnessExpr::Literal(rows) => {
@@ -62,7 +62,7 @@ pub(super) fn check(claim: &Existence, known: &Knowledge, kinds: &Kinds, files: 
                         trouble.push(format!("`{head}` has {size} along `{dim}`, which is {s} elsewhere in the witness"));
                     }
                 }
-                literals.push(Literal { name: head, args: v.var.is_none().then(|| index_args(&v.lhs)), rows: rows.clone() });
+                literals.push(Literal { name: head, args: v.vars.is_empty().then(|| index_args(&v.lhs)), rows: rows.clone() });
             }
         }
     }

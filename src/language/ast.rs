@@ -647,7 +647,8 @@ pub struct Witness {
 #[derive(Debug, Clone)]
 pub struct WitnessValue {
     pub lhs: Expr,
-    pub var: Option<String>,
+    /// The variables of a whole sequence (`x[t] = …`) or a function (`f(t, w) = …`).
+    pub vars: Vec<(String, Kind)>,
     pub value: WitnessExpr,
     pub span: Span,
 }

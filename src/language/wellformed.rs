@@ -75,8 +75,15 @@ fn existence_errors(claim: &Existence, kinds: &Kinds, out: &mut Vec<InputError>)
     let Some(witness) = &claim.witness else { return };
     for v in &witness.values {
         let mut kinds = kinds.clone();
-        if let Some(var) = &v.var {
-            kinds.insert(var.clone(), Kind::Integer);
+        for (var, kind) in &v.vars {
+            kinds.insert(var.clone(), kind.clone());
+        }
+        if let ExprKind::Call(..) = v.lhs.kind {
+            // A function's value takes the kind of its arguments (`dL(t, w) = w`).
+            if let WitnessExpr::Expr(e) = &v.value {
+                check_kinds(e, &kinds, out);
+            }
+            continue;
         }
         let wanted = match kinds.of(&v.lhs) {
             Kind::Sequence(of) => *of,

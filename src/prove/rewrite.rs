@@ -10,10 +10,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use num_bigint::BigInt;
-use num_traits::One;
+use num_traits::{One, Zero};
 
 use crate::language::affine::{Affine, canonical_indices};
-use crate::language::ast::{Expr, ExprKind, Fact, Kind, Rel};
+use crate::language::ast::{BinOp, Expr, ExprKind, Fact, Kind, Rel};
 use crate::language::{Kinds, elaborate, text};
 
 /// What is known where a rewrite happens: facts about the variables (`t >= 2`), the kinds
@@ -272,8 +272,8 @@ pub fn inside(e: &Expr, ctx: &Context) -> Context {
 
 /// Applies `f` at every position of `e`; results are whole expressions. Below the root, a
 /// replacement of another kind than what it replaces is dropped: a vector rewritten to the
-/// scalar 0 (by `given p = 0`) would lose its size inside `dot(p + 1, ones)`; a whole side
-/// that is the zero vector is 0.
+/// scalar 0 (by `given p = 0`) would lose its size inside `dot(p + 1, ones)`, so there it
+/// becomes `0*p`; a whole side that is the zero vector is 0.
 pub fn everywhere(e: &Expr, ctx: &Context, f: &mut dyn FnMut(&Expr, &Context) -> Vec<Expr>, out: &mut Vec<Expr>) {
     out.extend(f(e, ctx));
     below_root(e, ctx, f, out);
@@ -292,7 +292,16 @@ fn below_root(e: &Expr, ctx: &Context, f: &mut dyn FnMut(&Expr, &Context) -> Vec
         };
         let mut inner = Vec::new();
         let scalar = ctx.kinds.of(child) == Kind::Scalar;
-        inner.extend(f(child, ctx).into_iter().filter(|r| (ctx.kinds.of(r) == Kind::Scalar) == scalar));
+        inner.extend(f(child, ctx).into_iter().filter_map(|r| {
+            if (ctx.kinds.of(&r) == Kind::Scalar) == scalar {
+                Some(r)
+            } else if !scalar && r.rational().is_some_and(|c| c.is_zero()) {
+                // The zero vector of the child's own shape: `0*p` keeps the size of `p`.
+                Some(Expr::bin(BinOp::Mul, r, (*child).clone()))
+            } else {
+                None
+            }
+        }));
         below_root(child, ctx, f, &mut inner);
         for replacement in inner {
             let mut new: Vec<Expr> = children.iter().map(|c| (*c).clone()).collect();

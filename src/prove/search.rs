@@ -39,7 +39,7 @@ fn singular_inverse(e: &Expr, kinds: &Kinds) -> Option<String> {
 /// and `ones + 0*r`.
 fn sizeless_zero(e: &Expr, kinds: &Kinds) -> Option<String> {
     let mut candidates = Vec::new();
-    zero_candidates(e, kinds, &mut candidates);
+    zero_candidates(e, kinds, true, &mut candidates);
     if candidates.is_empty() {
         return None;
     }
@@ -75,16 +75,34 @@ fn sizeless_entrywise(e: &Expr, kinds: &Kinds) -> Option<String> {
 
 /// The parts of `e` that may be a zero vector or matrix, each with the expression whose
 /// normal form decides it: a difference or negation of vectors or matrices (itself), and a
-/// product of one by a scalar that may vanish (that scalar).
-fn zero_candidates<'e>(e: &'e Expr, kinds: &Kinds, out: &mut Vec<(&'e Expr, Expr)>) {
+/// product of one by a scalar that may vanish (that scalar). A part reached from the root
+/// through sums, differences and scalar multiples only (`p[t] + 0*a[0]`) is not one: a zero
+/// summand adds nothing, what remains keeps its own size, and a whole side that is zero is
+/// the zero of the shape the equation gives both sides.
+fn zero_candidates<'e>(e: &'e Expr, kinds: &Kinds, linear: bool, out: &mut Vec<(&'e Expr, Expr)>) {
     let shaped = |x: &Expr| matches!(kinds.of(x), Kind::Vector | Kind::Matrix);
     let may_vanish = |x: &Expr| x.rational().is_some_and(|q| q.is_zero()) || has_difference(x);
+    let mut linear_below = false;
     match &e.kind {
-        ExprKind::Bin(BinOp::Sub, ..) | ExprKind::Neg(_) if shaped(e) => out.push((e, e.clone())),
+        ExprKind::Bin(BinOp::Add | BinOp::Sub, ..) | ExprKind::Neg(_) => linear_below = linear && shaped(e),
+        _ => {}
+    }
+    match &e.kind {
+        ExprKind::Bin(BinOp::Sub, ..) | ExprKind::Neg(_) if shaped(e) && !linear => out.push((e, e.clone())),
         ExprKind::Bin(BinOp::Mul, a, b) if shaped(e) => {
             for (factor, other) in [(a, b), (b, a)] {
-                if kinds.of(factor) == Kind::Scalar && shaped(other) && may_vanish(factor) {
-                    out.push((e, (**factor).clone()));
+                if kinds.of(factor) == Kind::Scalar && shaped(other) {
+                    if linear {
+                        // Only the vector factor stays in a linear position.
+                        if e.binds().is_none() {
+                            zero_candidates(other, kinds, true, out);
+                            zero_candidates(factor, kinds, false, out);
+                        }
+                        return;
+                    }
+                    if may_vanish(factor) {
+                        out.push((e, (**factor).clone()));
+                    }
                 }
             }
         }
@@ -93,7 +111,7 @@ fn zero_candidates<'e>(e: &'e Expr, kinds: &Kinds, out: &mut Vec<(&'e Expr, Expr
     // Bound variables are left to the engine's own handling: a zero under a binder keeps
     // its binder's meaning.
     if e.binds().is_none() {
-        e.children().into_iter().for_each(|c| zero_candidates(c, kinds, out));
+        e.children().into_iter().for_each(|c| zero_candidates(c, kinds, linear_below, out));
     }
 }
 

@@ -117,30 +117,48 @@ impl Parser<'_> {
             let item_start = self.span();
             let (name, span) = self.ident("a name the claim lists")?;
             let kind = self.lookup(&name).ok_or_else(|| InputError::new(span, format!("unknown name `{name}`")))?;
-            if kind == Kind::Function {
-                return Err(InputError::new(span, format!("`{name}` is a function: give it after `with` (`with {name} = tanh`)")));
-            }
-            let (lhs, var) = if self.eat(&Tok::LBracket) {
+            let (lhs, vars) = if kind == Kind::Function {
+                // `dL(t, w) = w`: a function given by a formula in new variables.
+                if !self.eat(&Tok::LParen) {
+                    return Err(InputError::new(span, format!("`{name}` is a function: give it as `{name}(x) = …` or after `with` (`with {name} = tanh`)")));
+                }
+                let mut vars: Vec<(String, Kind)> = Vec::new();
+                let mut params = Vec::new();
+                loop {
+                    let (v, v_span) = self.ident("a new variable")?;
+                    if self.lookup(&v).is_some() || builtins::reserved(&v) || vars.iter().any(|(x, _)| *x == v) {
+                        return Err(InputError::new(v_span, format!("`{v}` is already a name: a function's variables are new names")));
+                    }
+                    params.push(Expr::name(&v, v_span));
+                    vars.push((v, Kind::Scalar));
+                    if !self.eat(&Tok::Comma) {
+                        break;
+                    }
+                }
+                self.expect(Tok::RParen, "`)`")?;
+                (Expr { kind: ExprKind::Call(name.clone(), params), span: span.to(self.prev_span()) }, vars)
+            } else if self.eat(&Tok::LBracket) {
                 let index = match self.peek().clone() {
                     Tok::Ident(v) if self.lookup(&v).is_none() && !builtins::reserved(&v) => {
                         let t = self.bump();
-                        (Expr::name(&v, t.span), Some(v))
+                        (Expr::name(&v, t.span), vec![(v, Kind::Integer)])
                     }
-                    _ => (Expr::int(self.small_int("an index (a whole number, or a new variable)")?, self.prev_span()), None),
+                    _ => (Expr::int(self.small_int("an index (a whole number, or a new variable)")?, self.prev_span()), vec![]),
                 };
                 self.expect(Tok::RBracket, "`]`")?;
                 (Expr { kind: ExprKind::Index(name.clone(), vec![index.0]), span: span.to(self.prev_span()) }, index.1)
             } else {
-                (Expr::name(&name, span), None)
+                (Expr::name(&name, span), vec![])
             };
             self.expect(Tok::Eq, "`=`")?;
-            let value = if self.at(&Tok::LBracket) {
+            let value = if self.at(&Tok::LBracket) && kind != Kind::Function {
                 WitnessExpr::Literal(self.literal()?)
             } else {
-                match &var {
-                    Some(v) => WitnessExpr::Expr(self.with_local(v, |p| p.expr())?),
-                    None => WitnessExpr::Expr(self.expr()?),
-                }
+                let locals = self.locals.len();
+                self.locals.extend(vars.iter().cloned());
+                let value = self.expr();
+                self.locals.truncate(locals);
+                WitnessExpr::Expr(value?)
             };
             // A value is built from numbers, `ones`, `I` and its index: one that refers to a
             // declared name could refer to itself without end (`h[t] = h[t-1] + 1`).
@@ -154,10 +172,10 @@ impl Parser<'_> {
                         .help("write it with numbers, `ones`, `I` and its index"));
                 }
             }
-            if values.iter().any(|v| v.lhs.head() == lhs.head() && (v.lhs == lhs || v.var.is_some() || var.is_some())) {
+            if values.iter().any(|v| v.lhs.head() == lhs.head() && (v.lhs == lhs || !v.vars.is_empty() || !vars.is_empty())) {
                 return Err(InputError::new(lhs.span, format!("the witness gives `{}` a value twice", super::super::text::expr(&lhs))));
             }
-            values.push(WitnessValue { lhs, var, value, span: item_start.to(self.prev_span()) });
+            values.push(WitnessValue { lhs, vars, value, span: item_start.to(self.prev_span()) });
             if !self.eat(&Tok::Comma) {
                 break;
             }
@@ -168,7 +186,7 @@ impl Parser<'_> {
         // The witness gives exactly the names the claim lists.
         let given = |item: &Expr| match &item.kind {
             ExprKind::Name(n) => {
-                values.iter().any(|v| matches!(&v.lhs.kind, ExprKind::Name(m) if m == n) || v.var.is_some() && v.lhs.head() == Some(n))
+                values.iter().any(|v| matches!(&v.lhs.kind, ExprKind::Name(m) if m == n) || !v.vars.is_empty() && v.lhs.head() == Some(n))
                     || with.functions.iter().any(|(f, _)| f == n)
             }
             _ => values.iter().any(|v| v.lhs == *item),
@@ -181,7 +199,7 @@ impl Parser<'_> {
             claim.names.contains(lhs) || lhs.head().is_some_and(|h| claim.names.iter().any(|n| matches!(&n.kind, ExprKind::Name(m) if m == h)))
         };
         for v in &values {
-            if !listed(&v.lhs) || (v.var.is_none() && matches!(v.lhs.kind, ExprKind::Index(..)) && !claim.names.contains(&v.lhs)) {
+            if !listed(&v.lhs) || (v.vars.is_empty() && matches!(v.lhs.kind, ExprKind::Index(..)) && !claim.names.contains(&v.lhs)) {
                 return Err(InputError::new(v.lhs.span, format!("`{}` is not among the names the claim lists", super::super::text::expr(&v.lhs)))
                     .help("the claim says which values exist; list it after `exists`"));
             }
