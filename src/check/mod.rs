@@ -13,12 +13,13 @@ mod complexity;
 mod exists;
 mod givens;
 mod results;
+mod simulation;
 mod step;
 
 use std::collections::BTreeSet;
 
 use crate::diagnostic::SourceFiles;
-use crate::language::ast::{Complexity, Existence, Expr, Rel, Relation, Rule, RuleKind, Statement};
+use crate::language::ast::{Complexity, Existence, Expr, Rel, Relation, Rule, RuleKind, Simulation, Statement};
 use crate::language::elaborate::elaborate;
 use crate::language::{Document, Item, Kinds};
 use crate::model::ModelSpec;
@@ -101,6 +102,7 @@ enum Visit<'a> {
     Rule(&'a Rule),
     Exists(&'a Existence),
     Complexity(&'a Complexity),
+    Simulation(&'a Simulation),
 }
 
 /// Walks a document's statements in order, keeping what is known, and calls `visit` with
@@ -128,6 +130,7 @@ fn walk(doc: &Document, mut visit: impl FnMut(Visit, &Knowledge, &Kinds)) {
                 }
                 Statement::Exists(claim) => visit(Visit::Exists(claim), &known, &kinds),
                 Statement::Complexity(claim) => visit(Visit::Complexity(claim), &known, &kinds),
+                Statement::Simulation(claim) => visit(Visit::Simulation(claim), &known, &kinds),
                 Statement::Rule(rule) => {
                     if matches!(rule.kind, RuleKind::Claim | RuleKind::Lemma) {
                         visit(Visit::Rule(rule), &known, &kinds);
@@ -168,6 +171,12 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
             Visit::Complexity(claim) => {
                 bar.set_message(claim.name.clone());
                 claims.push(complexity::check(claim, known, kinds, files, derive_seed(options.seed, &doc.path, &claim.name)));
+                bar.inc(1);
+                return;
+            }
+            Visit::Simulation(claim) => {
+                bar.set_message(claim.name.clone());
+                claims.push(simulation::check(claim, known, files, derive_seed(options.seed, &doc.path, &claim.name)));
                 bar.inc(1);
                 return;
             }

@@ -261,17 +261,22 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
         }
         _ => verdict,
     };
+    // A right side with its own expectation is estimated too (a simulation comparing two
+    // groups), not a claimed value.
+    let estimated = relation.rhs.has_expectation();
+    let right_label = if estimated { "estimate (right)" } else { "claimed (right)" };
     let columns = vec![
         var.clone().unwrap_or_else(|| "point".into()),
         "estimate (left)".into(),
         "± (threshold × s.e.)".into(),
-        "claimed (right)".into(),
+        right_label.into(),
         "z".into(),
     ];
+    let interval = |m: &Moments| (m.mean - z_star * m.standard_error(), m.mean + z_star * m.standard_error());
     let plot = var.as_ref().map(|v| {
         let xs: Vec<f64> = points.iter().map(|p| p.unwrap_or(0) as f64).collect();
         Plot {
-            title: "Monte Carlo estimate against the claimed value".into(),
+            title: if estimated { "Monte Carlo estimates of both sides" } else { "Monte Carlo estimate against the claimed value" }.into(),
             x_label: v.clone(),
             y_label: "value".into(),
             log_x: false,
@@ -280,17 +285,12 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
                 Curve {
                     label: "estimate (left side)".into(),
                     points: xs.iter().zip(&stats).map(|(x, s)| (*x, s.left.mean)).collect(),
-                    intervals: Some(
-                        stats
-                            .iter()
-                            .map(|s| (s.left.mean - z_star * s.left.standard_error(), s.left.mean + z_star * s.left.standard_error()))
-                            .collect(),
-                    ),
+                    intervals: Some(stats.iter().map(|s| interval(&s.left)).collect()),
                 },
                 Curve {
-                    label: "claimed (right side)".into(),
+                    label: if estimated { "estimate (right side)" } else { "claimed (right side)" }.into(),
                     points: xs.iter().zip(&stats).map(|(x, s)| (*x, s.right.mean)).collect(),
-                    intervals: None,
+                    intervals: estimated.then(|| stats.iter().map(|s| interval(&s.right)).collect()),
                 },
             ],
         }

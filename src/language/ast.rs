@@ -554,6 +554,18 @@ pub enum Statement {
     Rule(Box<Rule>),
     Exists(Box<Existence>),
     Complexity(Box<Complexity>),
+    Simulation(Box<Simulation>),
+}
+
+/// `claim name: E[X] > E[Y] where xi[t] ~ Normal(0, 1), …, t in 1..100, samples N`: a
+/// statement about expectations under the distributions it states, shown only by simulating
+/// the file's definitions (a Monte Carlo check), so supported by evidence at best; never cited.
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    pub name: String,
+    pub relation: Relation,
+    pub setup: MonteCarloSetup,
+    pub span: Span,
 }
 
 /// `claim name: time(X) = Theta(n^2*d) [when n >= d, k = d]`: how the cost of evaluating `X`

@@ -38,14 +38,14 @@ pub struct Document {
 
 impl Document {
     /// The file's `def`, `given`, `lemma` and `claim` statements, in order.
-    /// How many claims, lemmas, existence and complexity claims it states.
+    /// How many claims, lemmas, existence, complexity and simulation claims it states.
     pub fn claims(&self) -> usize {
         let existences = self
             .items
             .iter()
             .filter_map(|i| if let Item::Block(b) = i { Some(b) } else { None })
             .flat_map(|b| &b.statements)
-            .filter(|s| matches!(s, ast::Statement::Exists(_) | ast::Statement::Complexity(_)))
+            .filter(|s| matches!(s, ast::Statement::Exists(_) | ast::Statement::Complexity(_) | ast::Statement::Simulation(_)))
             .count();
         existences + self.rules().filter(|r| matches!(r.kind, ast::RuleKind::Claim | ast::RuleKind::Lemma)).count()
     }

@@ -29,6 +29,14 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
                     }
                 }
                 Statement::Exists(claim) => existence_errors(claim, &kinds, &mut out),
+                Statement::Simulation(claim) => {
+                    let mut kinds = kinds.clone();
+                    if let Some((var, ..)) = &claim.setup.range {
+                        kinds.insert(var.clone(), Kind::Integer);
+                    }
+                    check_kinds(&claim.relation.lhs, &kinds, &mut out);
+                    check_kinds(&claim.relation.rhs, &kinds, &mut out);
+                }
                 Statement::Complexity(claim) => {
                     // Sizes may appear as numbers (`sum(i, 1, h, …)`, `1/d`).
                     let mut kinds = kinds.clone();

@@ -11,7 +11,7 @@ use super::{html, latex, plot};
 use crate::Loaded;
 use crate::check::{ClaimResult, DocumentResult, Results, StepResult, Summary};
 use crate::diagnostic::{SourceFiles, Span};
-use crate::language::ast::{Complexity, CostBound, Decl, Existence, Expr, Fact, Growth, Justification, Rule, RuleKind, Statement, WitnessExpr};
+use crate::language::ast::{Complexity, CostBound, Decl, Existence, Expr, Fact, Growth, Justification, Kind, Rule, RuleKind, Simulation, Statement, WitnessExpr};
 use crate::language::{Document, Item, Scope, builtins, latex as expr_latex};
 use crate::verdict::{Finding, Layer, LayerResult, Status, Table, Verdict};
 
@@ -503,7 +503,7 @@ fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimRe
                                 line: files.line(*span),
                             });
                         }
-                        Statement::Exists(_) | Statement::Complexity(_) => {
+                        Statement::Exists(_) | Statement::Complexity(_) | Statement::Simulation(_) => {
                             if let Some((name, span, statement_tex)) = shown_without_proof(statement, scope)
                                 && let Some(result) = claims.get(name)
                             {
@@ -691,11 +691,12 @@ fn claim_context_of(
     }
 }
 
-/// An existence or complexity claim: its name, line and statement.
+/// An existence, complexity or simulation claim: its name, line and statement.
 fn shown_without_proof<'s>(statement: &'s Statement, scope: &Scope) -> Option<(&'s str, crate::diagnostic::Span, String)> {
     match statement {
         Statement::Exists(claim) => Some((&claim.name, claim.span, existence_tex(claim, scope))),
         Statement::Complexity(claim) => Some((&claim.name, claim.span, complexity_tex(claim, scope))),
+        Statement::Simulation(claim) => Some((&claim.name, claim.span, simulation_tex(claim, scope))),
         _ => None,
     }
 }
@@ -727,6 +728,33 @@ fn complexity_tex(claim: &Complexity, scope: &Scope) -> String {
 }
 
 /// `∃ W, h_0 : C_1, C_2` (setting aside givens), and the witness's values below it.
+/// `E[X] > E[Y]` over the line `where ξ_t ~ N(0, 1), ε = 1/100, 10 ≤ t ≤ 100 (400 samples)`.
+fn simulation_tex(claim: &Simulation, scope: &Scope) -> String {
+    let r = &claim.relation;
+    let setup = &claim.setup;
+    let mut settings: Vec<String> = setup
+        .draws
+        .iter()
+        .map(|(name, mean, sd)| {
+            let index = match scope.decls.get(name).map(|d| &d.kind) {
+                Some(Kind::Sequence(_)) => "_i",
+                _ => "",
+            };
+            format!("{}{index} \\sim \\mathcal{{N}}\\left({}, {}^2\\right)", expr_latex::name(name, scope), expr_latex::expr(mean, scope), expr_latex::expr(sd, scope))
+        })
+        .collect();
+    settings.extend(setup.values.iter().map(|(name, value)| format!("{} = {}", expr_latex::name(name, scope), expr_latex::expr(value, scope))));
+    if let Some((var, from, to)) = &setup.range {
+        settings.push(format!("{from} \\le {} \\le {to}", expr_latex::name(var, scope)));
+    }
+    format!(
+        "\\begin{{gathered}} {} \\\\ \\text{{simulated with }} {} \\text{{ ({} samples)}} \\end{{gathered}}",
+        expr_latex::relation(&r.lhs, r.rel, &r.rhs, scope),
+        settings.join(",\\ "),
+        setup.samples
+    )
+}
+
 fn existence_tex(claim: &Existence, scope: &Scope) -> String {
     let names: Vec<String> = claim.names.iter().map(|n| expr_latex::expr(n, scope)).collect();
     let conditions: Vec<String> = claim

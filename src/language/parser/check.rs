@@ -176,6 +176,25 @@ impl Parser<'_> {
     }
 
     pub(super) fn montecarlo(&mut self, start: Span) -> PResult<Check> {
+        let (relation, setup, end) = self.relation_where(start, "a Monte Carlo check")?;
+        Ok(Check::MonteCarlo { relation, setup, span: start.to(end) })
+    }
+
+    /// `E[X] > E[Y] where xi[t] ~ Normal(0, 1), …`: a simulation claim after its name.
+    pub(super) fn simulation(&mut self, name: String, start: Span) -> PResult<Simulation> {
+        let (relation, setup, end) = self.relation_where(start, "a simulation claim")?;
+        for side in [&relation.lhs, &relation.rhs] {
+            if !side.has_expectation() {
+                return Err(InputError::new(side.span, "each side of a simulation claim is an expectation `E[…]` (a number would be `E[2]`)")
+                    .help("a simulation claim compares what the stated distributions make of the file's definitions on average"));
+            }
+        }
+        Ok(Simulation { name, relation, setup, span: start.to(end) })
+    }
+
+    /// `LHS REL RHS where DRAWS` to the end of the line; the relation, the draws and the end
+    /// of the relation's span.
+    fn relation_where(&mut self, start: Span, what: &str) -> PResult<(Relation, MonteCarloSetup, Span)> {
         let where_pos = self.find_on_line("where").ok_or_else(|| self.unexpected("`where …` with the distributions on this line"))?;
         let rel_start = self.pos;
         self.pos = where_pos + 1;
@@ -193,10 +212,10 @@ impl Parser<'_> {
             return Err(self.unexpected("`where`"));
         }
         if setup.draws.is_empty() {
-            return Err(InputError::new(start, "a Monte Carlo check needs at least one distribution, e.g. `g[i] ~ Normal(0, 1)`"));
+            return Err(InputError::new(start, format!("{what} needs at least one distribution, e.g. `g[i] ~ Normal(0, 1)`")));
         }
         self.pos = after;
-        Ok(Check::MonteCarlo { relation, setup, span: start.to(self.toks[after.saturating_sub(2)].span) })
+        Ok((relation, setup, self.toks[after.saturating_sub(2)].span))
     }
 
     /// `check rate ERR ~ m^(-1/2) for m in 1, 4, 16 where omega[j] ~ Normal(0, 1), samples N`.

@@ -206,6 +206,13 @@ impl<'s> Parser<'s> {
                 self.scope.existences.insert(name, span);
                 Ok(Some(Statement::Complexity(Box::new(claim))))
             }
+            "claim" if self.find_on_line("where").is_some() => {
+                let (name, span) = self.new_name()?;
+                self.expect(Tok::Colon, "`:` after the name")?;
+                let claim = self.simulation(name.clone(), start)?;
+                self.scope.existences.insert(name, span);
+                Ok(Some(Statement::Simulation(Box::new(claim))))
+            }
             "witness" => {
                 let Some(Statement::Exists(claim)) = done.last_mut() else {
                     return Err(InputError::new(start, "a witness must follow the existence claim it shows").label("no `claim … exists` before"));
@@ -232,6 +239,10 @@ impl<'s> Parser<'s> {
             "proof" | "check" if matches!(done.last(), Some(Statement::Complexity(_))) => {
                 Err(InputError::new(start, "a complexity claim is shown by counting: it takes no proof or check")
                     .help("state another order or another measure as a claim of its own"))
+            }
+            "proof" | "check" if matches!(done.last(), Some(Statement::Simulation(_))) => {
+                Err(InputError::new(start, "a simulation claim is shown by the simulation its `where` states: it takes no proof or check")
+                    .help("state another comparison as a claim of its own"))
             }
             "proof" | "check" if matches!(done.last(), Some(Statement::Exists(_))) => {
                 Err(InputError::new(start, format!("an existence claim is shown by a `witness` line, not by a `{word}`"))
