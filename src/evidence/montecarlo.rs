@@ -116,7 +116,16 @@ fn scalar(v: Value<f64>) -> Result<f64, Stop> {
 }
 
 /// Runs the check; the relation's sides are random variables once `E[…]` is read as one draw.
-pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: &MonteCarloSetup, seed: u64) -> LayerResult {
+/// How a Monte Carlo estimate is read: as evidence beside a proof, or as the whole support of
+/// a simulation claim, which must not hold a name at one arbitrary draw and rechecks its paths
+/// for rounding before it holds, not only before it refutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    Evidence,
+    Statement,
+}
+
+pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: &MonteCarloSetup, seed: u64, reading: Reading) -> LayerResult {
     let fail = |detail: String| LayerResult::new(Layer::MonteCarlo, Verdict::NotApplicable, detail);
     if relation.rel == Rel::To {
         return fail("a limit is not a value to estimate: check the bounds of its proof".into());
@@ -138,6 +147,7 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
     }
     // Values fixed by the check come first, so they win over any other definition.
     spec.definitions = check_values(&setup.values).into_iter().chain(spec.definitions).collect();
+    spec.sizes.extend(setup.sizes.iter().cloned());
     spec.unusable = None;
     spec.random = random;
     // Only where the claim says something: its conditions hold at the point.
@@ -162,6 +172,17 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
         Ok(first) => first,
         Err(problem) => return fail(problem),
     };
+    if reading == Reading::Statement {
+        let constants = model.drawn_without_distribution();
+        if !constants.is_empty() {
+            return fail(format!(
+                "{} {} neither drawn from a stated distribution nor given a value by `where`, so the simulation would make {} up",
+                constants.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
+                if constants.len() == 1 { "is" } else { "are" },
+                if constants.len() == 1 { "it" } else { "them" }
+            ));
+        }
+    }
     model.freeze_constants();
     if let Some(problem) = not_a_model(&mut model, &spec, &setup.draws) {
         return fail(problem);
@@ -230,10 +251,11 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
     // Rounding that spoils a few paths in a thousand escapes the recheck above but can move
     // a mean by many standard errors: before refuting, many more paths are rechecked at the
     // point that refutes.
-    if verdict == Verdict::Refuted
+    if (verdict == Verdict::Refuted || reading == Reading::Statement && verdict == Verdict::Holds)
         && let Some(problem) = confirm(&spec, relation, points[k], &var, &model, &confirm_starts)
     {
-        return fail(format!("{problem} (found rechecking the paths before refuting)"));
+        let before = if verdict == Verdict::Refuted { "refuting" } else { "supporting the claim" };
+        return fail(format!("{problem} (found rechecking the paths before {before})"));
     }
     let mut detail = format!(
         "{} samples (seed {seed}); the largest deviation is {:.2} standard errors{}, {} the threshold {:.2} (4σ family level, Bonferroni over {} point(s))",

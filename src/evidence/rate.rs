@@ -65,6 +65,7 @@ pub fn check(spec: &ModelSpec, error: &Expr, var: &str, rate: &BigRational, valu
         let mut values_here = setup.values.clone();
         values_here.push((var.to_string(), Expr::int(v, error.span)));
         at.definitions = check_values(&values_here).into_iter().chain(spec.definitions.iter().cloned()).collect();
+        at.sizes.extend(setup.sizes.iter().cloned());
         for s in 0..samples {
             // Every sample draws everything afresh, from its own seed.
             let mut model: Model<f64> = Model::new(&at, mix(seed, i, s));

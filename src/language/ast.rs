@@ -542,6 +542,8 @@ pub struct MonteCarloSetup {
     pub draws: Vec<(String, Expr, Expr)>,
     /// `beta = 9/10`: values of scalars.
     pub values: Vec<(String, Expr)>,
+    /// `n = 5`: sizes of dimension names.
+    pub sizes: Vec<(String, usize)>,
     /// `t in 1..30`: the points where the claim is compared.
     pub range: Option<(String, i64, i64)>,
     pub samples: usize,

@@ -32,6 +32,8 @@ pub enum Func {
     SqrtElem,
     AbsElem,
     SignElem,
+    /// `grad(E, x)`: the gradient of the scalar `E` in the vector `x` (`language::gradient`).
+    Grad,
 }
 
 /// The kind of a built-in's value (vectors count as matrices of one column).
@@ -107,6 +109,7 @@ pub const FUNCTIONS: &[FuncInfo] = &[
         latex: "\\operatorname{sign}\\left($0\\right)",
         engine: None,
     },
+    FuncInfo { func: Func::Grad, name: "grad", arity: 2, value: Returns::Entrywise, latex: "\\nabla_{$1}\\left($0\\right)", engine: None },
 ];
 
 impl Func {

@@ -8,6 +8,7 @@ pub mod affine;
 pub mod ast;
 pub mod builtins;
 pub mod elaborate;
+pub mod gradient;
 pub mod kinds;
 pub mod latex;
 mod lexer;

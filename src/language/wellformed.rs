@@ -5,9 +5,10 @@
 //! refer to each other in a cycle, and a name, sequence element or function value is defined
 //! once (a sequence may have base cases at indices its general definition leaves out).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::affine::Affine;
+
 use super::ast::{BinOp, Check, CostBound, Decl, Existence, Expr, ExprKind, Kind, Proof, Rel, Rule, RuleKind, Statement, WitnessExpr};
 use super::builtins::Func;
 use super::{Document, Item, Kinds, text};
@@ -17,6 +18,14 @@ use crate::diagnostic::InputError;
 pub fn errors(doc: &Document) -> Vec<InputError> {
     let mut out = Vec::new();
     let kinds = Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
+    // What the file defines: a gradient holding these fixed would ignore how they depend on
+    // its variable.
+    let defined: HashSet<String> = doc
+        .rules()
+        .filter(|r| matches!(r.kind, RuleKind::Def | RuleKind::Given) && r.relation.rel == Rel::Eq)
+        .filter_map(|r| r.relation.lhs.head().cloned())
+        .collect();
+    let gradients = |e: &Expr, out: &mut Vec<InputError>| gradient_errors(e, &defined, out);
     for item in &doc.items {
         let Item::Block(block) = item else { continue };
         for statement in &block.statements {
@@ -34,8 +43,10 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
                     if let Some((var, ..)) = &claim.setup.range {
                         kinds.insert(var.clone(), Kind::Integer);
                     }
-                    check_kinds(&claim.relation.lhs, &kinds, &mut out);
-                    check_kinds(&claim.relation.rhs, &kinds, &mut out);
+                    for side in [&claim.relation.lhs, &claim.relation.rhs] {
+                        check_kinds(side, &kinds, &mut out);
+                        gradients(side, &mut out);
+                    }
                 }
                 Statement::Complexity(claim) => {
                     // Sizes may appear as numbers (`sum(i, 1, h, …)`, `1/d`).
@@ -57,6 +68,7 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
                     }
                     for e in rule_expressions(rule) {
                         check_kinds(e, &kinds, &mut out);
+                        gradients(e, &mut out);
                     }
                     for (a, b) in rule_equations(rule) {
                         equation_kinds(a, b, &kinds, &doc.scope.decls, &mut out);
@@ -216,6 +228,16 @@ fn rule_expressions(rule: &Rule) -> Vec<&Expr> {
     out
 }
 
+/// A gradient's body that mentions something that may depend on its variable.
+fn gradient_errors(e: &Expr, defined: &HashSet<String>, out: &mut Vec<InputError>) {
+    if let ExprKind::Builtin(Func::Grad, args) = &e.kind
+        && let Some((part, message)) = super::gradient::body_problem(&args[0], &args[1], defined)
+    {
+        out.push(InputError::new(part.span, message).help("`grad(E, x)` holds every name of `E` but `x` fixed, so they must be free values"));
+    }
+    e.children().into_iter().for_each(|c| gradient_errors(c, defined, out));
+}
+
 /// The kind errors of one expression (what `derivcheck audit` asks of a mutant).
 pub fn kind_errors(e: &Expr, kinds: &Kinds) -> Vec<InputError> {
     let mut out = Vec::new();
@@ -257,6 +279,12 @@ fn check_kinds(e: &Expr, kinds: &Kinds, out: &mut Vec<InputError>) {
         }
         ExprKind::Builtin(f @ (Func::Dot | Func::Norm | Func::Diag | Func::MaxAbs), args) if args.iter().any(scalar) => {
             Some((format!("`{}` takes vectors", f.name()), "for a number, use `abs` of it or its square".into()))
+        }
+        ExprKind::Builtin(Func::Grad, args) if !super::gradient::is_scalar_form(&args[0], kinds) || kinds.of(&args[1]) != Kind::Vector || !super::gradient::is_variable(&args[1]) => {
+            Some((
+                "`grad(E, x)` takes a scalar expression `E` and a vector `x`: a name or a sequence's element".into(),
+                "`grad(gamma*norm(theta)^2, theta)`".into(),
+            ))
         }
         ExprKind::Builtin(f @ (Func::Opnorm | Func::LambdaMax | Func::Rank), args) if scalar(&args[0]) => {
             Some((format!("`{}` takes a matrix", f.name()), "for a number, use `abs` of it".into()))

@@ -217,6 +217,21 @@ impl<N: Number> Model<'_, N> {
         self.spec.kinds.get(name) == Some(&Kind::Integer) && self.spec.shapes.values().any(|s| s.iter().any(|d| d == name))
     }
 
+    /// The zero vector or matrix of `name`'s declared shape (of its elements, for a sequence).
+    pub(super) fn zeros(&mut self, name: &str, element: &Kind) -> DMatrix<N> {
+        let dims = self.spec.shapes.get(name).cloned().unwrap_or_default();
+        let declared = if *element == Kind::Vector { 1 } else { 2 };
+        if dims.len() < declared {
+            self.guessed_shapes = true;
+        }
+        // Each dimension is bumped by its own turn of the round (by its rank among the
+        // dimension names, the k-th changing every 3^k points), so two dimensions do not keep
+        // one difference, not even where `with` gives them one size.
+        let size = |d: Option<&String>| -> usize { self.dimension_size(d.map(String::as_str)) };
+        let (rows, cols) = if *element == Kind::Vector { (size(dims.first()), 1) } else { (size(dims.first()), size(dims.get(1))) };
+        DMatrix::from_element(rows, cols, N::zero())
+    }
+
     pub(super) fn draw_uniform(&mut self, name: &str) -> Result<Value<N>, Stop> {
         let kind = self.spec.kinds.0.get(name).cloned().unwrap_or(Kind::Scalar);
         // An integer named like a dimension is that dimension's size (`rank(X) <= d`).
@@ -245,17 +260,8 @@ impl<N: Number> Model<'_, N> {
                 Ok(Value::S(N::from_rational(&x)))
             }
             Kind::Vector | Kind::Matrix => {
-                let dims = self.spec.shapes.get(name).cloned().unwrap_or_default();
-                let declared = if element == Kind::Vector { 1 } else { 2 };
-                if dims.len() < declared {
-                    self.guessed_shapes = true;
-                }
-                // Each dimension is bumped by its own turn of the round (by its rank among the
-                // dimension names, the k-th changing every 3^k points), so two dimensions do
-                // not keep one difference, not even where `with` gives them one size.
-                let size = |d: Option<&String>| -> usize { self.dimension_size(d.map(String::as_str)) };
-                let (rows, cols) = if element == Kind::Vector { (size(dims.first()), 1) } else { (size(dims.first()), size(dims.get(1))) };
-                let mut m = DMatrix::from_element(rows, cols, N::zero());
+                let mut m = self.zeros(name, &element);
+                let (rows, cols) = m.shape();
                 // Entries mostly small, so that products stay moderate; now and then a large one.
                 for i in 0..rows {
                     for j in 0..cols {

@@ -36,6 +36,7 @@ impl<N: Number> Model<'_, N> {
                     _ => na(format!("the index of `{n}` is not a whole number")),
                 }
             }
+            ExprKind::Builtin(Func::Grad, args) => self.gradient(&args[0], &args[1], env),
             ExprKind::Builtin(f, args) => {
                 let mut vals = Vec::with_capacity(args.len());
                 for a in args {
@@ -349,6 +350,42 @@ impl<N: Number> Model<'_, N> {
         })
     }
 
+    /// `grad(E, x)` by central differences in each entry of `x`, with a step of 2^-(p/3) of
+    /// the entry's size in `p`-bit floats (2^-17 in double precision): truncation and
+    /// rounding both about 2^-(2p/3) of the value, so that a true gradient's difference from
+    /// the symbolic one shrinks with the precision and a wrong one stays. Rationals have no
+    /// such step: the exact layer leaves it to the float layer.
+    fn gradient(&mut self, body: &Expr, x: &Expr, env: &HashMap<String, Value<N>>) -> Result<Value<N>, Stop> {
+        if N::EXACT {
+            return na("a gradient is taken by finite differences, in floats (the float layer checks this step)");
+        }
+        if !crate::language::gradient::is_variable(x) {
+            return na("a gradient in an expression, not a name");
+        }
+        let Value::M(at) = self.eval(x, env)? else { return na("a gradient in a value that is not a vector") };
+        const VARIABLE: &str = "#gradient";
+        let body = crate::language::gradient::replacing(body, x, &Expr::name(VARIABLE, x.span));
+        let bits = if N::PRECISION > 0 { N::PRECISION / 3 } else { 17 };
+        let mut out = at.clone();
+        let mut inner = env.clone();
+        for i in 0..at.nrows() {
+            let step = N::from_f64(2f64.powi(-bits) * (at[(i, 0)].to_f64().abs() + 1.0));
+            let mut side = |sign: f64| -> Result<N, Stop> {
+                let mut nudged = at.clone();
+                nudged[(i, 0)] = at[(i, 0)].clone() + step.clone() * N::from_f64(sign);
+                inner.insert(VARIABLE.to_string(), Value::M(nudged));
+                match self.eval(&body, &inner)? {
+                    Value::S(v) => Ok(v),
+                    Value::M(m) if m.len() == 1 => Ok(m[(0, 0)].clone()),
+                    _ => na("a gradient of a value that is not a scalar"),
+                }
+            };
+            let (plus, minus) = (side(1.0)?, side(-1.0)?);
+            out[(i, 0)] = (plus - minus) / (step.clone() * N::from_f64(2.0));
+        }
+        Ok(Value::M(out))
+    }
+
     pub(super) fn builtin(&mut self, f: Func, mut args: Vec<Value<N>>) -> Result<Value<N>, Stop> {
         let scalar = |v: &Value<N>| match v {
             Value::S(x) => Some(x.clone()),
@@ -403,6 +440,8 @@ impl<N: Number> Model<'_, N> {
                 }
                 Ok(Value::M(out))
             }
+            // Taken from the unevaluated expression (`gradient`).
+            Func::Grad => na("a gradient of a value"),
             Func::SqrtElem | Func::AbsElem | Func::SignElem => {
                 let Value::M(a) = args.remove(0) else { return na(format!("`{}` entry by entry needs the size of its vector", f.written())) };
                 self.spend_many(a.len() as u64)?;

@@ -313,6 +313,19 @@ impl<'s, N: Number> Model<'s, N> {
 
     /// Monte Carlo: the values of every quantity that is not random, drawn on the first sample
     /// path, stay for all later paths (a constant is one number for the whole check).
+    /// What this point drew that no distribution gives: free names and the checker's own
+    /// stand-ins for random leaves.
+    pub fn drawn_without_distribution(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .labels
+            .iter()
+            .filter(|((name, _), _)| !self.spec.distributions.contains_key(name))
+            .map(|(_, label)| label.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
     pub fn freeze_constants(&mut self) {
         let constants: Vec<(Key, Value<N>)> = self
             .values
@@ -435,6 +448,15 @@ impl<'s, N: Number> Model<'s, N> {
         let defined = self.defined(name, &args);
         self.in_progress.remove(&key);
         let value = match defined? {
+            // `given p = 0` for a vector or matrix: the zero of its declared shape.
+            Some(Value::S(zero)) if zero.is_zero() && self.shaped(name) => {
+                let element = match self.spec.kinds.get(name) {
+                    Some(Kind::Sequence(of)) => (**of).clone(),
+                    Some(k) => k.clone(),
+                    None => Kind::Scalar,
+                };
+                Value::M(self.zeros(name, &element))
+            }
             Some(v) => v,
             // A size is not drawn: the witness's shapes and `with` give it.
             None if self.spec.closed && !self.is_dimension(name) => {
@@ -584,6 +606,15 @@ impl<'s, N: Number> Model<'s, N> {
     }
 
     /// The value a definition gives, if one applies here.
+    /// Whether `name` (or each element of the sequence `name`) is a vector or matrix.
+    fn shaped(&self, name: &str) -> bool {
+        match self.spec.kinds.get(name) {
+            Some(Kind::Sequence(of)) => matches!(**of, Kind::Vector | Kind::Matrix),
+            Some(k) => matches!(k, Kind::Vector | Kind::Matrix),
+            None => false,
+        }
+    }
+
     fn defined(&mut self, name: &str, args: &[Value<N>]) -> Result<Option<Value<N>>, Stop> {
         if let Some(concrete) = self.spec.float_functions.get(name) {
             if N::EXACT && self.spec.closed {

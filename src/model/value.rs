@@ -197,6 +197,9 @@ pub fn compare<N: Number>(a: &Value<N>, rel: Rel, b: &Value<N>) -> Result<bool, 
         (Value::S(y), Value::M(x)) if rel.is_order() => entrywise(x.iter().map(|p| (y, p)), rel),
         (Value::M(x), Value::M(y)) if rel.is_order() && x.shape() == y.shape() => entrywise(x.iter().zip(y.iter()), rel),
         (Value::M(_), Value::M(_)) => na("inequalities between matrices of different shapes, or `!=`"),
+        // A side written `0` is the zero of the other side's shape (the kinds allow no other
+        // scalar beside a vector or matrix).
+        (Value::M(x), Value::S(z)) | (Value::S(z), Value::M(x)) if rel == Rel::Eq && z.is_zero() => Ok(x.iter().all(|p| p.is_zero())),
         // `ones` and `I` take the shape of what they are compared with.
         (Value::M(x), Value::Ones(row)) | (Value::Ones(row), Value::M(x)) if rel == Rel::Eq => {
             let shaped = if *row { x.nrows() == 1 } else { x.ncols() == 1 };

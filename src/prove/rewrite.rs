@@ -14,6 +14,7 @@ use num_traits::{One, Zero};
 
 use crate::language::affine::{Affine, canonical_indices};
 use crate::language::ast::{BinOp, Expr, ExprKind, Fact, Kind, Rel};
+use crate::language::builtins::Func;
 use crate::language::{Kinds, elaborate, text};
 
 /// What is known where a rewrite happens: facts about the variables (`t >= 2`), the kinds
@@ -280,6 +281,11 @@ pub fn everywhere(e: &Expr, ctx: &Context, f: &mut dyn FnMut(&Expr, &Context) ->
 }
 
 fn below_root(e: &Expr, ctx: &Context, f: &mut dyn FnMut(&Expr, &Context) -> Vec<Expr>, out: &mut Vec<Expr>) {
+    // A gradient is not a function of its body's value: `grad(norm(p)^2, p)` is not
+    // `grad(norm(q)^2, p)` where `p = q`. Nothing inside one is rewritten.
+    if let ExprKind::Builtin(Func::Grad, _) = e.kind {
+        return;
+    }
     let children = e.children();
     for (i, child) in children.iter().enumerate() {
         let inner_ctx;

@@ -81,6 +81,9 @@ fn sizeless_entrywise(e: &Expr, kinds: &Kinds) -> Option<String> {
 /// the zero of the shape the equation gives both sides.
 fn zero_candidates<'e>(e: &'e Expr, kinds: &Kinds, linear: bool, out: &mut Vec<(&'e Expr, Expr)>) {
     let shaped = |x: &Expr| matches!(kinds.of(x), Kind::Vector | Kind::Matrix);
+    // Only a part made of vectors: the shapes of the sides are compared for those (input
+    // errors), not for products with matrices (`s*(A*v - A*v)` with `A` of another height).
+    let linear = linear && !has_matrix(e, kinds);
     let may_vanish = |x: &Expr| x.rational().is_some_and(|q| q.is_zero()) || has_difference(x);
     let mut linear_below = false;
     match &e.kind {
@@ -112,6 +115,13 @@ fn zero_candidates<'e>(e: &'e Expr, kinds: &Kinds, linear: bool, out: &mut Vec<(
     // its binder's meaning.
     if e.binds().is_none() {
         e.children().into_iter().for_each(|c| zero_candidates(c, kinds, linear_below, out));
+    }
+}
+
+fn has_matrix(e: &Expr, kinds: &Kinds) -> bool {
+    match &e.kind {
+        ExprKind::Name(_) | ExprKind::Index(..) => matches!(kinds.of(e), Kind::Matrix) || matches!(kinds.get(e.head().map_or("", |h| h.as_str())), Some(Kind::Sequence(of)) if **of == Kind::Matrix),
+        _ => e.children().into_iter().any(|c| has_matrix(c, kinds)),
     }
 }
 

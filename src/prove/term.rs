@@ -21,7 +21,8 @@ fn num(n: i64) -> Term {
 /// Our expression as an engine term. Scalars map one to one; non-scalar products become
 /// ordered `mm(…)` words with their scalar coefficients pulled out.
 pub fn to_term(e: &Expr, kinds: &Kinds) -> Result<Term, String> {
-    Translator { kinds: kinds.clone(), bound: Vec::new() }.term(&normalize_sums(e, kinds))
+    let e = crate::language::gradient::expand(e, kinds)?;
+    Translator { kinds: kinds.clone(), bound: Vec::new() }.term(&normalize_sums(&e, kinds))
 }
 
 /// The vectors (names and sequences, not `ones`) an expression is made of.

@@ -283,7 +283,7 @@ impl Parser<'_> {
 
     /// After `where`: distributions, values, a range and `samples N`, to the end of the line.
     fn draws_clause(&mut self) -> PResult<MonteCarloSetup> {
-        let mut setup = MonteCarloSetup { draws: Vec::new(), values: Vec::new(), range: None, samples: 10_000 };
+        let mut setup = MonteCarloSetup { draws: Vec::new(), values: Vec::new(), sizes: Vec::new(), range: None, samples: 10_000 };
         loop {
             let (name, name_span) =
                 self.ident("a distribution (`g[i] ~ Normal(m, s)`), a value (`beta = 9/10`), a range (`t in 1..30`) or `samples N`")?;
@@ -295,6 +295,15 @@ impl Parser<'_> {
                 self.pos -= 1;
                 setup.range = Some(self.range()?);
             } else if self.eat(&Tok::Eq) {
+                let dimension = self.scope.decls.values().any(|d| d.shape.contains(&name));
+                if dimension && self.lookup(&name).is_none() {
+                    let size = self.int_within("a size", 1, super::MAX_SIZE as i64)?;
+                    setup.sizes.push((name, size as usize));
+                    if !self.eat(&Tok::Comma) {
+                        break;
+                    }
+                    continue;
+                }
                 if self.lookup(&name).is_none() {
                     return Err(InputError::new(name_span, format!("unknown name `{name}`")).help("give values to declared scalars"));
                 }

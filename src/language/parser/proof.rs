@@ -207,7 +207,7 @@ impl Parser<'_> {
             } else {
                 let candidates = self.scope.rules.keys().map(String::as_str).chain(builtins::LEMMAS.iter().map(|l| l.name)).chain(["algebra"]);
                 let help = if self.scope.existences.contains_key(&name) {
-                    format!("`{name}` is an existence or complexity claim: no step can rewrite with it")
+                    format!("`{name}` is an existence, complexity or simulation claim: no step can rewrite with it")
                 } else if name == "hypothesis" {
                     "`hypothesis` can be cited only in the `step:` part of an induction".to_string()
                 } else if let Some(near) = closest(&name, candidates) {
