@@ -123,7 +123,7 @@ fn walk(doc: &Document, mut visit: impl FnMut(Visit, &Knowledge, &Kinds)) {
         let Item::Block(block) = item else { continue };
         for statement in &block.statements {
             match statement {
-                Statement::Let(_) => {}
+                Statement::Let(_) | Statement::Algorithm(_) => {}
                 Statement::Assume(facts, _) => {
                     known.model.assumptions.extend(facts.iter().cloned());
                     known.premises.extend(facts.iter().map(|f| Premise { name: "assume".into(), relation: f.clone(), rule: None }));

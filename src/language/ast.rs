@@ -557,6 +557,20 @@ pub enum Statement {
     Exists(Box<Existence>),
     Complexity(Box<Complexity>),
     Simulation(Box<Simulation>),
+    Algorithm(Box<Algorithm>),
+}
+
+/// `algorithm adam_l2 as "Adam with L2" against adam: g_l2, s_l2, r_l2, step_l2`: definitions
+/// the report shows together as the lines of one algorithm, beside the algorithm it is
+/// `against` with the lines that differ marked. It states nothing and is not checked.
+#[derive(Debug, Clone)]
+pub struct Algorithm {
+    pub name: String,
+    pub title: Option<String>,
+    pub against: Option<String>,
+    /// The `def`s and `given`s, in the order of the lines.
+    pub rules: Vec<String>,
+    pub span: Span,
 }
 
 /// `claim name: E[X] > E[Y] where xi[t] ~ Normal(0, 1), …, t in 1..100, samples N`: a

@@ -30,7 +30,7 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
         let Item::Block(block) = item else { continue };
         for statement in &block.statements {
             match statement {
-                Statement::Let(_) => {}
+                Statement::Let(_) | Statement::Algorithm(_) => {}
                 Statement::Assume(facts, _) => {
                     for f in facts {
                         check_kinds(&f.lhs, &kinds, &mut out);

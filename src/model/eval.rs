@@ -353,8 +353,12 @@ impl<N: Number> Model<'_, N> {
     /// `grad(E, x)` by central differences in each entry of `x`, with a step of 2^-(p/3) of
     /// the entry's size in `p`-bit floats (2^-17 in double precision): truncation and
     /// rounding both about 2^-(2p/3) of the value, so that a true gradient's difference from
-    /// the symbolic one shrinks with the precision and a wrong one stays. Rationals have no
-    /// such step: the exact layer leaves it to the float layer.
+    /// the symbolic one shrinks with the precision and a wrong one stays. Where the symbolic
+    /// gradient (`language::gradient`) agrees with the differences to 2^-(p/2), its value is
+    /// taken instead: the same number however the point was reached, so that a random
+    /// function applied to it draws one value (`dL(t, u)` with `u` computed two ways); where
+    /// it does not, the differences stand and refute it. Rationals have no such step: the
+    /// exact layer leaves gradients to the float layer.
     fn gradient(&mut self, body: &Expr, x: &Expr, env: &HashMap<String, Value<N>>) -> Result<Value<N>, Stop> {
         if N::EXACT {
             return na("a gradient is taken by finite differences, in floats (the float layer checks this step)");
@@ -364,26 +368,38 @@ impl<N: Number> Model<'_, N> {
         }
         let Value::M(at) = self.eval(x, env)? else { return na("a gradient in a value that is not a vector") };
         const VARIABLE: &str = "#gradient";
-        let body = crate::language::gradient::replacing(body, x, &Expr::name(VARIABLE, x.span));
-        let bits = if N::PRECISION > 0 { N::PRECISION / 3 } else { 17 };
-        let mut out = at.clone();
+        let body_at = crate::language::gradient::replacing(body, x, &Expr::name(VARIABLE, x.span));
+        let precision = if N::PRECISION > 0 { N::PRECISION } else { 52 };
+        let mut differences = at.clone();
         let mut inner = env.clone();
+        let mut scale = 0.0f64;
         for i in 0..at.nrows() {
-            let step = N::from_f64(2f64.powi(-bits) * (at[(i, 0)].to_f64().abs() + 1.0));
+            let step = N::from_f64(2f64.powi(-precision / 3) * (at[(i, 0)].to_f64().abs() + 1.0));
             let mut side = |sign: f64| -> Result<N, Stop> {
                 let mut nudged = at.clone();
                 nudged[(i, 0)] = at[(i, 0)].clone() + step.clone() * N::from_f64(sign);
                 inner.insert(VARIABLE.to_string(), Value::M(nudged));
-                match self.eval(&body, &inner)? {
+                match self.eval(&body_at, &inner)? {
                     Value::S(v) => Ok(v),
                     Value::M(m) if m.len() == 1 => Ok(m[(0, 0)].clone()),
                     _ => na("a gradient of a value that is not a scalar"),
                 }
             };
             let (plus, minus) = (side(1.0)?, side(-1.0)?);
-            out[(i, 0)] = (plus - minus) / (step.clone() * N::from_f64(2.0));
+            scale = scale.max(plus.to_f64().abs().max(minus.to_f64().abs()) / (at[(i, 0)].to_f64().abs() + 1.0));
+            differences[(i, 0)] = (plus - minus) / (step.clone() * N::from_f64(2.0));
         }
-        Ok(Value::M(out))
+        let symbolic = crate::language::gradient::gradient(body, x, &self.spec.kinds).ok().map(|g| self.eval(&g, env));
+        if let Some(Ok(Value::M(exact))) = symbolic
+            && exact.shape() == differences.shape()
+        {
+            let tolerance = 2f64.powi(-precision / 2);
+            let agree = exact.iter().zip(differences.iter()).all(|(g, d)| (g.to_f64() - d.to_f64()).abs() <= tolerance * (1.0 + g.to_f64().abs() + scale));
+            if agree {
+                return Ok(Value::M(exact));
+            }
+        }
+        Ok(Value::M(differences))
     }
 
     pub(super) fn builtin(&mut self, f: Func, mut args: Vec<Value<N>>) -> Result<Value<N>, Stop> {

@@ -2,7 +2,7 @@
 //! `docs/report.md`): the documents in order with their claims, steps and evidence, the
 //! summary and the lemma appendix. Templates compute nothing; everything they show is here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::Serialize;
@@ -11,8 +11,8 @@ use super::{html, latex, plot};
 use crate::Loaded;
 use crate::check::{ClaimResult, DocumentResult, Results, StepResult, Summary};
 use crate::diagnostic::{SourceFiles, Span};
-use crate::language::ast::{Complexity, CostBound, Decl, Existence, Expr, Fact, Growth, Justification, Kind, Rule, RuleKind, Simulation, Statement, WitnessExpr};
-use crate::language::{Document, Item, Scope, builtins, latex as expr_latex};
+use crate::language::ast::{Algorithm, Complexity, CostBound, Decl, Existence, Expr, ExprKind, Fact, Growth, Justification, Kind, Rule, RuleKind, Simulation, Statement, WitnessExpr};
+use crate::language::{Document, Item, Scope, builtins, latex as expr_latex, text};
 use crate::verdict::{Finding, Layer, LayerResult, Status, Table, Verdict};
 
 #[derive(Serialize)]
@@ -88,6 +88,26 @@ enum PartContext {
     Prose { md: String, tex: String, html: String },
     Statements { rows: Vec<StatementRow> },
     Claim(Box<ClaimContext>),
+    Algorithm(Box<AlgorithmContext>),
+}
+
+/// An algorithm's lines, beside those of the algorithm it is compared with.
+#[derive(Serialize)]
+struct AlgorithmContext {
+    title: String,
+    other_title: Option<String>,
+    rows: Vec<AlgorithmRow>,
+    /// How many lines differ from the other algorithm's.
+    changed: usize,
+}
+
+#[derive(Serialize)]
+struct AlgorithmRow {
+    tex: String,
+    other_tex: String,
+    /// The line differs from the other algorithm's line at the same place, once the names
+    /// the other defines are read as the ones this one defines.
+    changed: bool,
 }
 
 #[derive(Serialize)]
@@ -522,6 +542,10 @@ fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimRe
                                 ))));
                             }
                         }
+                        Statement::Algorithm(algorithm) => {
+                            flush(&mut rows, &mut parts);
+                            parts.push(PartContext::Algorithm(Box::new(algorithm_context(doc, algorithm))));
+                        }
                         Statement::Rule(rule) => match claims.get(rule.name.as_str()) {
                             Some(result) => {
                                 flush(&mut rows, &mut parts);
@@ -574,6 +598,60 @@ fn facts_tex(facts: &[Fact], scope: &Scope) -> String {
         out.push_str(&format!(" {} {}", f.rel.latex(), expr_latex::expr(&f.rhs, scope)));
     }
     out
+}
+
+/// The lines of an algorithm and, against another, which of them differ from its lines.
+fn algorithm_context(doc: &Document, algorithm: &Algorithm) -> AlgorithmContext {
+    let scope = &doc.scope;
+    let rule = |name: &String| doc.rules().find(|r| r.name == *name);
+    let lines: Vec<&Rule> = algorithm.rules.iter().filter_map(rule).collect();
+    let title = |name: &str, title: &Option<String>| title.clone().unwrap_or_else(|| name.replace('_', " "));
+    let Some(other) = &algorithm.against else {
+        let rows = lines.iter().map(|r| AlgorithmRow { tex: rule_tex(r, scope), other_tex: String::new(), changed: false }).collect();
+        return AlgorithmContext { title: title(&algorithm.name, &algorithm.title), other_title: None, rows, changed: 0 };
+    };
+    let other_lines: Vec<&Rule> = scope.algorithms.get(other).into_iter().flatten().filter_map(rule).collect();
+    let blocks = doc.items.iter().filter_map(|i| if let Item::Block(b) = i { Some(b) } else { None });
+    let other_title = blocks.flat_map(|b| &b.statements).find_map(|s| match s {
+        Statement::Algorithm(a) if a.name == *other => Some(title(&a.name, &a.title)),
+        _ => None,
+    });
+    // The other's defined names read as this one's, line by line: `s_adam[t]` as `s_l2[t]`.
+    let renaming: HashMap<String, String> = other_lines
+        .iter()
+        .zip(&lines)
+        .filter_map(|(o, r)| Some((o.relation.lhs.head()?.clone(), r.relation.lhs.head()?.clone())))
+        .collect();
+    let statement = |r: &Rule, rename: &HashMap<String, String>| {
+        let relation = |e: &Expr| text::expr(&renamed_heads(e, rename));
+        let conditions: Vec<String> = r.conditions.iter().map(|c| format!("{} {} {}", relation(&c.lhs), c.rel.symbol(), relation(&c.rhs))).collect();
+        format!("{} {} {} for {}", relation(&r.relation.lhs), r.relation.rel.symbol(), relation(&r.relation.rhs), conditions.join(", "))
+    };
+    let rows: Vec<AlgorithmRow> = (0..lines.len().max(other_lines.len()))
+        .map(|i| {
+            let (mine, theirs) = (lines.get(i), other_lines.get(i));
+            let changed = match (mine, theirs) {
+                (Some(m), Some(o)) => statement(m, &HashMap::new()) != statement(o, &renaming),
+                _ => true,
+            };
+            AlgorithmRow { tex: mine.map(|r| rule_tex(r, scope)).unwrap_or_default(), other_tex: theirs.map(|r| rule_tex(r, scope)).unwrap_or_default(), changed }
+        })
+        .collect();
+    let changed = rows.iter().filter(|r| r.changed).count();
+    AlgorithmContext { title: title(&algorithm.name, &algorithm.title), other_title, rows, changed }
+}
+
+/// `e` with the names of sequences, functions and values renamed by `map`.
+fn renamed_heads(e: &Expr, map: &HashMap<String, String>) -> Expr {
+    let rename = |n: &String| map.get(n).cloned().unwrap_or_else(|| n.clone());
+    let renamed = e.with_children(e.children().into_iter().map(|c| renamed_heads(c, map)).collect());
+    let kind = match renamed.kind {
+        ExprKind::Name(n) => ExprKind::Name(rename(&n)),
+        ExprKind::Index(n, args) => ExprKind::Index(rename(&n), args),
+        ExprKind::Call(n, args) => ExprKind::Call(rename(&n), args),
+        other => other,
+    };
+    Expr::new(kind, e.span)
 }
 
 fn rule_tex(rule: &Rule, scope: &Scope) -> String {

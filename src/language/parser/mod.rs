@@ -29,8 +29,10 @@ pub(super) const MAX_SIZE: usize = 1000;
 pub struct Scope {
     pub decls: HashMap<String, Decl>,
     pub rules: HashMap<String, (RuleKind, Span)>,
-    /// Existence claims: named, but never cited.
+    /// Existence, complexity and simulation claims and algorithms: named, but never cited.
     pub existences: HashMap<String, Span>,
+    /// Algorithms and the rules that are their lines.
+    pub algorithms: HashMap<String, Vec<String>>,
 }
 
 type PResult<T> = Result<T, InputError>;
@@ -213,6 +215,7 @@ impl<'s> Parser<'s> {
                 self.scope.existences.insert(name, span);
                 Ok(Some(Statement::Simulation(Box::new(claim))))
             }
+            "algorithm" => self.algorithm(start).map(|a| Some(Statement::Algorithm(Box::new(a)))),
             "witness" => {
                 let Some(Statement::Exists(claim)) = done.last_mut() else {
                     return Err(InputError::new(start, "a witness must follow the existence claim it shows").label("no `claim … exists` before"));
@@ -290,6 +293,44 @@ impl<'s> Parser<'s> {
             other => Err(InputError::new(start, format!("unknown statement `{other}`"))
                 .help("statements start with `let`, `assume`, `def`, `given`, `lemma`, `claim`, `proof`, `check` or `witness`")),
         }
+    }
+
+    /// `algorithm NAME [as "TITLE"] [against OTHER]: RULE, RULE, …`.
+    fn algorithm(&mut self, start: Span) -> PResult<Algorithm> {
+        let (name, span) = self.new_name()?;
+        let title = if self.eat_word("as") {
+            match self.bump() {
+                Token { tok: Tok::Str(s), .. } => Some(s),
+                t => return Err(InputError::new(t.span, "expected the algorithm's title in quotes after `as`")),
+            }
+        } else {
+            None
+        };
+        let against = if self.eat_word("against") {
+            let (other, other_span) = self.ident("the name of an algorithm above")?;
+            if !self.scope.algorithms.contains_key(&other) {
+                return Err(InputError::new(other_span, format!("`{other}` is not an algorithm above")).help("name the algorithm to compare with before this one"));
+            }
+            Some(other)
+        } else {
+            None
+        };
+        self.expect(Tok::Colon, "`:` and the definitions that are its lines")?;
+        let mut rules = Vec::new();
+        loop {
+            let (rule, rule_span) = self.ident("the name of a `def` or `given`")?;
+            match self.scope.rules.get(&rule) {
+                Some((RuleKind::Def | RuleKind::Given, _)) => rules.push(rule),
+                _ => return Err(InputError::new(rule_span, format!("`{rule}` is not a `def` or `given` above")).help("an algorithm's lines are definitions stated before it")),
+            }
+            if !self.eat(&Tok::Comma) {
+                break;
+            }
+        }
+        self.end_of_line()?;
+        self.scope.existences.insert(name.clone(), span);
+        self.scope.algorithms.insert(name.clone(), rules.clone());
+        Ok(Algorithm { name, title, against, rules, span: start.to(self.prev_span()) })
     }
 
     fn let_statement(&mut self) -> PResult<Vec<Decl>> {
