@@ -18,10 +18,11 @@ pub(super) fn check(claim: &Simulation, known: &Knowledge, files: &SourceFiles, 
     let line = files.line(claim.span);
     let mut result = ClaimResult::without_proof(&claim.name, line, seed);
     result.samples = claim.setup.samples;
-    let row = match outside_the_setting(claim, known) {
+    let mut row = match outside_the_setting(claim, known) {
         Some(why) => LayerResult::new(Layer::MonteCarlo, Verdict::NotApplicable, why),
         None => montecarlo::check(&known.model, &claim.relation, &[], &claim.setup, seed, Reading::Statement),
     };
+    row.line = Some(line);
     result.status = match row.verdict {
         Verdict::Holds => Status::Supported,
         Verdict::Refuted => Status::Refuted,

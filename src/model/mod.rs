@@ -467,7 +467,7 @@ impl<'s, N: Number> Model<'s, N> {
             }
             None if random => return self.draw_outcomes(name, args),
             None => {
-                let v = self.draw(name)?;
+                let v = self.draw_for(name, &args)?;
                 self.remember_drawn(&key, name, &args, &v);
                 v
             }
@@ -484,7 +484,7 @@ impl<'s, N: Number> Model<'s, N> {
     fn draw_outcomes(&mut self, name: &str, args: Vec<Value<N>>) -> Result<Value<N>, Stop> {
         let mut draws = Vec::with_capacity(self.outcomes);
         for _ in 0..self.outcomes {
-            draws.push(self.draw(name)?);
+            draws.push(self.draw_for(name, &args)?);
         }
         if let Some(mean) = self.fixed_mean(name, &args)? {
             let average = self.expectation(draws.clone())?;
@@ -606,6 +606,27 @@ impl<'s, N: Number> Model<'s, N> {
     }
 
     /// The value a definition gives, if one applies here.
+    /// A free value: for a function of several arguments among which a column vector, a
+    /// vector of that length (its kind is its arguments', as in `dL(t, w) + 2*gamma*w`); a
+    /// function of one vector applies entry by entry before this (`call`).
+    fn draw_for(&mut self, name: &str, args: &[Value<N>]) -> Result<Value<N>, Stop> {
+        let column = args.iter().find_map(|a| match a {
+            Value::M(m) if m.ncols() == 1 => Some(m.nrows()),
+            _ => None,
+        });
+        match (self.spec.kinds.get(name), column) {
+            (Some(Kind::Function), Some(rows)) => {
+                let mut out = nalgebra::DMatrix::from_element(rows, 1, N::zero());
+                for i in 0..rows {
+                    let Value::S(x) = self.draw(name)? else { return self.draw(name) };
+                    out[(i, 0)] = x;
+                }
+                Ok(Value::M(out))
+            }
+            _ => self.draw(name),
+        }
+    }
+
     /// Whether `name` (or each element of the sequence `name`) is a vector or matrix.
     fn shaped(&self, name: &str) -> bool {
         match self.spec.kinds.get(name) {
