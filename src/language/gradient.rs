@@ -80,6 +80,33 @@ pub fn is_scalar_form(e: &Expr, kinds: &Kinds) -> bool {
     factors.len() > 1 && row && factors.last().is_some_and(|v| kinds.of(v) == Kind::Vector)
 }
 
+/// The degree of `e` as a polynomial in the entries of `x`, if it is one: what the exact layer
+/// needs to differentiate by interpolation.
+pub fn degree(e: &Expr, x: &Expr) -> Option<u32> {
+    if !mentions(e, x) {
+        return Some(0);
+    }
+    if e == x {
+        return Some(1);
+    }
+    match &e.kind {
+        ExprKind::Neg(a) | ExprKind::Transpose(a) => degree(a, x),
+        ExprKind::Bin(BinOp::Add | BinOp::Sub, a, b) => Some(degree(a, x)?.max(degree(b, x)?)),
+        ExprKind::Bin(BinOp::Mul, a, b) => Some(degree(a, x)? + degree(b, x)?),
+        ExprKind::Builtin(Func::Dot | Func::EMul, args) => Some(degree(&args[0], x)? + degree(&args[1], x)?),
+        ExprKind::Bin(BinOp::Div, a, c) if !mentions(c, x) => degree(a, x),
+        ExprKind::Bin(BinOp::Pow, base, k) => {
+            let k = k.rational().filter(|k| k.is_integer() && *k >= BigRational::zero())?;
+            let k: u32 = k.to_integer().try_into().ok()?;
+            match &base.kind {
+                ExprKind::Builtin(Func::Norm, args) if k % 2 == 0 => Some(degree(&args[0], x)? * k),
+                _ => Some(degree(base, x)? * k),
+            }
+        }
+        _ => None,
+    }
+}
+
 fn zero(x: &Expr) -> Expr {
     Expr::bin(BinOp::Mul, Expr::int(0, x.span), x.clone())
 }

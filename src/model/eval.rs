@@ -360,15 +360,15 @@ impl<N: Number> Model<'_, N> {
     /// it does not, the differences stand and refute it. Rationals have no such step: the
     /// exact layer leaves gradients to the float layer.
     fn gradient(&mut self, body: &Expr, x: &Expr, env: &HashMap<String, Value<N>>) -> Result<Value<N>, Stop> {
-        if N::EXACT {
-            return na("a gradient is taken by finite differences, in floats (the float layer checks this step)");
-        }
         if !crate::language::gradient::is_variable(x) {
             return na("a gradient in an expression, not a name");
         }
         let Value::M(at) = self.eval(x, env)? else { return na("a gradient in a value that is not a vector") };
         const VARIABLE: &str = "#gradient";
         let body_at = crate::language::gradient::replacing(body, x, &Expr::name(VARIABLE, x.span));
+        if N::EXACT {
+            return self.interpolated_gradient(&body_at, VARIABLE, crate::language::gradient::degree(body, x), &at, env);
+        }
         let precision = if N::PRECISION > 0 { N::PRECISION } else { 52 };
         let mut differences = at.clone();
         let mut inner = env.clone();
@@ -400,6 +400,59 @@ impl<N: Number> Model<'_, N> {
             }
         }
         Ok(Value::M(differences))
+    }
+
+    /// The exact gradient of a polynomial of degree `d` in the entries of the vector `at`:
+    /// along each entry the body is a polynomial of degree at most `d` in the offset, so its
+    /// values at the offsets -k..k (2k ≥ d) determine its derivative at 0 exactly (the
+    /// derivative of the interpolating polynomial, Lagrange's weights).
+    fn interpolated_gradient(
+        &mut self,
+        body: &Expr,
+        variable: &str,
+        degree: Option<u32>,
+        at: &DMatrix<N>,
+        env: &HashMap<String, Value<N>>,
+    ) -> Result<Value<N>, Stop> {
+        let Some(degree) = degree.filter(|d| *d <= 16) else {
+            return na("a gradient of what is not a polynomial of low degree is taken by finite differences, in floats (the float layer checks this step)");
+        };
+        let k = degree.div_ceil(2) as i64;
+        let nodes: Vec<i64> = (-k..=k).collect();
+        let number = |v: i64| N::from_rational(&BigRational::from_integer(v.into()));
+        // L_j'(0) = Σ_{m≠j} 1/(s_j − s_m) Π_{l≠j,m} (0 − s_l)/(s_j − s_l).
+        let weights: Vec<N> = nodes
+            .iter()
+            .map(|&sj| {
+                let mut total = N::zero();
+                for &sm in nodes.iter().filter(|&&sm| sm != sj) {
+                    let mut term = N::one() / number(sj - sm);
+                    for &sl in nodes.iter().filter(|&&sl| sl != sj && sl != sm) {
+                        term = term * (number(-sl) / number(sj - sl));
+                    }
+                    total += term;
+                }
+                total
+            })
+            .collect();
+        let mut out = at.clone();
+        let mut inner = env.clone();
+        for i in 0..at.nrows() {
+            let mut derivative = N::zero();
+            for (&s, w) in nodes.iter().zip(&weights) {
+                let mut moved = at.clone();
+                moved[(i, 0)] = at[(i, 0)].clone() + number(s);
+                inner.insert(variable.to_string(), Value::M(moved));
+                let value = match self.eval(body, &inner)? {
+                    Value::S(v) => v,
+                    Value::M(m) if m.len() == 1 => m[(0, 0)].clone(),
+                    _ => return na("a gradient of a value that is not a scalar"),
+                };
+                derivative += value * w.clone();
+            }
+            out[(i, 0)] = derivative;
+        }
+        Ok(Value::M(out))
     }
 
     pub(super) fn builtin(&mut self, f: Func, mut args: Vec<Value<N>>) -> Result<Value<N>, Stop> {
