@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 
 use num_rational::BigRational;
+use num_traits::Zero;
 
 use super::Knowledge;
 use super::results::{CONSEQUENCE, StepResult};
 use crate::diagnostic::SourceFiles;
 use crate::evidence::points;
-use crate::language::ast::{Binder, Chain, Expr, ExprKind, Fact, Justification, Rel, Step};
-use crate::language::text;
+use crate::language::ast::{Binder, Chain, Expr, ExprKind, Fact, Justification, Kind, Rel, Step};
+use crate::language::{shapes, text};
 use crate::prove::{self, Bound, Bounds, Comparison, Context, Equation, Outcome, Rewrite};
 use crate::verdict::{Finding, FindingKind, Layer, LayerResult, Status, Verdict};
 
@@ -79,6 +80,16 @@ pub(super) fn check_chain(
     if let Some(var) = limit {
         problems.extend(squeeze(chain, lhs, rhs, var, s));
         return (results, problems);
+    }
+    // A bare 0 between vectors or matrices stands for the zero of each neighbour's shape, so
+    // the chain links its ends only where their shapes are known to be one.
+    let through_zero = chain.steps.iter().rev().skip(1).any(|st| st.rhs.rational().is_some_and(|q| q.is_zero()));
+    if through_zero && s.context.kinds.of(&chain.first) != Kind::Scalar {
+        let shape = |e: &Expr| shapes::shape(e, &s.context.kinds, &s.context.shapes, &mut |_, _| {});
+        let same = matches!((shape(&chain.first), shape(previous)), (Some(a), Some(b)) if !shapes::shapes_differ(&a, &b) && a == b);
+        if !same {
+            problems.push("the chain passes through 0, which has no size, between sides whose sizes are not declared to be one".into());
+        }
     }
     let composed = chain.steps.iter().try_fold(Rel::Eq, |acc, st| compose(acc, st.rel));
     match composed {

@@ -15,6 +15,7 @@ use num_rational::BigRational;
 use num_traits::{One, Zero};
 
 use super::Kinds;
+use super::affine::canonical_indices;
 use super::ast::{BinOp, Expr, ExprKind, Kind};
 use super::builtins::Func;
 use super::text;
@@ -23,7 +24,8 @@ use super::text;
 /// blame: `defined` holds the names the file defines (by a `def`, or a `given` with the name
 /// on its left).
 pub fn body_problem<'e>(body: &'e Expr, x: &Expr, defined: &HashSet<String>) -> Option<(&'e Expr, String)> {
-    if body == x {
+    // `u[1+t-2]` is `u[t-1]`.
+    if canonical_indices(body) == canonical_indices(x) {
         return None;
     }
     match &body.kind {
@@ -40,10 +42,14 @@ pub fn body_problem<'e>(body: &'e Expr, x: &Expr, defined: &HashSet<String>) -> 
 
 /// `e` with every occurrence of `target` replaced by `with`.
 pub fn replacing(e: &Expr, target: &Expr, with: &Expr) -> Expr {
-    if e == target {
-        return with.clone();
+    fn replace(e: &Expr, target: &Expr, with: &Expr) -> Expr {
+        if e == target {
+            return with.clone();
+        }
+        e.with_children(e.children().into_iter().map(|c| replace(c, target, with)).collect())
     }
-    e.with_children(e.children().into_iter().map(|c| replacing(c, target, with)).collect())
+    // Indices in one form: `u[1+t-2]` is an occurrence of `u[t-1]`.
+    replace(&canonical_indices(e), &canonical_indices(target), with)
 }
 
 /// Every `grad(E, x)` of `e` replaced by its symbolic gradient.
@@ -60,6 +66,7 @@ pub fn gradient(e: &Expr, x: &Expr, kinds: &Kinds) -> Result<Expr, String> {
     if !is_variable(x) {
         return Err(format!("a gradient is taken in a vector's name or a sequence's element, not in `{}`", text::expr(x)));
     }
+    let (e, x) = (&canonical_indices(e), &canonical_indices(x));
     Ok(grad(e, x, kinds)?.unwrap_or_else(|| zero(x)))
 }
 
@@ -83,6 +90,11 @@ pub fn is_scalar_form(e: &Expr, kinds: &Kinds) -> bool {
 /// The degree of `e` as a polynomial in the entries of `x`, if it is one: what the exact layer
 /// needs to differentiate by interpolation.
 pub fn degree(e: &Expr, x: &Expr) -> Option<u32> {
+    polynomial_degree(&canonical_indices(e), &canonical_indices(x))
+}
+
+fn polynomial_degree(e: &Expr, x: &Expr) -> Option<u32> {
+    let degree = polynomial_degree;
     if !mentions(e, x) {
         return Some(0);
     }

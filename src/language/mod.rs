@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod latex;
 mod lexer;
 mod parser;
+pub mod shapes;
 pub mod text;
 mod wellformed;
 

@@ -11,6 +11,7 @@ use super::affine::Affine;
 
 use super::ast::{BinOp, Check, CostBound, Decl, Existence, Expr, ExprKind, Kind, Proof, Rel, Rule, RuleKind, Statement, WitnessExpr};
 use super::builtins::Func;
+use super::shapes::{self, Declared};
 use super::{Document, Item, Kinds, text};
 use crate::diagnostic::InputError;
 
@@ -25,7 +26,14 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
         .filter(|r| matches!(r.kind, RuleKind::Def | RuleKind::Given) && r.relation.rel == Rel::Eq)
         .filter_map(|r| r.relation.lhs.head().cloned())
         .collect();
-    let gradients = |e: &Expr, out: &mut Vec<InputError>| gradient_errors(e, &defined, out);
+    let declared: Declared = doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.shape.clone())).collect();
+    // Gradients' bodies, and values of two sizes combined (`x + y`, `A*B`, `dot(x, y)`).
+    let gradients = |e: &Expr, kinds: &Kinds, out: &mut Vec<InputError>| {
+        gradient_errors(e, &defined, out);
+        shapes::shape(e, kinds, &declared, &mut |part, message| {
+            out.push(InputError::new(part.span, format!("this {message}")).help("the declared shapes must fit"));
+        });
+    };
     for item in &doc.items {
         let Item::Block(block) = item else { continue };
         for statement in &block.statements {
@@ -45,7 +53,7 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
                     }
                     for side in [&claim.relation.lhs, &claim.relation.rhs] {
                         check_kinds(side, &kinds, &mut out);
-                        gradients(side, &mut out);
+                        gradients(side, &kinds, &mut out);
                     }
                 }
                 Statement::Complexity(claim) => {
@@ -68,16 +76,19 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
                     }
                     for e in rule_expressions(rule) {
                         check_kinds(e, &kinds, &mut out);
-                        gradients(e, &mut out);
+                        gradients(e, &kinds, &mut out);
                     }
                     for (a, b) in rule_equations(rule) {
-                        equation_kinds(a, b, &kinds, &doc.scope.decls, &mut out);
+                        equation_kinds(a, b, &kinds, &doc.scope.decls, &declared, &mut out);
                     }
                 }
             }
         }
     }
     check_definitions(doc, &mut out);
+    // A part met in several places (a claim's side and its chain's first line) is blamed once.
+    let mut seen = HashSet::new();
+    out.retain(|e| seen.insert(format!("{:?} {}", e.span, e.message)));
     out
 }
 
@@ -157,7 +168,7 @@ fn rule_equations(rule: &Rule) -> Vec<(&Expr, &Expr)> {
 /// would put a scalar where a vector was (`A*(a .* ones)` becoming `a*A`).
 /// Nor does a vector or matrix equal one of another declared shape: `p = q` for p of length n
 /// and q of length m (both zero, say) would let a rewrite change a length.
-fn equation_kinds(a: &Expr, b: &Expr, kinds: &Kinds, decls: &std::collections::HashMap<String, Decl>, out: &mut Vec<InputError>) {
+fn equation_kinds(a: &Expr, b: &Expr, kinds: &Kinds, decls: &std::collections::HashMap<String, Decl>, shapes_of: &Declared, out: &mut Vec<InputError>) {
     let scalar = |x: &Expr| kinds.of(x) == Kind::Scalar;
     let zero = |x: &Expr| x.rational().is_some_and(|q| q == num_rational::BigRational::from_integer(0.into()));
     if scalar(a) != scalar(b) && !zero(a) && !zero(b) {
@@ -182,11 +193,21 @@ fn equation_kinds(a: &Expr, b: &Expr, kinds: &Kinds, decls: &std::collections::H
     if scalar(a) || scalar(b) {
         return;
     }
+    // A side with a mismatch inside is blamed for that, not again for the equation.
+    let inferred = |x: &Expr| {
+        let mut fits = true;
+        let shape = shapes::shape(x, kinds, shapes_of, &mut |_, _| fits = false);
+        shape.filter(|_| fits)
+    };
+    let inside_mismatch = |x: &Expr| inferred(x).is_none() && shapes::shape(x, kinds, shapes_of, &mut |_, _| {}).is_some();
+    if inside_mismatch(a) || inside_mismatch(b) {
+        return;
+    }
     let differ = match (declared(a), declared(b)) {
         (Some(sa), Some(sb)) => sa != sb,
         // A vector (by kind) is made of vectors of its own length only: no matrix product in it.
         _ => kinds.of(a) == Kind::Vector && kinds.of(b) == Kind::Vector && !la.is_empty() && !lb.is_empty() && la.is_disjoint(&lb),
-    };
+    } || matches!((inferred(a), inferred(b)), (Some(x), Some(y)) if shapes::shapes_differ(&x, &y));
     if differ {
         out.push(
             InputError::new(a.span.to(b.span), "the two sides have different declared shapes").help("an equation holds between values of one size"),

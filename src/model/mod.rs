@@ -606,15 +606,22 @@ impl<'s, N: Number> Model<'s, N> {
     }
 
     /// The value a definition gives, if one applies here.
-    /// A free value: for a function of several arguments among which a column vector, a
-    /// vector of that length (its kind is its arguments', as in `dL(t, w) + 2*gamma*w`); a
-    /// function of one vector applies entry by entry before this (`call`).
+    /// A free value: for a function of several arguments among which column vectors of one
+    /// length, a vector of that length (its kind is its arguments', as in
+    /// `dL(t, w) + 2*gamma*w`); of vectors of several lengths, none; a function of one vector
+    /// applies entry by entry before this (`call`).
     fn draw_for(&mut self, name: &str, args: &[Value<N>]) -> Result<Value<N>, Stop> {
-        let column = args.iter().find_map(|a| match a {
-            Value::M(m) if m.ncols() == 1 => Some(m.nrows()),
-            _ => None,
-        });
-        match (self.spec.kinds.get(name), column) {
+        let lengths: std::collections::BTreeSet<usize> = args
+            .iter()
+            .filter_map(|a| match a {
+                Value::M(m) if m.ncols() == 1 => Some(m.nrows()),
+                _ => None,
+            })
+            .collect();
+        if lengths.len() > 1 && self.spec.kinds.get(name) == Some(&Kind::Function) {
+            return na(format!("`{name}` of vectors of several lengths: the length of its value is not known"));
+        }
+        match (self.spec.kinds.get(name), lengths.into_iter().next()) {
             (Some(Kind::Function), Some(rows)) => {
                 let mut out = nalgebra::DMatrix::from_element(rows, 1, N::zero());
                 for i in 0..rows {

@@ -148,6 +148,13 @@ impl Equation {
                 return None;
             }
         }
+        // Inside a gradient, a rule's variable stands for something held fixed: it may not
+        // match a part that mentions the gradient's variable (`grad(c*dot(x, x), x) = 2*c*x`
+        // says nothing of `c = dot(a, x)`).
+        if let Some(v) = varying_in_gradient(from, &bindings).or_else(|| varying_in_gradient(to, &bindings)) {
+            note(blocked, format!("`{}`: its `{v}` stands inside a gradient for something that does not vary with the gradient's variable", self.name));
+            return None;
+        }
         for c in &self.conditions {
             let fact = Fact { lhs: c.lhs.substitute(&bindings), rel: c.rel, rhs: c.rhs.substitute(&bindings) };
             if !ctx.proves(&fact) {
@@ -174,6 +181,29 @@ impl Rewrite for Equation {
 }
 
 type Bindings = HashMap<String, Expr>;
+
+/// A variable of `pattern` bound inside one of its gradients to something that mentions that
+/// gradient's variable, if any.
+fn varying_in_gradient(pattern: &Expr, bindings: &Bindings) -> Option<String> {
+    if let ExprKind::Builtin(Func::Grad, args) = &pattern.kind {
+        let variable = args[1].substitute(bindings);
+        fn contains(e: &Expr, target: &Expr) -> bool {
+            e == target || e.children().into_iter().any(|c| contains(c, target))
+        }
+        fn names(e: &Expr, out: &mut BTreeSet<String>) {
+            if let ExprKind::Name(n) = &e.kind {
+                out.insert(n.clone());
+            }
+            e.children().into_iter().for_each(|c| names(c, out));
+        }
+        let mut inside = BTreeSet::new();
+        names(&args[0], &mut inside);
+        if let Some(v) = inside.into_iter().find(|v| bindings.get(v).is_some_and(|b| contains(b, &variable))) {
+            return Some(v);
+        }
+    }
+    pattern.children().into_iter().find_map(|c| varying_in_gradient(c, bindings))
+}
 
 /// Matches `pattern` against `target`, extending `bindings`.
 fn matches(pattern: &Expr, target: &Expr, vars: &[String], bindings: &mut Bindings) -> bool {

@@ -103,7 +103,10 @@ struct AlgorithmContext {
 
 #[derive(Serialize)]
 struct AlgorithmRow {
+    /// The rule's name, which proofs cite.
+    name: String,
     tex: String,
+    other_name: String,
     other_tex: String,
     /// The line differs from the other algorithm's line at the same place, once the names
     /// the other defines are read as the ones this one defines.
@@ -511,8 +514,16 @@ fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimRe
                         parts.push(PartContext::Statements { rows: std::mem::take(rows) });
                     }
                 };
+                // The lines of an algorithm of this block are shown once, in the algorithm.
+                let in_algorithm: Vec<&String> = block
+                    .statements
+                    .iter()
+                    .filter_map(|s| if let Statement::Algorithm(a) = s { Some(&a.rules) } else { None })
+                    .flatten()
+                    .collect();
                 for statement in &block.statements {
                     match statement {
+                        Statement::Rule(rule) if in_algorithm.contains(&&rule.name) && !claims.contains_key(rule.name.as_str()) => {}
                         Statement::Let(decls) => rows.push(let_row(decls, scope, files)),
                         Statement::Assume(facts, span) => {
                             rows.push(StatementRow {
@@ -607,7 +618,10 @@ fn algorithm_context(doc: &Document, algorithm: &Algorithm) -> AlgorithmContext 
     let lines: Vec<&Rule> = algorithm.rules.iter().filter_map(rule).collect();
     let title = |name: &str, title: &Option<String>| title.clone().unwrap_or_else(|| name.replace('_', " "));
     let Some(other) = &algorithm.against else {
-        let rows = lines.iter().map(|r| AlgorithmRow { tex: rule_tex(r, scope), other_tex: String::new(), changed: false }).collect();
+        let rows = lines
+            .iter()
+            .map(|r| AlgorithmRow { name: r.name.clone(), tex: rule_tex(r, scope), other_name: String::new(), other_tex: String::new(), changed: false })
+            .collect();
         return AlgorithmContext { title: title(&algorithm.name, &algorithm.title), other_title: None, rows, changed: 0 };
     };
     let other_lines: Vec<&Rule> = scope.algorithms.get(other).into_iter().flatten().filter_map(rule).collect();
@@ -634,7 +648,13 @@ fn algorithm_context(doc: &Document, algorithm: &Algorithm) -> AlgorithmContext 
                 (Some(m), Some(o)) => statement(m, &HashMap::new()) != statement(o, &renaming),
                 _ => true,
             };
-            AlgorithmRow { tex: mine.map(|r| rule_tex(r, scope)).unwrap_or_default(), other_tex: theirs.map(|r| rule_tex(r, scope)).unwrap_or_default(), changed }
+            AlgorithmRow {
+                name: mine.map(|r| r.name.clone()).unwrap_or_default(),
+                tex: mine.map(|r| rule_tex(r, scope)).unwrap_or_default(),
+                other_name: theirs.map(|r| r.name.clone()).unwrap_or_default(),
+                other_tex: theirs.map(|r| rule_tex(r, scope)).unwrap_or_default(),
+                changed,
+            }
         })
         .collect();
     let changed = rows.iter().filter(|r| r.changed).count();

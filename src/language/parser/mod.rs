@@ -320,6 +320,9 @@ impl<'s> Parser<'s> {
         loop {
             let (rule, rule_span) = self.ident("the name of a `def` or `given`")?;
             match self.scope.rules.get(&rule) {
+                Some((RuleKind::Def | RuleKind::Given, _)) if rules.contains(&rule) => {
+                    return Err(InputError::new(rule_span, format!("`{rule}` is already a line of this algorithm")));
+                }
                 Some((RuleKind::Def | RuleKind::Given, _)) => rules.push(rule),
                 _ => return Err(InputError::new(rule_span, format!("`{rule}` is not a `def` or `given` above")).help("an algorithm's lines are definitions stated before it")),
             }
