@@ -11,7 +11,9 @@ use super::results::ClaimResult;
 use super::{Knowledge, givens};
 use crate::diagnostic::SourceFiles;
 use crate::evidence::witness::{self, Condition, Decision, LIMIT_STEPS, Labeled, Literal};
-use crate::language::ast::{Existence, Expr, ExprKind, Kind, WitnessExpr};
+use crate::language::affine::canonical_indices;
+use crate::language::ast::{Existence, Expr, ExprKind, Kind, Rel, WitnessExpr};
+use crate::prove::{Context, Direction, Rewrite};
 use crate::language::{Kinds, builtins, text};
 use crate::model::{Definition, Model, int};
 use crate::verdict::{Finding, FindingKind, Status};
@@ -271,4 +273,29 @@ fn index_args(e: &Expr) -> Vec<i64> {
         ExprKind::Index(_, args) => args.iter().filter_map(|a| a.rational().and_then(|r| r.to_integer().try_into().ok())).collect(),
         _ => vec![],
     }
+}
+
+/// A claim or lemma of the file, verified above, that states a `!=` condition's two sides
+/// equal (`u[t] = w[t] for t >= 0` against `u[1] != w[1]`): then no witness can exist, and the
+/// claim is refuted, naming it.
+pub(super) fn contradicted(claim: &Existence, known: &Knowledge, kinds: &Kinds, verified: &dyn Fn(&str) -> bool) -> Option<String> {
+    let ctx = Context { kinds: kinds.clone(), ..Context::default() };
+    for c in claim.conditions.iter().filter(|c| c.rel == Rel::Ne) {
+        for rule in known.rules.iter().filter(|r| verified(r.name())) {
+            for (from, to) in [(&c.lhs, &c.rhs), (&c.rhs, &c.lhs)] {
+                for direction in [Direction::Forward, Direction::Backward] {
+                    let instance = rule.at_root(&canonical_indices(from), direction, &ctx, &mut Vec::new());
+                    if instance.is_some_and(|i| i == canonical_indices(to)) {
+                        return Some(format!(
+                            "`{}` (verified above) shows `{} = {}`, so no witness can make them differ",
+                            rule.name(),
+                            text::expr(from),
+                            text::expr(to)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    None
 }

@@ -164,7 +164,13 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
             Visit::Rule(rule) => rule,
             Visit::Exists(existence) => {
                 bar.set_message(existence.name.clone());
-                claims.push(exists::check(existence, known, kinds, files, derive_seed(options.seed, &doc.path, &existence.name)));
+                let mut result = exists::check(existence, known, kinds, files, derive_seed(options.seed, &doc.path, &existence.name));
+                let verified = |name: &str| claims.iter().any(|c| c.name == name && matches!(c.status, Status::Verified));
+                if let Some(why) = exists::contradicted(existence, known, kinds, &verified) {
+                    result.problems.push(Finding { span: existence.span, line: result.line, kind: FindingKind::Problem, message: why });
+                    result.status = Status::Refuted;
+                }
+                claims.push(result);
                 bar.inc(1);
                 return;
             }

@@ -37,6 +37,8 @@ pub fn shape<'e>(e: &'e Expr, kinds: &Kinds, declared: &Declared, mismatch: &mut
             && shapes_differ(x, y)
         {
             mismatch(e, format!("{what} values of two sizes ({} and {})", text(x), text(y)));
+            // One error per mismatch, not one more for each product or sum around it.
+            return None;
         }
         sa.or(sb)
     };
@@ -60,6 +62,7 @@ pub fn shape<'e>(e: &'e Expr, kinds: &Kinds, declared: &Declared, mismatch: &mut
                 && differ(&x.1, &y.0)
             {
                 mismatch(e, format!("multiplies a {} by a {}", text(x), text(y)));
+                return None;
             }
             Some((sa?.0, sb?.1))
         }
