@@ -257,7 +257,9 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
                 seed,
             ),
             Check::Unroll { var, from, to, .. } => unroll::layer(rule, &known.model.definitions, kinds, var, *from, *to),
-            Check::MonteCarlo { relation, setup, .. } => montecarlo::check(&known.model, relation, &rule.conditions, setup, seed, montecarlo::Reading::Evidence),
+            Check::MonteCarlo { relation, setup, .. } => {
+                montecarlo::check(&known.model, relation, &rule.conditions, setup, seed, montecarlo::Reading::Evidence)
+            }
             Check::Rate { error, var, rate, values, setup, .. } => rate::check(&known.model, error, var, rate, values, setup, seed),
             Check::Cost { var, from, to, with, .. } => {
                 let spec = with_sizes(with);

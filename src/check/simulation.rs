@@ -48,12 +48,15 @@ fn outside_the_setting(claim: &Simulation, known: &Knowledge) -> Option<String> 
     for name in &reached {
         let free_dimension = model.shapes.get(name).into_iter().flatten().find(|d| d.parse::<u64>().is_err() && !sized.contains(d));
         if let Some(dim) = free_dimension {
-            return Some(format!("`{name}` has the dimension `{dim}`, which `where` does not size (`{dim} = 5`): the claim would hold for one size the checker picks"));
+            return Some(format!(
+                "`{name}` has the dimension `{dim}`, which `where` does not size (`{dim} = 5`): the claim would hold for one size the checker picks"
+            ));
         }
     }
     // What is random: the drawn names and everything defined from them.
     let drawn: BTreeSet<String> = claim.setup.draws.iter().map(|(n, ..)| n.clone()).collect();
-    let random = |name: &String| drawn.contains(name) || closed_over_definitions(BTreeSet::from([name.clone()]), model).iter().any(|n| drawn.contains(n));
+    let random =
+        |name: &String| drawn.contains(name) || closed_over_definitions(BTreeSet::from([name.clone()]), model).iter().any(|n| drawn.contains(n));
     for premise in &known.premises {
         let mut names = BTreeSet::new();
         givens::mentioned(&premise.relation.lhs, &mut names);

@@ -287,13 +287,8 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
     // groups), not a claimed value.
     let estimated = relation.rhs.has_expectation();
     let right_label = if estimated { "estimate (right)" } else { "claimed (right)" };
-    let columns = vec![
-        var.clone().unwrap_or_else(|| "point".into()),
-        "estimate (left)".into(),
-        "± (threshold × s.e.)".into(),
-        right_label.into(),
-        "z".into(),
-    ];
+    let columns =
+        vec![var.clone().unwrap_or_else(|| "point".into()), "estimate (left)".into(), "± (threshold × s.e.)".into(), right_label.into(), "z".into()];
     let interval = |m: &Moments| (m.mean - z_star * m.standard_error(), m.mean + z_star * m.standard_error());
     let plot = var.as_ref().map(|v| {
         let xs: Vec<f64> = points.iter().map(|p| p.unwrap_or(0) as f64).collect();

@@ -261,8 +261,25 @@ pub const GREEK: &[(char, &str)] = &[
 
 pub const BIG_OPS: &[&str] = &["sum", "prod"];
 
-pub const KEYWORDS: &[&str] =
-    &["E", "let", "assume", "def", "given", "lemma", "claim", "proof", "qed", "check", "for", "by", "hypothesis", "algebra", "exists", "witness", "algorithm"];
+pub const KEYWORDS: &[&str] = &[
+    "E",
+    "let",
+    "assume",
+    "def",
+    "given",
+    "lemma",
+    "claim",
+    "proof",
+    "qed",
+    "check",
+    "for",
+    "by",
+    "hypothesis",
+    "algebra",
+    "exists",
+    "witness",
+    "algorithm",
+];
 
 /// Whether a name is taken by the language: it cannot be declared or name a rule.
 pub fn reserved(name: &str) -> bool {

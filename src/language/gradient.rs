@@ -29,7 +29,9 @@ pub fn body_problem<'e>(body: &'e Expr, x: &Expr, defined: &HashSet<String>) -> 
         return None;
     }
     match &body.kind {
-        ExprKind::Index(..) => Some((body, format!("`{}` is not `{}`: another element of a sequence may depend on it", text::expr(body), text::expr(x)))),
+        ExprKind::Index(..) => {
+            Some((body, format!("`{}` is not `{}`: another element of a sequence may depend on it", text::expr(body), text::expr(x))))
+        }
         ExprKind::Name(n) if defined.contains(n) => {
             Some((body, format!("`{n}` is defined by the file, so it may depend on `{}`: write its definition out", text::expr(x))))
         }

@@ -168,7 +168,14 @@ fn rule_equations(rule: &Rule) -> Vec<(&Expr, &Expr)> {
 /// would put a scalar where a vector was (`A*(a .* ones)` becoming `a*A`).
 /// Nor does a vector or matrix equal one of another declared shape: `p = q` for p of length n
 /// and q of length m (both zero, say) would let a rewrite change a length.
-fn equation_kinds(a: &Expr, b: &Expr, kinds: &Kinds, decls: &std::collections::HashMap<String, Decl>, shapes_of: &Declared, out: &mut Vec<InputError>) {
+fn equation_kinds(
+    a: &Expr,
+    b: &Expr,
+    kinds: &Kinds,
+    decls: &std::collections::HashMap<String, Decl>,
+    shapes_of: &Declared,
+    out: &mut Vec<InputError>,
+) {
     let scalar = |x: &Expr| kinds.of(x) == Kind::Scalar;
     let zero = |x: &Expr| x.rational().is_some_and(|q| q == num_rational::BigRational::from_integer(0.into()));
     if scalar(a) != scalar(b) && !zero(a) && !zero(b) {
@@ -301,7 +308,9 @@ fn check_kinds(e: &Expr, kinds: &Kinds, out: &mut Vec<InputError>) {
         ExprKind::Builtin(f @ (Func::Dot | Func::Norm | Func::Diag | Func::MaxAbs), args) if args.iter().any(scalar) => {
             Some((format!("`{}` takes vectors", f.name()), "for a number, use `abs` of it or its square".into()))
         }
-        ExprKind::Builtin(Func::Grad, args) if !super::gradient::is_scalar_form(&args[0], kinds) || kinds.of(&args[1]) != Kind::Vector || !super::gradient::is_variable(&args[1]) => {
+        ExprKind::Builtin(Func::Grad, args)
+            if !super::gradient::is_scalar_form(&args[0], kinds) || kinds.of(&args[1]) != Kind::Vector || !super::gradient::is_variable(&args[1]) =>
+        {
             Some((
                 "`grad(E, x)` takes a scalar expression `E` and a vector `x`: a name or a sequence's element".into(),
                 "`grad(gamma*norm(theta)^2, theta)`".into(),

@@ -394,7 +394,8 @@ impl<N: Number> Model<'_, N> {
             && exact.shape() == differences.shape()
         {
             let tolerance = 2f64.powi(-precision / 2);
-            let agree = exact.iter().zip(differences.iter()).all(|(g, d)| (g.to_f64() - d.to_f64()).abs() <= tolerance * (1.0 + g.to_f64().abs() + scale));
+            let agree =
+                exact.iter().zip(differences.iter()).all(|(g, d)| (g.to_f64() - d.to_f64()).abs() <= tolerance * (1.0 + g.to_f64().abs() + scale));
             if agree {
                 return Ok(Value::M(exact));
             }
@@ -420,7 +421,9 @@ impl<N: Number> Model<'_, N> {
         env: &HashMap<String, Value<N>>,
     ) -> Result<Value<N>, Stop> {
         let Some(degree) = degree.filter(|d| *d <= 16) else {
-            return na("a gradient of what is not a polynomial of low degree is taken by finite differences, in floats (the float layer checks this step)");
+            return na(
+                "a gradient of what is not a polynomial of low degree is taken by finite differences, in floats (the float layer checks this step)",
+            );
         };
         let k = degree.div_ceil(2) as i64;
         let nodes: Vec<i64> = (-k..=k).collect();

@@ -316,12 +316,8 @@ impl<'s, N: Number> Model<'s, N> {
     /// What this point drew that no distribution gives: free names and the checker's own
     /// stand-ins for random leaves.
     pub fn drawn_without_distribution(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .labels
-            .iter()
-            .filter(|((name, _), _)| !self.spec.distributions.contains_key(name))
-            .map(|(_, label)| label.clone())
-            .collect();
+        let mut out: Vec<String> =
+            self.labels.iter().filter(|((name, _), _)| !self.spec.distributions.contains_key(name)).map(|(_, label)| label.clone()).collect();
         out.sort();
         out
     }

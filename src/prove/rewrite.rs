@@ -152,7 +152,10 @@ impl Equation {
         // match a part that mentions the gradient's variable (`grad(c*dot(x, x), x) = 2*c*x`
         // says nothing of `c = dot(a, x)`).
         if let Some(v) = varying_in_gradient(from, &bindings).or_else(|| varying_in_gradient(to, &bindings)) {
-            note(blocked, format!("`{}`: its `{v}` stands inside a gradient for something that does not vary with the gradient's variable", self.name));
+            note(
+                blocked,
+                format!("`{}`: its `{v}` stands inside a gradient for something that does not vary with the gradient's variable", self.name),
+            );
             return None;
         }
         for c in &self.conditions {

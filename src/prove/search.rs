@@ -120,7 +120,10 @@ fn zero_candidates<'e>(e: &'e Expr, kinds: &Kinds, linear: bool, out: &mut Vec<(
 
 fn has_matrix(e: &Expr, kinds: &Kinds) -> bool {
     match &e.kind {
-        ExprKind::Name(_) | ExprKind::Index(..) => matches!(kinds.of(e), Kind::Matrix) || matches!(kinds.get(e.head().map_or("", |h| h.as_str())), Some(Kind::Sequence(of)) if **of == Kind::Matrix),
+        ExprKind::Name(_) | ExprKind::Index(..) => {
+            matches!(kinds.of(e), Kind::Matrix)
+                || matches!(kinds.get(e.head().map_or("", |h| h.as_str())), Some(Kind::Sequence(of)) if **of == Kind::Matrix)
+        }
         _ => e.children().into_iter().any(|c| has_matrix(c, kinds)),
     }
 }

@@ -11,7 +11,10 @@ use super::{html, latex, plot};
 use crate::Loaded;
 use crate::check::{ClaimResult, DocumentResult, Results, StepResult, Summary};
 use crate::diagnostic::{SourceFiles, Span};
-use crate::language::ast::{Algorithm, Complexity, CostBound, Decl, Existence, Expr, ExprKind, Fact, Growth, Justification, Kind, Rule, RuleKind, Simulation, Statement, WitnessExpr};
+use crate::language::ast::{
+    Algorithm, Complexity, CostBound, Decl, Existence, Expr, ExprKind, Fact, Growth, Justification, Kind, Rule, RuleKind, Simulation, Statement,
+    WitnessExpr,
+};
 use crate::language::{Document, Item, Scope, builtins, latex as expr_latex, text};
 use crate::verdict::{Finding, Layer, LayerResult, Status, Table, Verdict};
 
@@ -515,12 +518,8 @@ fn doc_context(doc: &Document, loaded: &Loaded, claims: &BTreeMap<&str, &ClaimRe
                     }
                 };
                 // The lines of an algorithm of this block are shown once, in the algorithm.
-                let in_algorithm: Vec<&String> = block
-                    .statements
-                    .iter()
-                    .filter_map(|s| if let Statement::Algorithm(a) = s { Some(&a.rules) } else { None })
-                    .flatten()
-                    .collect();
+                let in_algorithm: Vec<&String> =
+                    block.statements.iter().filter_map(|s| if let Statement::Algorithm(a) = s { Some(&a.rules) } else { None }).flatten().collect();
                 for statement in &block.statements {
                     match statement {
                         Statement::Rule(rule) if in_algorithm.contains(&&rule.name) && !claims.contains_key(rule.name.as_str()) => {}
@@ -620,7 +619,13 @@ fn algorithm_context(doc: &Document, algorithm: &Algorithm) -> AlgorithmContext 
     let Some(other) = &algorithm.against else {
         let rows = lines
             .iter()
-            .map(|r| AlgorithmRow { name: r.name.clone(), tex: rule_tex(r, scope), other_name: String::new(), other_tex: String::new(), changed: false })
+            .map(|r| AlgorithmRow {
+                name: r.name.clone(),
+                tex: rule_tex(r, scope),
+                other_name: String::new(),
+                other_tex: String::new(),
+                changed: false,
+            })
             .collect();
         return AlgorithmContext { title: title(&algorithm.name, &algorithm.title), other_title: None, rows, changed: 0 };
     };
@@ -631,11 +636,8 @@ fn algorithm_context(doc: &Document, algorithm: &Algorithm) -> AlgorithmContext 
         _ => None,
     });
     // The other's defined names read as this one's, line by line: `s_adam[t]` as `s_l2[t]`.
-    let renaming: HashMap<String, String> = other_lines
-        .iter()
-        .zip(&lines)
-        .filter_map(|(o, r)| Some((o.relation.lhs.head()?.clone(), r.relation.lhs.head()?.clone())))
-        .collect();
+    let renaming: HashMap<String, String> =
+        other_lines.iter().zip(&lines).filter_map(|(o, r)| Some((o.relation.lhs.head()?.clone(), r.relation.lhs.head()?.clone()))).collect();
     let statement = |r: &Rule, rename: &HashMap<String, String>| {
         let relation = |e: &Expr| text::expr(&renamed_heads(e, rename));
         let conditions: Vec<String> = r.conditions.iter().map(|c| format!("{} {} {}", relation(&c.lhs), c.rel.symbol(), relation(&c.rhs))).collect();
@@ -838,7 +840,12 @@ fn simulation_tex(claim: &Simulation, scope: &Scope) -> String {
                 Some(Kind::Sequence(_)) => "_i",
                 _ => "",
             };
-            format!("{}{index} \\sim \\mathcal{{N}}\\left({}, {}^2\\right)", expr_latex::name(name, scope), expr_latex::expr(mean, scope), expr_latex::expr(sd, scope))
+            format!(
+                "{}{index} \\sim \\mathcal{{N}}\\left({}, {}^2\\right)",
+                expr_latex::name(name, scope),
+                expr_latex::expr(mean, scope),
+                expr_latex::expr(sd, scope)
+            )
         })
         .collect();
     settings.extend(setup.values.iter().map(|(name, value)| format!("{} = {}", expr_latex::name(name, scope), expr_latex::expr(value, scope))));

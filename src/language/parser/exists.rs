@@ -120,7 +120,10 @@ impl Parser<'_> {
             let (lhs, vars) = if kind == Kind::Function {
                 // `dL(t, w) = w`: a function given by a formula in new variables.
                 if !self.eat(&Tok::LParen) {
-                    return Err(InputError::new(span, format!("`{name}` is a function: give it as `{name}(x) = …` or after `with` (`with {name} = tanh`)")));
+                    return Err(InputError::new(
+                        span,
+                        format!("`{name}` is a function: give it as `{name}(x) = …` or after `with` (`with {name} = tanh`)"),
+                    ));
                 }
                 let mut vars: Vec<(String, Kind)> = Vec::new();
                 let mut params = Vec::new();

@@ -309,7 +309,8 @@ impl<'s> Parser<'s> {
         let against = if self.eat_word("against") {
             let (other, other_span) = self.ident("the name of an algorithm above")?;
             if !self.scope.algorithms.contains_key(&other) {
-                return Err(InputError::new(other_span, format!("`{other}` is not an algorithm above")).help("name the algorithm to compare with before this one"));
+                return Err(InputError::new(other_span, format!("`{other}` is not an algorithm above"))
+                    .help("name the algorithm to compare with before this one"));
             }
             Some(other)
         } else {
@@ -324,7 +325,10 @@ impl<'s> Parser<'s> {
                     return Err(InputError::new(rule_span, format!("`{rule}` is already a line of this algorithm")));
                 }
                 Some((RuleKind::Def | RuleKind::Given, _)) => rules.push(rule),
-                _ => return Err(InputError::new(rule_span, format!("`{rule}` is not a `def` or `given` above")).help("an algorithm's lines are definitions stated before it")),
+                _ => {
+                    return Err(InputError::new(rule_span, format!("`{rule}` is not a `def` or `given` above"))
+                        .help("an algorithm's lines are definitions stated before it"));
+                }
             }
             if !self.eat(&Tok::Comma) {
                 break;
