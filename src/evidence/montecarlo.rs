@@ -115,7 +115,6 @@ fn scalar(v: Value<f64>) -> Result<f64, Stop> {
     }
 }
 
-/// Runs the check; the relation's sides are random variables once `E[…]` is read as one draw.
 /// How a Monte Carlo estimate is read: as evidence beside a proof, or as the whole support of
 /// a simulation claim, which must not hold a name at one arbitrary draw and rechecks its paths
 /// for rounding before it holds, not only before it refutes.
@@ -125,6 +124,7 @@ pub enum Reading {
     Statement,
 }
 
+/// Runs the check; the relation's sides are random variables once `E[…]` is read as one draw.
 pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: &MonteCarloSetup, seed: u64, reading: Reading) -> LayerResult {
     let fail = |detail: String| LayerResult::new(Layer::MonteCarlo, Verdict::NotApplicable, detail);
     if relation.rel == Rel::To {
