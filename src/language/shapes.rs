@@ -19,7 +19,8 @@ pub type Declared = HashMap<String, Vec<String>>;
 /// same (every dimension name has its own size; a number may be any name's size).
 fn differ(a: &str, b: &str) -> bool {
     let number = |d: &str| d.parse::<u64>().is_ok();
-    a != b && number(a) == number(b)
+    // A vector's single column against a dimension name: a row and a column (`x^T + a`).
+    a != b && (number(a) == number(b) || a == "1" || b == "1")
 }
 
 pub fn shapes_differ(a: &Shape, b: &Shape) -> bool {
@@ -53,11 +54,34 @@ pub fn shape<'e>(e: &'e Expr, kinds: &Kinds, declared: &Declared, mismatch: &mut
         }
         ExprKind::Transpose(a) => of(a, mismatch).map(|(r, c)| (c, r)),
         ExprKind::Neg(a) => of(a, mismatch),
-        ExprKind::Bin(BinOp::Add | BinOp::Sub, a, b) if !scalar(a) && !scalar(b) => same(a, b, "adds", mismatch),
+        ExprKind::Bin(BinOp::Add | BinOp::Sub, a, b) if !scalar(a) && !scalar(b) => {
+            // `I` fits only beside a square matrix.
+            for (identity, other) in [(a, b), (b, a)] {
+                if is_identity(identity)
+                    && let Some(square) = of(other, mismatch)
+                {
+                    if differ(&square.0, &square.1) {
+                        mismatch(e, format!("adds the identity to a {}", text(&square)));
+                        return None;
+                    }
+                    return Some(square);
+                }
+            }
+            same(a, b, "adds", mismatch)
+        }
         ExprKind::Bin(BinOp::Mul, a, b) if scalar(a) => of(b, mismatch),
         ExprKind::Bin(BinOp::Mul, a, b) if scalar(b) => of(a, mismatch),
+        // `I` takes the shape of what it multiplies.
+        ExprKind::Bin(BinOp::Mul, a, b) if is_identity(a) => of(b, mismatch),
+        ExprKind::Bin(BinOp::Mul, a, b) if is_identity(b) => of(a, mismatch),
         ExprKind::Bin(BinOp::Mul, a, b) => {
             let (sa, sb) = (of(a, mismatch), of(b, mismatch));
+            // A matrix times a vector of unknown length (`A*ones`) is a column of its height.
+            if let (Some(x), None) = (&sa, &sb)
+                && kinds.of(b) == Kind::Vector
+            {
+                return Some((x.0.clone(), "1".into()));
+            }
             if let (Some(x), Some(y)) = (&sa, &sb)
                 && differ(&x.1, &y.0)
             {
@@ -82,6 +106,7 @@ pub fn shape<'e>(e: &'e Expr, kinds: &Kinds, declared: &Declared, mismatch: &mut
             of(&args[0], mismatch)
         }
         ExprKind::Builtin(Func::Diag, args) => of(&args[0], mismatch).map(|(n, _)| (n.clone(), n)),
+        ExprKind::BigOp { op: crate::language::ast::BigOp::Sum, body, .. } if !scalar(e) => of(body, mismatch),
         ExprKind::Call(_, args) if args.len() == 1 && !scalar(e) => of(&args[0], mismatch),
         _ => {
             for c in e.children() {
@@ -90,6 +115,10 @@ pub fn shape<'e>(e: &'e Expr, kinds: &Kinds, declared: &Declared, mismatch: &mut
             None
         }
     }
+}
+
+fn is_identity(e: &Expr) -> bool {
+    matches!(&e.kind, ExprKind::Name(n) if n == super::builtins::IDENTITY)
 }
 
 fn text(s: &Shape) -> String {
