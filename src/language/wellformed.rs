@@ -28,7 +28,7 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
         .collect();
     let declared: Declared = doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.shape.clone())).collect();
     // Gradients' bodies, and values of two sizes combined (`x + y`, `A*B`, `dot(x, y)`).
-    let gradients = |e: &Expr, kinds: &Kinds, out: &mut Vec<InputError>| {
+    let content_errors = |e: &Expr, kinds: &Kinds, out: &mut Vec<InputError>| {
         gradient_errors(e, &defined, out);
         shapes::shape(e, kinds, &declared, &mut |part, message| {
             out.push(InputError::new(part.span, format!("this {message}")).help("the declared shapes must fit"));
@@ -53,7 +53,7 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
                     }
                     for side in [&claim.relation.lhs, &claim.relation.rhs] {
                         check_kinds(side, &kinds, &mut out);
-                        gradients(side, &kinds, &mut out);
+                        content_errors(side, &kinds, &mut out);
                     }
                 }
                 Statement::Complexity(claim) => {
@@ -76,7 +76,7 @@ pub fn errors(doc: &Document) -> Vec<InputError> {
                     }
                     for e in rule_expressions(rule) {
                         check_kinds(e, &kinds, &mut out);
-                        gradients(e, &kinds, &mut out);
+                        content_errors(e, &kinds, &mut out);
                     }
                     for (a, b) in rule_equations(rule) {
                         equation_kinds(a, b, &kinds, &doc.scope.decls, &declared, &mut out);
@@ -185,36 +185,32 @@ fn equation_kinds(
         );
         return;
     }
-    // The declared shape of a side that is a name or an element of a sequence; and the
-    // lengths of the vectors a side is made of.
-    let declared = |x: &Expr| match &x.kind {
-        ExprKind::Name(n) | ExprKind::Index(n, _) => decls.get(n).map(|d| d.shape.clone()).filter(|s| !s.is_empty()),
-        _ => None,
+    if scalar(a) || scalar(b) {
+        return;
+    }
+    // The shapes the declarations give the sides; a side with a mismatch inside is blamed for
+    // that, not again for the equation.
+    let inferred = |x: &Expr| {
+        let mut fits = true;
+        let shape = shapes::shape(x, kinds, shapes_of, &mut |_, _| fits = false);
+        (shape, fits)
     };
+    let ((sa, fits_a), (sb, fits_b)) = (inferred(a), inferred(b));
+    if !fits_a || !fits_b {
+        return;
+    }
+    // Where no shape is known (`x + 1`), the lengths of the vectors a side is made of: a vector
+    // (by kind) is made of vectors of its own length only.
     let lengths = |x: &Expr| {
         let mut out = BTreeSet::new();
         vector_lengths(x, kinds, decls, &mut out);
         out
     };
     let (la, lb) = (lengths(a), lengths(b));
-    if scalar(a) || scalar(b) {
-        return;
-    }
-    // A side with a mismatch inside is blamed for that, not again for the equation.
-    let inferred = |x: &Expr| {
-        let mut fits = true;
-        let shape = shapes::shape(x, kinds, shapes_of, &mut |_, _| fits = false);
-        shape.filter(|_| fits)
-    };
-    let inside_mismatch = |x: &Expr| inferred(x).is_none() && shapes::shape(x, kinds, shapes_of, &mut |_, _| {}).is_some();
-    if inside_mismatch(a) || inside_mismatch(b) {
-        return;
-    }
-    let differ = match (declared(a), declared(b)) {
-        (Some(sa), Some(sb)) => sa != sb,
-        // A vector (by kind) is made of vectors of its own length only: no matrix product in it.
+    let differ = match (&sa, &sb) {
+        (Some(x), Some(y)) => shapes::shapes_differ(x, y),
         _ => kinds.of(a) == Kind::Vector && kinds.of(b) == Kind::Vector && !la.is_empty() && !lb.is_empty() && la.is_disjoint(&lb),
-    } || matches!((inferred(a), inferred(b)), (Some(x), Some(y)) if shapes::shapes_differ(&x, &y));
+    };
     if differ {
         out.push(
             InputError::new(a.span.to(b.span), "the two sides have different declared shapes").help("an equation holds between values of one size"),
