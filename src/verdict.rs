@@ -182,11 +182,23 @@ pub struct LayerResult {
     /// language's syntax, for the report to typeset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub residual: Option<String>,
+    /// Wall-clock seconds the layer took (for `cargo bench`; not in the JSON, which stays
+    /// the same from run to run).
+    #[serde(skip)]
+    pub seconds: f64,
 }
 
 impl LayerResult {
     pub fn new(layer: Layer, verdict: Verdict, detail: impl Into<String>) -> LayerResult {
-        LayerResult { layer, verdict, detail: detail.into(), counterexample: None, table: None, plot: None, line: None, residual: None }
+        LayerResult { layer, verdict, detail: detail.into(), counterexample: None, table: None, plot: None, line: None, residual: None, seconds: 0.0 }
+    }
+
+    /// The layer `run` computes, with the time it took.
+    pub fn timed(run: impl FnOnce() -> LayerResult) -> LayerResult {
+        let start = std::time::Instant::now();
+        let mut result = run();
+        result.seconds = start.elapsed().as_secs_f64();
+        result
     }
 }
 

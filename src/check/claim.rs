@@ -211,7 +211,9 @@ fn goals<'a>(rule: &'a Rule, set: &'a Setting, seed: u64) -> (Vec<Goal<'a>>, Vec
 }
 
 pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &SourceFiles, options: &Options, seed: u64) -> ClaimResult {
+    let start = std::time::Instant::now();
     let (set, mut own) = setting(rule, known, base_kinds, options, seed);
+    own.seconds = start.elapsed().as_secs_f64();
     let (known, kinds, samples) = (&set.known, &set.kinds, set.samples);
     let line = files.line(rule.span);
     let mut result = ClaimResult {
@@ -224,6 +226,7 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
         chains: Vec::new(),
         evidence: Vec::new(),
         problems: Vec::new(),
+        seconds: 0.0,
     };
     let problem = |message: String| Finding { span: rule.span, line, kind: FindingKind::Problem, message };
     let (goals, problems) = goals(rule, &set, seed);
@@ -243,8 +246,11 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
             apply_with(&mut model, with);
             model
         };
-        let mut evidence = match check {
-            Check::Exact { .. } => continue,
+        if let Check::Exact { .. } = check {
+            continue;
+        }
+        let mut evidence = LayerResult::timed(|| match check {
+            Check::Exact { .. } => unreachable!("skipped above"),
             Check::Trajectory { relation, var, from, to, control, float, with, .. } => trajectory::layer(
                 &with_sizes(with),
                 relation,
@@ -269,7 +275,7 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
             Check::Derivative { jacobian, of, by, var, from, to, with, .. } => {
                 derivative::layer(&with_sizes(with), jacobian, of, by, var, *from, *to, seed)
             }
-        };
+        });
         evidence.line = Some(files.line(check.span()));
         result.evidence.push(evidence);
     }
@@ -504,6 +510,7 @@ mod tests {
             // The claim's own check met no counterexample.
             evidence: vec![LayerResult { line: Some(1), ..LayerResult::new(Layer::Exact, Verdict::Holds, "holds") }],
             problems: vec![],
+            seconds: 0.0,
         }
     }
 

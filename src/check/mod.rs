@@ -160,6 +160,11 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
         if options.stopped() {
             return;
         }
+        let start = std::time::Instant::now();
+        let push = |claims: &mut Vec<ClaimResult>, mut claim: ClaimResult| {
+            claim.seconds = start.elapsed().as_secs_f64();
+            claims.push(claim);
+        };
         let rule = match visit {
             Visit::Rule(rule) => rule,
             Visit::Exists(existence) => {
@@ -170,19 +175,19 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
                     result.problems.push(Finding { span: existence.span, line: result.line, kind: FindingKind::Problem, message: why });
                     result.status = Status::Refuted;
                 }
-                claims.push(result);
+                push(&mut claims, result);
                 bar.inc(1);
                 return;
             }
             Visit::Complexity(claim) => {
                 bar.set_message(claim.name.clone());
-                claims.push(complexity::check(claim, known, kinds, files, derive_seed(options.seed, &doc.path, &claim.name)));
+                push(&mut claims, complexity::check(claim, known, kinds, files, derive_seed(options.seed, &doc.path, &claim.name)));
                 bar.inc(1);
                 return;
             }
             Visit::Simulation(claim) => {
                 bar.set_message(claim.name.clone());
-                claims.push(simulation::check(claim, known, files, derive_seed(options.seed, &doc.path, &claim.name)));
+                push(&mut claims, simulation::check(claim, known, files, derive_seed(options.seed, &doc.path, &claim.name)));
                 bar.inc(1);
                 return;
             }
@@ -213,7 +218,7 @@ fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &
                 }
             }
         }
-        claims.push(claim);
+        push(&mut claims, claim);
     });
     DocumentResult { path: doc.path.clone(), library: doc.is_library, claims }
 }

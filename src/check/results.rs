@@ -45,6 +45,9 @@ pub struct ClaimResult {
     pub evidence: Vec<LayerResult>,
     /// Why a proof does not prove the claim even if its steps hold.
     pub problems: Vec<Finding>,
+    /// Wall-clock seconds the whole claim took (for `cargo bench`; not in the JSON).
+    #[serde(skip)]
+    pub seconds: f64,
 }
 
 impl ClaimResult {
@@ -61,6 +64,7 @@ impl ClaimResult {
             chains: Vec::new(),
             evidence: Vec::new(),
             problems: Vec::new(),
+            seconds: 0.0,
         }
     }
 

@@ -151,9 +151,11 @@ fn implies(shown: Rel, claimed: Rel) -> bool {
 }
 
 pub(super) fn check_step(lhs: &Expr, step: &Step, s: &StepScope, files: &SourceFiles, seed: u64) -> StepResult {
-    let exact = points::layer(&s.known.model, &s.question(lhs, step.rel, &step.rhs, seed));
+    let exact = LayerResult::timed(|| points::layer(&s.known.model, &s.question(lhs, step.rel, &step.rhs, seed)));
     // A step the exact layer refutes gets no hint about the rules it would need: it is false.
+    let start = std::time::Instant::now();
     let Symbolic { layer: mut symbolic, warning, used } = symbolic_layer(lhs, step, s, exact.verdict != Verdict::Refuted);
+    symbolic.seconds = start.elapsed().as_secs_f64();
     let status = match (symbolic.verdict, exact.verdict) {
         (_, Verdict::Refuted) => Status::Refuted,
         // A second, independent layer confirms it, or could not apply: then it says so.

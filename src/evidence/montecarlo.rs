@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::language::ast::{BigOp, BinOp, Expr, ExprKind, Fact, MonteCarloSetup, Rel, Relation};
 use num_traits::Zero;
 
-use crate::model::{Definition, Model, ModelSpec, Number, Stop, Value, Wide, int};
+use crate::model::{Definition, LANES, Model, ModelSpec, Number, Stop, Tape, Trace, Traced, Value, Wide, int};
 use crate::verdict::{Counterexample, Curve, Layer, LayerResult, Plot, Table, Verdict};
 
 /// The per-check level: what 4 standard errors leave out, two-sided.
@@ -108,7 +108,7 @@ impl Moments {
     }
 }
 
-fn scalar(v: Value<f64>) -> Result<f64, Stop> {
+fn scalar<N: Number>(v: Value<N>) -> Result<N, Stop> {
     match v {
         Value::S(x) => Ok(x),
         _ => Err(Stop::NotApplicable("a Monte Carlo side is not a scalar".into())),
@@ -188,7 +188,9 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
         return fail(problem);
     }
     let starts: Vec<usize> = (0..setup.samples.div_ceil(batch)).map(|b| (b * batch).max(1)).collect();
-    let stretches = run.in_parallel(&model, seed, &starts, setup.samples);
+    // Paths evaluated as a traced tape, many at a time, where the evaluation can be traced.
+    let tape = run.trace(&model).ok();
+    let stretches = run.in_parallel(&model, tape.as_ref(), seed, &starts, setup.samples);
     let mut merged = first;
     for stretch in stretches {
         match stretch {
@@ -197,7 +199,7 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
         }
     }
     let Stretch { mut stats, relative_rounding, confirm_starts } = merged;
-    let confirm_starts: Vec<rand_chacha::ChaCha8Rng> = confirm_starts.into_iter().take(MAX_CONFIRMED).map(|(_, rng)| rng).collect();
+    let confirm_starts: Vec<Replay> = confirm_starts.into_iter().take(MAX_CONFIRMED).map(|(_, replay)| replay).collect();
     for st in &mut stats {
         st.rounding = relative_rounding;
     }
@@ -335,8 +337,8 @@ struct Stretch {
     stats: Vec<PointStatistics>,
     /// The largest relative rounding error measured on the paths rechecked in 320-bit floats.
     relative_rounding: f64,
-    /// Where some paths start (by path number), to recheck them before a refutation.
-    confirm_starts: Vec<(usize, rand_chacha::ChaCha8Rng)>,
+    /// Some paths (by path number), to recheck them before a refutation.
+    confirm_starts: Vec<(usize, Replay)>,
 }
 
 impl Stretch {
@@ -363,14 +365,17 @@ impl Paths<'_> {
     /// Every batch from its first path (`starts[b]`) to the next batch's, each on its own
     /// stream (stream `b` of the seed) with the constants `first` drew, on up to `threads()`
     /// threads; in batch order.
-    fn in_parallel(&self, first: &Model<f64>, seed: u64, starts: &[usize], samples: usize) -> Vec<Result<Stretch, String>> {
+    fn in_parallel(&self, first: &Model<f64>, tape: Option<&Tape>, seed: u64, starts: &[usize], samples: usize) -> Vec<Result<Stretch, String>> {
         use rand::SeedableRng;
         let ends: Vec<usize> = starts.iter().skip(1).copied().chain([samples]).collect();
         let workers = threads().min(starts.len()).max(1);
         let run_batch = |b: usize| -> Result<Stretch, String> {
-            let mut model: Model<f64> = Model::new(self.spec, seed);
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(b as u64 + 1);
+            if let Some(tape) = tape {
+                return self.tape_paths(tape, first, rng, b, starts[b]..ends[b]);
+            }
+            let mut model: Model<f64> = Model::new(self.spec, seed);
             model.rng = rng;
             model.sampling = true;
             model.outcomes = 1;
@@ -402,29 +407,15 @@ impl Paths<'_> {
             let start = model.rng.clone();
             let mut values = Vec::with_capacity(self.points.len());
             for (k, point) in self.points.iter().enumerate() {
-                let env: HashMap<String, Value<f64>> = match (self.var, point) {
-                    (Some(v), Some(t)) => HashMap::from([(v.clone(), int(*t))]),
-                    _ => HashMap::new(),
-                };
-                let (lhs, rhs) = (&self.relation.lhs, &self.relation.rhs);
-                let sides = model.eval(lhs, &env).and_then(scalar).and_then(|a| Ok((a, scalar(model.eval(rhs, &env)?)?)));
-                match sides {
-                    Ok((a, b)) if a.is_finite() && b.is_finite() => {
-                        stretch.stats[k].push(a, b, path / self.batch);
-                        values.push((a, b));
-                    }
-                    Ok(_) => return Err("a side overflows on a sample path".into()),
-                    Err(Stop::NotApplicable(reason)) => return Err(reason),
-                    Err(Stop::Undefined) => return Err("a side is undefined (division by zero) on a sample path".into()),
-                    Err(Stop::Shapes(what)) => return Err(format!("the shapes do not fit: {what}")),
-                    Err(Stop::Invalid(why)) => return Err(format!("a sample path is not a model of the file: {why}")),
-                }
+                let (a, b) = self.sides(model, *point)?;
+                stretch.stats[k].push(a, b, path / self.batch);
+                values.push((a, b));
             }
-            if path > 0 && path % CONFIRM_STRIDE == 0 && path / CONFIRM_STRIDE <= MAX_CONFIRMED {
-                stretch.confirm_starts.push((path, start.clone()));
+            if confirmed(path, MAX_CONFIRMED) {
+                stretch.confirm_starts.push((path, Replay::Stream(start.clone())));
             }
             if rechecked(path) {
-                let error = rounding(self.spec, self.relation, self.points, self.var, start, model, &values)?;
+                let error = rounding(self.spec, self.relation, self.points, self.var, &Replay::Stream(start), model, &values)?;
                 stretch.relative_rounding = stretch.relative_rounding.max(error);
             }
         }
@@ -444,24 +435,322 @@ fn confirm(
     point: Option<i64>,
     var: &Option<String>,
     double: &Model<f64>,
-    starts: &[rand_chacha::ChaCha8Rng],
+    starts: &[Replay],
 ) -> Option<String> {
     let env: HashMap<String, Value<f64>> = match (var, point) {
         (Some(v), Some(t)) => HashMap::from([(v.clone(), int(t))]),
         _ => HashMap::new(),
     };
     for start in starts {
-        let mut replay: Model<f64> = Model::new(spec, 0);
-        replay.rng = start.clone();
-        replay.sampling = true;
-        replay.outcomes = 1;
-        replay.fixed = double.fixed.clone();
+        let mut replay: Model<f64> = start.model(spec, double);
         let (Ok(Value::S(a)), Ok(Value::S(b))) = (replay.eval(&relation.lhs, &env), replay.eval(&relation.rhs, &env)) else { continue };
-        if let Err(problem) = rounding(spec, relation, &[point], var, start.clone(), double, &[(a, b)]) {
+        if let Err(problem) = rounding(spec, relation, &[point], var, start, double, &[(a, b)]) {
             return Some(problem);
         }
     }
     None
+}
+
+/// Whether a path is kept for the recheck before a refutation (one in `CONFIRM_STRIDE`, up
+/// to `limit` of them).
+fn confirmed(path: usize, limit: usize) -> bool {
+    path > 0 && path.is_multiple_of(CONFIRM_STRIDE) && path / CONFIRM_STRIDE <= limit
+}
+
+/// How to draw one sample path again: from the stream where it started, or (a path of a
+/// tape) from its standard normal draws.
+enum Replay {
+    Stream(rand_chacha::ChaCha8Rng),
+    Draws(Vec<f64>),
+}
+
+impl Replay {
+    /// A model that draws this path, with the constants `double` drew.
+    fn model<'s, N: Number>(&self, spec: &'s ModelSpec, double: &Model<f64>) -> Model<'s, N> {
+        let mut model: Model<N> = Model::new(spec, 0);
+        match self {
+            Replay::Stream(rng) => model.rng = rng.clone(),
+            Replay::Draws(draws) => model.pinned = Some(draws.iter().copied().collect()),
+        }
+        model.sampling = true;
+        model.outcomes = 1;
+        model.fixed = double.fixed_as();
+        model
+    }
+}
+
+/// Standard normal draws for tapes: Marsaglia and Tsang's ziggurat with 256 layers (Doornik's
+/// variant: the layer and the position come from separate bits of one 64-bit word).
+mod ziggurat {
+    use rand::{Rng, RngExt};
+
+    const LAYERS: usize = 256;
+    /// The start of the tail, and the area of each layer.
+    const R: f64 = 3.654152885361008796;
+    const AREA: f64 = 0.00492867323399;
+
+    pub struct Tables {
+        x: [f64; LAYERS + 1],
+        f: [f64; LAYERS + 1],
+    }
+
+    fn density(x: f64) -> f64 {
+        (-0.5 * x * x).exp()
+    }
+
+    /// A uniform number in (0, 1) from the top 53 bits of `bits`.
+    fn open01(bits: u64) -> f64 {
+        ((bits >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// The tables, computed once.
+    pub fn tables() -> &'static Tables {
+        static TABLES: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
+        TABLES.get_or_init(|| {
+            let mut x = [0.0; LAYERS + 1];
+            x[0] = AREA / density(R);
+            x[1] = R;
+            for i in 1..LAYERS - 1 {
+                x[i + 1] = (-2.0 * (AREA / x[i] + density(x[i])).ln()).sqrt();
+            }
+            x[LAYERS] = 0.0;
+            let f = x.map(density);
+            Tables { x, f }
+        })
+    }
+
+    #[inline]
+    pub fn standard_normal(t: &Tables, rng: &mut rand_chacha::ChaCha8Rng) -> f64 {
+        loop {
+            let bits = rng.next_u64();
+            let i = (bits & 0xff) as usize;
+            let u = 2.0 * open01(bits) - 1.0;
+            let x = u * t.x[i];
+            if x.abs() < t.x[i + 1] {
+                return x;
+            }
+            if i == 0 {
+                // The tail beyond R (Marsaglia's method).
+                loop {
+                    let a = rng.random::<f64>().max(f64::MIN_POSITIVE).ln() / R;
+                    let b = rng.random::<f64>().max(f64::MIN_POSITIVE).ln();
+                    if -2.0 * b >= a * a {
+                        return if u < 0.0 { a - R } else { R - a };
+                    }
+                }
+            }
+            if t.f[i + 1] + (t.f[i] - t.f[i + 1]) * rng.random::<f64>() < density(x) {
+                return x;
+            }
+        }
+    }
+}
+
+/// Shifted power sums of one quantity over a batch, lane by lane (so that the sums vectorize
+/// and add up in one fixed order): from them, the batch's moments.
+#[derive(Clone)]
+struct Sums<const P: usize> {
+    n: usize,
+    shift: f64,
+    lanes: [[f64; LANES]; P],
+}
+
+impl<const P: usize> Default for Sums<P> {
+    fn default() -> Self {
+        Sums { n: 0, shift: 0.0, lanes: [[0.0; LANES]; P] }
+    }
+}
+
+impl<const P: usize> Sums<P> {
+    fn push(&mut self, xs: &[f64; LANES], lanes: usize) {
+        if self.n == 0 {
+            // Near the values, so that the sums of powers lose nothing to cancellation.
+            self.shift = xs[0];
+        }
+        self.n += lanes;
+        for lane in 0..lanes {
+            let y = xs[lane] - self.shift;
+            let mut power = y;
+            for p in 0..P {
+                self.lanes[p][lane] += power;
+                power *= y;
+            }
+        }
+    }
+
+    fn moments(&self) -> Moments {
+        if self.n == 0 {
+            return Moments::default();
+        }
+        let n = self.n as f64;
+        let mut s = [0.0; 4];
+        for (p, total) in s.iter_mut().enumerate().take(P) {
+            *total = self.lanes[p].iter().sum();
+        }
+        let mu = s[0] / n;
+        let m2 = s[1] - n * mu * mu;
+        let (m3, m4) = if P == 4 {
+            (s[2] - 3.0 * mu * s[1] + 2.0 * n * mu * mu * mu, s[3] - 4.0 * mu * s[2] + 6.0 * mu * mu * s[1] - 3.0 * n * mu * mu * mu * mu)
+        } else {
+            (0.0, 0.0)
+        };
+        Moments { n, mean: self.shift + mu, m2: m2.max(0.0), m3, m4: m4.max(0.0) }
+    }
+}
+
+/// The sums of one point over a batch: both sides, their difference (to the fourth power,
+/// for the kurtosis), and their size.
+#[derive(Clone, Default)]
+struct PointSums {
+    left: Sums<2>,
+    right: Sums<2>,
+    diff: Sums<4>,
+    size: Sums<1>,
+}
+
+impl Paths<'_> {
+    /// The paths' evaluation traced into a tape, or why it cannot be.
+    fn trace(&self, first: &Model<f64>) -> Result<Tape, String> {
+        let trace = Trace::start();
+        let mut model: Model<Traced> = Model::new(self.spec, 0);
+        model.sampling = true;
+        model.tracing = true;
+        model.outcomes = 1;
+        model.fixed = first.fixed_as();
+        model.reset();
+        for (k, point) in self.points.iter().enumerate() {
+            let env: HashMap<String, Value<Traced>> = match (self.var, point) {
+                (Some(v), Some(t)) => HashMap::from([(v.clone(), int(*t))]),
+                _ => HashMap::new(),
+            };
+            let side = |model: &mut Model<Traced>, e: &Expr| model.eval(e, &env).and_then(scalar).map_err(|e| format!("the first path stops: {e:?}"));
+            let a = side(&mut model, &self.relation.lhs)?;
+            let b = side(&mut model, &self.relation.rhs)?;
+            trace.sides(k, a, b);
+        }
+        trace.finish()
+    }
+
+    /// The paths `range` of batch `batch`, `LANES` at a time through the tape, their draws
+    /// from `rng`. A path on which the tape's tests fail is evaluated by the model itself.
+    fn tape_paths(
+        &self,
+        tape: &Tape,
+        first: &Model<f64>,
+        mut rng: rand_chacha::ChaCha8Rng,
+        batch: usize,
+        range: std::ops::Range<usize>,
+    ) -> Result<Stretch, String> {
+        let points = self.points.len();
+        let mut sums = vec![PointSums::default(); points];
+        let mut stretch = Stretch { stats: Vec::new(), relative_rounding: 0.0, confirm_starts: Vec::new() };
+        // What the recheck before a refutation may keep: the draws of 2^22 numbers at most.
+        let limit = MAX_CONFIRMED.min((1 << 22) / tape.normals.max(1));
+        let mut registers = Vec::new();
+        let mut sides = vec![[[0.0; LANES]; 2]; points];
+        let tables = ziggurat::tables();
+        let mut start = range.start;
+        while start < range.end {
+            let lanes = LANES.min(range.end - start);
+            let kept = (0..lanes).filter(|lane| rechecked(start + lane) || confirmed(start + lane, limit)).fold(0u64, |m, l| m | 1 << l);
+            let kept = |lane: usize| kept & (1 << lane) != 0;
+            let mut draws: Vec<Vec<f64>> = vec![Vec::new(); lanes];
+            let at_start = rng.clone();
+            let failed = tape.run(
+                lanes,
+                |lane| {
+                    let z = ziggurat::standard_normal(tables, &mut rng);
+                    if kept(lane) {
+                        draws[lane].push(z);
+                    }
+                    z
+                },
+                &mut sides,
+                &mut registers,
+            );
+            if failed != 0 {
+                // The same draws again, every lane's kept: the model evaluates the lanes the
+                // tests failed on.
+                let mut again = at_start;
+                let mut all: Vec<Vec<f64>> = vec![Vec::new(); lanes];
+                let mut scratch = vec![[[0.0; LANES]; 2]; points];
+                tape.run(
+                    lanes,
+                    |lane| {
+                        let z = ziggurat::standard_normal(tables, &mut again);
+                        all[lane].push(z);
+                        z
+                    },
+                    &mut scratch,
+                    &mut registers,
+                );
+                for lane in (0..lanes).filter(|l| failed & (1 << l) != 0) {
+                    let mut model: Model<f64> = Replay::Draws(std::mem::take(&mut all[lane])).model(self.spec, first);
+                    for (k, point) in self.points.iter().enumerate() {
+                        let (a, b) = self.sides(&mut model, *point)?;
+                        sides[k][0][lane] = a;
+                        sides[k][1][lane] = b;
+                    }
+                }
+            }
+            for (k, s) in sums.iter_mut().enumerate() {
+                let [a, b] = &sides[k];
+                if a[..lanes].iter().chain(&b[..lanes]).any(|x| !x.is_finite()) {
+                    return Err("a side overflows, or is undefined, on a sample path".into());
+                }
+                let mut diff = [0.0; LANES];
+                let mut size = [0.0; LANES];
+                for lane in 0..LANES {
+                    diff[lane] = a[lane] - b[lane];
+                    size[lane] = a[lane].abs() + b[lane].abs();
+                }
+                s.left.push(a, lanes);
+                s.right.push(b, lanes);
+                s.diff.push(&diff, lanes);
+                s.size.push(&size, lanes);
+            }
+            for (lane, draws) in draws.into_iter().enumerate().filter(|(lane, _)| kept(*lane)) {
+                let path = start + lane;
+                let replay = Replay::Draws(draws);
+                if rechecked(path) {
+                    let values: Vec<(f64, f64)> = sides.iter().map(|[a, b]| (a[lane], b[lane])).collect();
+                    let error = rounding(self.spec, self.relation, self.points, self.var, &replay, first, &values)?;
+                    stretch.relative_rounding = stretch.relative_rounding.max(error);
+                }
+                if confirmed(path, limit) {
+                    stretch.confirm_starts.push((path, replay));
+                }
+            }
+            start += lanes;
+        }
+        stretch.stats = sums
+            .iter()
+            .map(|s| {
+                let diff = s.diff.moments();
+                let mut batches = vec![Moments::default(); batch + 1];
+                batches[batch] = diff;
+                PointStatistics { left: s.left.moments(), right: s.right.moments(), diff, batches, size: s.size.moments(), rounding: 0.0 }
+            })
+            .collect();
+        Ok(stretch)
+    }
+
+    /// Both sides at one point of the path `model` draws.
+    fn sides(&self, model: &mut Model<f64>, point: Option<i64>) -> Result<(f64, f64), String> {
+        let env: HashMap<String, Value<f64>> = match (self.var, point) {
+            (Some(v), Some(t)) => HashMap::from([(v.clone(), int(t))]),
+            _ => HashMap::new(),
+        };
+        let sides = model.eval(&self.relation.lhs, &env).and_then(scalar).and_then(|a| Ok((a, scalar(model.eval(&self.relation.rhs, &env)?)?)));
+        match sides {
+            Ok((a, b)) if a.is_finite() && b.is_finite() => Ok((a, b)),
+            Ok(_) => Err("a side overflows on a sample path".into()),
+            Err(Stop::NotApplicable(reason)) => Err(reason),
+            Err(Stop::Undefined) => Err("a side is undefined (division by zero) on a sample path".into()),
+            Err(Stop::Shapes(what)) => Err(format!("the shapes do not fit: {what}")),
+            Err(Stop::Invalid(why)) => Err(format!("a sample path is not a model of the file: {why}")),
+        }
+    }
 }
 
 /// Whether a path is recomputed in 320-bit floats: the first 16, then one in 128, at most
@@ -481,15 +770,11 @@ fn rounding(
     relation: &Relation,
     points: &[Option<i64>],
     var: &Option<String>,
-    rng: rand_chacha::ChaCha8Rng,
+    replay: &Replay,
     double: &Model<f64>,
     values: &[(f64, f64)],
 ) -> Result<f64, String> {
-    let mut wide: Model<Wide> = Model::new(spec, 0);
-    wide.rng = rng;
-    wide.sampling = true;
-    wide.outcomes = 1;
-    wide.fixed = double.fixed_as();
+    let mut wide: Model<Wide> = replay.model(spec, double);
     let mut largest: f64 = 0.0;
     for (point, (a, b)) in points.iter().zip(values) {
         let env: HashMap<String, Value<Wide>> = match (var, point) {

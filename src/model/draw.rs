@@ -146,6 +146,10 @@ impl<N: Number> Model<'_, N> {
 
     /// One draw of a standard normal (Box–Muller on the model's stream).
     pub fn standard_normal(&mut self) -> f64 {
+        if let Some(pinned) = &mut self.pinned {
+            // A replayed path: its draws as they were (none left: not the same path).
+            return pinned.pop_front().unwrap_or(f64::NAN);
+        }
         let u: f64 = self.rng.random_range(f64::EPSILON..1.0);
         let v: f64 = self.rng.random_range(0.0..1.0);
         (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
@@ -164,6 +168,9 @@ impl<N: Number> Model<'_, N> {
     /// z`): `c·x/(|x| + 1)` of a free draw `x`, and now and then an end of the range (unless
     /// the bound is strict), where a wrong inequality shows first.
     fn within(&mut self, name: &str, value: Value<N>, bound: &Expr, strict: bool) -> Result<Value<N>, Stop> {
+        if self.tracing {
+            return na(format!("`{name}` is drawn within a bound on every path"));
+        }
         let (Value::S(c), Value::S(x)) = (self.eval(bound, &HashMap::new())?, value) else {
             return na(format!("the bound on `{name}` is not a scalar"));
         };
@@ -185,9 +192,16 @@ impl<N: Number> Model<'_, N> {
                 return na("a distribution's parameters are not scalars");
             };
             // Vectors and matrices get independent entries with this distribution.
-            return Ok(match self.draw_uniform(name)? {
-                Value::M(shape) => Value::M(shape.map(|_| m.clone() + s.clone() * N::from_f64(self.standard_normal()))),
-                _ => Value::S(m + s * N::from_f64(self.standard_normal())),
+            let element = match self.spec.kinds.0.get(name) {
+                Some(Kind::Sequence(of)) => (**of).clone(),
+                Some(kind) => kind.clone(),
+                None => Kind::Scalar,
+            };
+            return Ok(match element {
+                Kind::Vector | Kind::Matrix => {
+                    Value::M(self.zeros(name, &element).map(|_| m.clone() + s.clone() * N::normal(self.standard_normal())))
+                }
+                _ => Value::S(m + s * N::normal(self.standard_normal())),
             });
         }
         self.draw_uniform(name)
@@ -238,6 +252,9 @@ impl<N: Number> Model<'_, N> {
         if self.is_dimension(name) {
             let size = self.dimension_size(Some(name)) as i64;
             return Ok(Value::S(N::from_rational(&num_rational::BigRational::from_integer(size.into()))));
+        }
+        if self.tracing {
+            return na(format!("`{name}` is drawn without a distribution on every path"));
         }
         let element = match &kind {
             Kind::Sequence(of) => (**of).clone(),

@@ -8,9 +8,9 @@ use num_rational::BigRational;
 
 use rand::RngExt;
 
-use super::Model;
 use super::number::Number;
 use super::value::{Stop, Value, add, dot, entrywise_pair, inverse, is_diagonal, na, scale};
+use super::{LANES, Model, Trace, Traced};
 use crate::language::ast::{BigOp, BinOp, Expr, ExprKind};
 use crate::language::builtins::{Func, IDENTITY, ONES};
 
@@ -153,51 +153,68 @@ impl<N: Number> Model<'_, N> {
             Value::M(m) => m.len(),
             _ => return na(format!("`{x}` is dotted with a scalar")),
         };
+        // A zero mean and the identity covariance add and multiply nothing (`None`).
         let mean = match self.eval(mean, env)? {
-            Value::S(z) if z.is_zero() => DMatrix::from_element(d, 1, N::zero()),
-            Value::M(m) if m.len() == d => DMatrix::from_iterator(d, 1, m.iter().cloned()),
+            Value::S(z) if z.is_zero() => None,
+            Value::M(m) if m.len() == d => Some(DMatrix::from_iterator(d, 1, m.iter().cloned())),
             _ => return na(format!("the mean of `{x}` is not a vector of its length {d}")),
         };
         // x = mean + L z with L L^T the covariance and z standard normal.
-        let root: DMatrix<N> = match self.eval(cov, env)? {
-            Value::Identity => DMatrix::from_fn(d, d, |i, j| if i == j { N::one() } else { N::zero() }),
+        let root: Option<DMatrix<N>> = match self.eval(cov, env)? {
+            Value::Identity => None,
             Value::M(c) if c.nrows() == d && c.ncols() == d => {
                 let f = c.map(|v| v.to_f64());
                 let chol =
                     nalgebra::Cholesky::new(f).ok_or_else(|| Stop::NotApplicable(format!("the covariance of `{x}` is not positive definite")))?;
-                chol.l().map(N::from_f64)
+                Some(chol.l().map(N::from_f64))
             }
             _ => return na(format!("the covariance of `{x}` is not a {d}×{d} matrix")),
         };
-        let at = |z: &[f64]| -> HashMap<String, Value<N>> {
-            let z = DMatrix::from_iterator(d, 1, z.iter().map(|v| N::from_f64(*v)));
-            let point = &mean + &root * z;
+        let place = |z: DMatrix<N>| -> HashMap<String, Value<N>> {
+            let z = match &root {
+                Some(root) => root * z,
+                None => z,
+            };
+            let point = match &mean {
+                Some(mean) => mean + z,
+                None => z,
+            };
             let mut inner = env.clone();
             inner.insert(x.to_string(), Value::M(point));
             inner
         };
         if self.sampling {
-            let z: Vec<f64> = (0..d).map(|_| self.standard_normal()).collect();
-            return self.eval(body, &at(&z));
+            let z: Vec<N> = (0..d).map(|_| N::normal(self.standard_normal())).collect();
+            return self.eval(body, &place(DMatrix::from_vec(d, 1, z)));
         }
+        let at = |z: &[f64]| place(DMatrix::from_iterator(d, 1, z.iter().map(|v| N::from_f64(*v))));
         self.approximate = true;
-        self.gaussian_terms(x, body, d, &at, env)
+        let standard = mean.is_none() && root.is_none();
+        self.gaussian_terms(x, body, d, &at, env, standard)
     }
 
     /// `E[body]` over the Gaussian `x`, term by term (linearity), each term integrated by
     /// quadrature centred for it. Constant factors stay in their term, where an exponential
     /// one joins the term's exponent (`exp(-c)*exp(c + …)` neither underflows nor overflows).
-    fn gaussian_terms(&mut self, x: &str, body: &Expr, d: usize, at: &Place<'_, N>, env: &HashMap<String, Value<N>>) -> Result<Value<N>, Stop> {
+    fn gaussian_terms(
+        &mut self,
+        x: &str,
+        body: &Expr,
+        d: usize,
+        at: &Place<'_, N>,
+        env: &HashMap<String, Value<N>>,
+        standard: bool,
+    ) -> Result<Value<N>, Stop> {
         if !body.mentions(x) {
             return self.eval(body, env);
         }
         match &body.kind {
             ExprKind::Bin(op @ (BinOp::Add | BinOp::Sub), a, b) => {
-                let (a, b) = (self.gaussian_terms(x, a, d, at, env)?, self.gaussian_terms(x, b, d, at, env)?);
+                let (a, b) = (self.gaussian_terms(x, a, d, at, env, standard)?, self.gaussian_terms(x, b, d, at, env, standard)?);
                 if *op == BinOp::Add { add(a, b) } else { add(a, scale(&b, &-N::one())?) }
             }
-            ExprKind::Neg(a) => scale(&self.gaussian_terms(x, a, d, at, env)?, &-N::one()),
-            _ => self.gaussian_term(x, body, d, at),
+            ExprKind::Neg(a) => scale(&self.gaussian_terms(x, a, d, at, env, standard)?, &-N::one()),
+            _ => self.gaussian_term(x, body, d, at, Some(env).filter(|_| standard)),
         }
     }
 
@@ -206,7 +223,14 @@ impl<N: Number> Model<'_, N> {
     /// the polynomial `p(y + g)` times a constant, which the rule integrates exactly when it
     /// has enough nodes. Other integrands (a spike, a bump far from the centre) are not
     /// trusted to quadrature. Computed with two numbers of nodes, which must agree.
-    fn gaussian_term(&mut self, x: &str, term: &Expr, d: usize, at: &Place<'_, N>) -> Result<Value<N>, Stop> {
+    fn gaussian_term(
+        &mut self,
+        x: &str,
+        term: &Expr,
+        d: usize,
+        at: &Place<'_, N>,
+        standard: Option<&HashMap<String, Value<N>>>,
+    ) -> Result<Value<N>, Stop> {
         let mut exponents = Vec::new();
         let (degree, polynomial) = exp_polynomial(term, x, &mut exponents).ok_or_else(|| {
             Stop::NotApplicable(format!(
@@ -256,24 +280,43 @@ impl<N: Number> Model<'_, N> {
         let mut estimates = Vec::new();
         for n in [coarse, fine] {
             let (nodes, weights) = gauss_hermite(n);
-            let mut total: Option<Value<N>> = None;
-            let mut index = vec![0usize; d];
-            loop {
-                let y: Vec<f64> = index.iter().map(|&i| nodes[i]).collect();
-                let z: Vec<f64> = y.iter().zip(&mu).map(|(y, m)| y + m).collect();
-                let tilt = -y.iter().zip(&mu).map(|(y, m)| y * m).sum::<f64>() - mu_squared / 2.0;
-                let w: f64 = index.iter().map(|&i| weights[i]).product();
-                let v = scale(&body_at(self, &z, tilt)?, &N::from_f64(w))?;
-                total = Some(match total {
-                    None => v,
-                    Some(t) => add(t, v)?,
-                });
-                // The next multi-index, odometer style.
-                let Some(k) = (0..d).find(|&k| index[k] + 1 < n) else { break };
-                index[k] += 1;
-                index[..k].iter_mut().for_each(|i| *i = 0);
-            }
-            estimates.push(total.unwrap_or(Value::S(N::zero())));
+            // Node `j`'s point, tilt and weight; its multi-index odometer style (the first
+            // coordinate fastest).
+            let node = |j: usize, z: &mut [f64]| -> (f64, f64) {
+                let (mut rest, mut tilt, mut w) = (j, 0.0, 1.0);
+                for k in 0..d {
+                    let i = rest % n;
+                    rest /= n;
+                    z[k] = nodes[i] + mu[k];
+                    tilt -= nodes[i] * mu[k];
+                    w *= weights[i];
+                }
+                (tilt - mu_squared / 2.0, w)
+            };
+            let count = n.pow(d as u32);
+            let taped = match standard {
+                Some(env) if N::TRACEABLE && count >= 4 * LANES => {
+                    self.quadrature_by_tape(x, exponent.as_ref(), &polynomial, d, count, &node, &body_at, env)?
+                }
+                _ => None,
+            };
+            let total = match taped {
+                Some(total) => Value::S(N::from_f64(total)),
+                None => {
+                    let mut total: Option<Value<N>> = None;
+                    let mut z = vec![0.0; d];
+                    for j in 0..count {
+                        let (tilt, w) = node(j, &mut z);
+                        let v = scale(&body_at(self, &z, tilt)?, &N::from_f64(w))?;
+                        total = Some(match total {
+                            None => v,
+                            Some(t) => add(t, v)?,
+                        });
+                    }
+                    total.unwrap_or(Value::S(N::zero()))
+                }
+            };
+            estimates.push(total);
         }
         let (a, b) = (&estimates[0], &estimates[1]);
         let agree = match (a, b) {
@@ -282,6 +325,101 @@ impl<N: Number> Model<'_, N> {
             _ => false,
         };
         if agree { Ok(estimates.pop().unwrap_or(Value::S(N::zero()))) } else { Err(Stop::Undefined) }
+    }
+
+    /// The sum over `count` nodes of a standard Gaussian's quadrature of the scalar
+    /// `p(z) * exp(l(z) + tilt) * w`, computed by a tape traced once and run over the nodes
+    /// `LANES` at a time, in the order and with the operations of `body_at` (a node whose
+    /// tests fail is computed by `body_at` itself); `None` where it cannot be traced or the
+    /// tape and `body_at` disagree at the first node.
+    #[allow(clippy::too_many_arguments)]
+    fn quadrature_by_tape(
+        &mut self,
+        x: &str,
+        exponent: Option<&Expr>,
+        polynomial: &Expr,
+        d: usize,
+        count: usize,
+        node: &dyn Fn(usize, &mut [f64]) -> (f64, f64),
+        body_at: &dyn Fn(&mut Self, &[f64], f64) -> Result<Value<N>, Stop>,
+        env: &HashMap<String, Value<N>>,
+    ) -> Result<Option<f64>, Stop> {
+        let to = |v: &N| Traced::from_f64(v.to_f64());
+        let trace = Trace::start();
+        let mut model: Model<Traced> = Model::new(self.spec, 0);
+        model.tracing = true;
+        model.sampling = self.sampling;
+        model.outcomes = self.outcomes;
+        model.outcome = self.outcome;
+        model.probabilities = self.probabilities.iter().map(to).collect();
+        model.values = self.values.iter().map(|(k, v)| (k.clone(), v.map(to))).collect();
+        model.fixed = self.fixed.iter().map(|(k, v)| (k.clone(), v.map(to))).collect();
+        model.size_round = self.size_round;
+        model.perturbed = self.perturbed.clone();
+        let z: Vec<Traced> = (0..d).map(|_| Traced::normal(0.0)).collect();
+        let (tilt, w) = (Traced::normal(0.0), Traced::normal(0.0));
+        let mut inner: HashMap<String, Value<Traced>> = env.iter().map(|(k, v)| (k.clone(), v.map(to))).collect();
+        inner.insert(x.to_string(), Value::M(DMatrix::from_vec(d, 1, z)));
+        let traced = (|| -> Result<Traced, Stop> {
+            let exponent = match exponent {
+                Some(l) => match model.eval(l, &inner)? {
+                    Value::S(v) => v + tilt,
+                    _ => return na("an exponent is not a scalar"),
+                },
+                None => tilt,
+            };
+            let p = model.eval(polynomial, &inner)?;
+            match scale(&scale(&p, &exponent.exp().ok_or(Stop::Undefined)?)?, &w)? {
+                Value::S(v) => Ok(v),
+                _ => na("not a scalar"),
+            }
+        })();
+        let Ok(traced) = traced else { return Ok(None) };
+        trace.sides(0, traced, Traced::from_f64(0.0));
+        let Ok(tape) = trace.finish() else { return Ok(None) };
+        let slow = |model: &mut Self, j: usize| -> Result<f64, Stop> {
+            let mut z = vec![0.0; d];
+            let (tilt, w) = node(j, &mut z);
+            match scale(&body_at(model, &z, tilt)?, &N::from_f64(w))? {
+                Value::S(v) => Ok(v.to_f64()),
+                _ => na("not a scalar"),
+            }
+        };
+        let (mut registers, mut sides) = (Vec::new(), vec![[[0.0; LANES]; 2]]);
+        let mut total: Option<f64> = None;
+        for start in (0..count).step_by(LANES) {
+            let lanes = LANES.min(count - start);
+            // Lane by lane: the node's point, then its tilt and weight.
+            let width = d + 2;
+            let mut inputs = vec![0.0; width * lanes];
+            for (lane, row) in inputs.chunks_mut(width).enumerate() {
+                let (tilt, w) = node(start + lane, &mut row[..d]);
+                (row[d], row[d + 1]) = (tilt, w);
+            }
+            let mut calls = [0usize; LANES];
+            let failed = tape.run(
+                lanes,
+                |lane| {
+                    calls[lane] += 1;
+                    inputs[lane * width + calls[lane] - 1]
+                },
+                &mut sides,
+                &mut registers,
+            );
+            for lane in 0..lanes {
+                let v = if failed & (1 << lane) != 0 { slow(self, start + lane)? } else { sides[0][0][lane] };
+                // The model itself at the first node: a tape that computes anything else is
+                // not used.
+                if start + lane == 0 && slow(self, 0)?.to_bits() != v.to_bits() {
+                    return Ok(None);
+                }
+                total = Some(match total {
+                    None => v,
+                    Some(t) => t + v,
+                });
+            }
+        }
+        Ok(total)
     }
 
     pub(super) fn power(&mut self, b: Value<N>, x: Value<N>) -> Result<Value<N>, Stop> {

@@ -21,6 +21,7 @@
 mod draw;
 mod eval;
 mod number;
+mod trace;
 mod value;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -32,6 +33,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub use number::{Number, Precise, Wide, Wider, settle};
+pub use trace::{LANES, Tape, Trace, Traced};
 pub use value::{Stop, Value, compare};
 use value::{na, scale};
 
@@ -169,6 +171,11 @@ pub struct Model<'s, N: Number> {
     pub fixed: HashMap<Key, Value<N>, Fnv>,
     /// Monte Carlo: `E[X]` evaluates to one draw of `X` (and `E(x ~ N(0, I))` draws `x`).
     pub sampling: bool,
+    /// Monte Carlo, traced (`trace`): a draw that is not a standard normal cannot be
+    /// recorded, and is refused.
+    pub tracing: bool,
+    /// A replayed path's standard normal draws, in order: used instead of the stream.
+    pub pinned: Option<std::collections::VecDeque<f64>>,
     /// Whether a vector or matrix without a declared shape was given a default size: then
     /// a size mismatch may be ours, not the derivation's.
     pub guessed_shapes: bool,
@@ -225,6 +232,8 @@ impl<'s, N: Number> Model<'s, N> {
             perturbed: None,
             fixed: HashMap::default(),
             sampling: false,
+            tracing: false,
+            pinned: None,
             guessed_shapes: false,
             outcomes: 1,
             probabilities: vec![N::one()],

@@ -31,6 +31,10 @@ pub trait Number:
 {
     fn from_rational(r: &BigRational) -> Self;
     fn from_f64(x: f64) -> Self;
+    /// A standard normal draw `z` of a Monte Carlo path (a traced number records it as one).
+    fn normal(z: f64) -> Self {
+        Self::from_f64(z)
+    }
     fn key(&self) -> KeyPart;
     /// `exp`, `log`, `sqrt` and non-integer powers, where the value is a number of this type.
     fn exp(&self) -> Option<Self>;
@@ -66,6 +70,9 @@ pub trait Number:
     const EXACT: bool;
     /// Whether a disagreement in this type is rechecked in 320-bit floats (double precision).
     const RECHECKED: bool = false;
+    /// Whether an evaluation in this type can run as a traced tape (double precision: the
+    /// tape computes in it).
+    const TRACEABLE: bool = false;
     /// The bits of a high-precision float's mantissa (0 for other numbers): what a term must
     /// stay within to survive a sum.
     const PRECISION: i32 = 0;
@@ -155,6 +162,7 @@ impl Number for f64 {
     }
     const EXACT: bool = false;
     const RECHECKED: bool = true;
+    const TRACEABLE: bool = true;
 }
 
 const ROUND: RoundingMode = RoundingMode::ToEven;
@@ -295,7 +303,13 @@ impl<const BITS: usize> Number for Precise<BITS> {
         Precise(BigFloat::from_f64(x, BITS))
     }
     fn key(&self) -> KeyPart {
-        KeyPart::Text(self.text())
+        // Whole numbers (indices, sizes) as a double's key, which is what a double model's
+        // fixed values convert to; others by their exact text.
+        if self.0.is_zero() {
+            return KeyPart::Bits(0);
+        }
+        let x = self.to_f64();
+        if self.0.is_int() && x.abs() < 9.0e15 { KeyPart::Bits(x.to_bits()) } else { KeyPart::Text(self.text()) }
     }
     fn exp(&self) -> Option<Self> {
         let v = with_consts(|cc| self.0.exp(BITS, ROUND, cc))?;
@@ -342,7 +356,33 @@ impl<const BITS: usize> Number for Precise<BITS> {
         }
     }
     fn to_f64(&self) -> f64 {
-        self.text().parse().unwrap_or(f64::NAN)
+        // From the mantissa's top word (the lower ones only as a sticky bit, so that rounding
+        // to 53 bits is rounding once) and the exponent: no decimal text on the way.
+        if self.0.is_nan() {
+            return f64::NAN;
+        }
+        if self.0.is_inf() {
+            return if self.0.is_negative() { f64::NEG_INFINITY } else { f64::INFINITY };
+        }
+        if self.0.is_zero() {
+            return 0.0;
+        }
+        let Some((words, _, _, exponent, _)) = self.0.as_raw_parts() else { return f64::NAN };
+        if exponent < -1000 {
+            // Near and below double precision's smallest normal numbers: by the text.
+            return self.text().parse().unwrap_or(f64::NAN);
+        }
+        let Some((top, lower)) = words.split_last() else { return f64::NAN };
+        let sticky = u64::from(lower.iter().any(|w| *w != 0));
+        // The value is 0.m × 2^exponent, m the mantissa's bits from the top.
+        let mut value = (*top | sticky) as f64;
+        let mut shift = exponent as i64 - 64;
+        while shift != 0 {
+            let step = shift.clamp(-1000, 1000);
+            value *= 2f64.powi(step as i32);
+            shift -= step;
+        }
+        if self.0.is_negative() { -value } else { value }
     }
     fn finite(&self) -> bool {
         !self.0.is_nan() && !self.0.is_inf()
@@ -375,5 +415,32 @@ pub fn settle(la: &Wide, lb: &Wide, ha: &Wider, hb: &Wider, largest: Option<i32>
         // trace (their rounding is far below any difference that stays).
         (Some(low), Some(high)) if (high - low).abs() <= 2 && largest.is_none_or(|m| m < 300 || low > m - 300) => Some(ha.sign_of_difference(hb)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wide_float_converts_to_the_nearest_double_without_decimal_text() {
+        let third = Wide::one() / Wide::from_f64(3.0);
+        assert_eq!(third.to_f64(), 1.0 / 3.0);
+        for x in [1.0, -2.5, 1e-300, 3.0e300, 123456789.0, f64::MIN_POSITIVE, 0.1] {
+            assert_eq!(Wide::from_f64(x).to_f64(), x, "{x}");
+            assert_eq!(Wider::from_f64(x).to_f64(), x, "{x}");
+        }
+        let tiny = Wide::from_f64(-700.0).exp().unwrap();
+        assert_eq!(tiny.to_f64(), tiny.text().parse::<f64>().unwrap());
+        assert_eq!((Wide::from_f64(1e300) * Wide::from_f64(1e300)).to_f64(), f64::INFINITY);
+        assert_eq!(Wide::zero().to_f64(), 0.0);
+    }
+
+    #[test]
+    fn whole_numbers_key_alike_in_every_float_precision() {
+        assert_eq!(Wide::from_f64(7.0).key(), 7.0f64.key());
+        assert_eq!(Wider::from_f64(-3.0).key(), (-3.0f64).key());
+        assert_eq!((-Wide::zero()).key(), 0.0f64.key());
+        assert_ne!((Wide::one() / Wide::from_f64(3.0)).key(), (1.0f64 / 3.0).key());
     }
 }

@@ -257,6 +257,7 @@ qed
             chains: vec![ChainResult { label: None, steps }],
             evidence,
             problems: vec![],
+            seconds: 0.0,
         };
         let doc = &loaded.documents[0];
         let spans: Vec<Span> = doc.rules().flat_map(|r| r.chains()).flat_map(|c| c.steps.iter().map(|s| s.span)).collect();
