@@ -151,11 +151,27 @@ fn implies(shown: Rel, claimed: Rel) -> bool {
 }
 
 pub(super) fn check_step(lhs: &Expr, step: &Step, s: &StepScope, files: &SourceFiles, seed: u64) -> StepResult {
-    let exact = LayerResult::timed(|| points::layer(&s.known.model, &s.question(lhs, step.rel, &step.rhs, seed)));
-    // A step the exact layer refutes gets no hint about the rules it would need: it is false.
-    let start = std::time::Instant::now();
-    let Symbolic { layer: mut symbolic, warning, used } = symbolic_layer(lhs, step, s, exact.verdict != Verdict::Refuted);
-    symbolic.seconds = start.elapsed().as_secs_f64();
+    // The exact layer runs on a thread of its own while this one waits for the engine: the
+    // two meet only in the verdict (and in the hint below).
+    let (exact, Symbolic { layer: mut symbolic, warning, used }) = std::thread::scope(|scope| {
+        #[cfg(test)]
+        let weakened = points::WEAKENED.get();
+        let running = scope.spawn(move || {
+            #[cfg(test)]
+            points::WEAKENED.set(weakened);
+            LayerResult::timed(|| points::layer(&s.known.model, &s.question(lhs, step.rel, &step.rhs, seed)))
+        });
+        let running = std::cell::RefCell::new(Some(running));
+        let exact = std::cell::OnceCell::new();
+        let exact_layer =
+            || exact.get_or_init(|| running.borrow_mut().take().expect("joined once").join().expect("the exact layer panicked")).verdict;
+        // A step the exact layer refutes gets no hint about the rules it would need: it is false.
+        let start = std::time::Instant::now();
+        let mut symbolic = symbolic_layer(lhs, step, s, &|| exact_layer() != Verdict::Refuted);
+        symbolic.layer.seconds = start.elapsed().as_secs_f64();
+        exact_layer();
+        (exact.into_inner().expect("the exact layer ran"), symbolic)
+    });
     let status = match (symbolic.verdict, exact.verdict) {
         (_, Verdict::Refuted) => Status::Refuted,
         // A second, independent layer confirms it, or could not apply: then it says so.
@@ -186,7 +202,7 @@ impl Symbolic {
     }
 }
 
-fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symbolic {
+fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: &dyn Fn() -> bool) -> Symbolic {
     let layer = Symbolic::plain;
     let all: Vec<&dyn Rewrite> = s
         .known
@@ -224,13 +240,13 @@ fn symbolic_layer(lhs: &Expr, step: &Step, s: &StepScope, hint: bool) -> Symboli
             Symbolic { warning, used, ..layer(Verdict::Holds, detail) }
         }
         Ok(Outcome::Different { residual, blocked }) => {
-            let all = if hint { all.as_slice() } else { &[] };
+            let all = if hint() { all.as_slice() } else { &[] };
             let detail = not_shown(lhs, step, s, all, &rules, &cited, format!("not equal after {}", with(&cited)), &residual, &blocked);
             with_residual(layer(Verdict::NotShown, detail), residual)
         }
         Ok(Outcome::GaveUp { residual, forms, blocked }) => {
             let what = format!("gave up: {forms} forms per side after {} did not meet", with(&cited));
-            let all = if hint { all.as_slice() } else { &[] };
+            let all = if hint() { all.as_slice() } else { &[] };
             let detail = not_shown(lhs, step, s, all, &rules, &cited, what, &residual, &blocked);
             with_residual(layer(Verdict::NotShown, detail), residual)
         }
@@ -293,7 +309,7 @@ fn inequality_layer(
     step: &Step,
     s: &StepScope,
     (context, signs): (&prove::Context, &[String]),
-    hint: bool,
+    hint: &dyn Fn() -> bool,
     (all, rules): (&[&dyn Rewrite], &[&dyn Rewrite]),
     cited: &[String],
 ) -> Symbolic {
@@ -342,7 +358,7 @@ fn inequality_layer(
         }
         Ok(Comparison::Undefined { reason }) => layer(Verdict::NotShown, format!("cannot judge the step: {reason}")),
         Ok(Comparison::NotShown { blocked }) => {
-            let missing = match (&step.by, hint) {
+            let missing = match (&step.by, hint()) {
                 (Justification::Search, _) | (_, false) => None,
                 _ => match prove::prove_le(a, b, strict, all, &every_bound, context) {
                     Ok(Comparison::Shown { used }) => {

@@ -163,7 +163,7 @@ pub fn check(spec: &ModelSpec, relation: &Relation, conditions: &[Fact], setup: 
     let mut model: Model<f64> = Model::new(&spec, seed);
     model.sampling = true;
     model.outcomes = 1;
-    let run = Paths { spec: &spec, relation, points: &points, var: &var, batch };
+    let run = Paths { spec: &spec, relation, points: &points, var: &var, batch, reading };
     // The first path draws the constants (a scalar without a value in `where` is one number
     // for the whole check, not one per path); then every batch of paths runs on its own
     // stream of the seed, on as many threads as there are cores, and the batches are merged
@@ -330,6 +330,9 @@ struct Paths<'a> {
     var: &'a Option<String>,
     /// Paths per batch (the batch-means check's unit, and the unit of work of a thread).
     batch: usize,
+    /// A simulation claim's paths may draw nothing without a stated distribution, on any path
+    /// (the first path's draws are also named in the message).
+    reading: Reading,
 }
 
 /// What a stretch of consecutive sample paths found.
@@ -373,10 +376,11 @@ impl Paths<'_> {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(b as u64 + 1);
             if let Some(tape) = tape {
-                return self.tape_paths(tape, first, rng, b, starts[b]..ends[b]);
+                return self.tape_paths(tape, first, (seed, rng), b, starts[b]..ends[b]);
             }
             let mut model: Model<f64> = Model::new(self.spec, seed);
             model.rng = rng;
+            model.distributions_only = self.reading == Reading::Statement;
             model.sampling = true;
             model.outcomes = 1;
             model.fixed = first.fixed.clone();
@@ -458,19 +462,34 @@ fn confirmed(path: usize, limit: usize) -> bool {
 }
 
 /// How to draw one sample path again: from the stream where it started, or (a path of a
-/// tape) from its standard normal draws.
+/// tape) from its standard normal draws, continued by a stream of its own where the model
+/// branches off the traced path and needs more.
 enum Replay {
     Stream(rand_chacha::ChaCha8Rng),
-    Draws(Vec<f64>),
+    Draws(Vec<f64>, rand_chacha::ChaCha8Rng),
 }
 
 impl Replay {
+    /// Path `path` of a tape from its draws: its continuation is stream `path` of a seed
+    /// derived from the check's.
+    fn draws(draws: Vec<f64>, seed: u64, path: usize) -> Replay {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15);
+        rng.set_stream(path as u64);
+        Replay::Draws(draws, rng)
+    }
+
     /// A model that draws this path, with the constants `double` drew.
     fn model<'s, N: Number>(&self, spec: &'s ModelSpec, double: &Model<f64>) -> Model<'s, N> {
         let mut model: Model<N> = Model::new(spec, 0);
         match self {
             Replay::Stream(rng) => model.rng = rng.clone(),
-            Replay::Draws(draws) => model.pinned = Some(draws.iter().copied().collect()),
+            Replay::Draws(draws, rng) => {
+                model.pinned = Some(draws.iter().copied().collect());
+                model.rng = rng.clone();
+                // The tape made no draw without a distribution; neither may its replay.
+                model.distributions_only = true;
+            }
         }
         model.sampling = true;
         model.outcomes = 1;
@@ -568,12 +587,16 @@ impl<const P: usize> Sums<P> {
             self.shift = xs[0];
         }
         self.n += lanes;
+        // Lanes past `lanes` add 0 (y = 0): every loop runs over all of them and vectorizes.
+        let mut y = [0.0; LANES];
         for lane in 0..lanes {
-            let y = xs[lane] - self.shift;
-            let mut power = y;
-            for p in 0..P {
-                self.lanes[p][lane] += power;
-                power *= y;
+            y[lane] = xs[lane] - self.shift;
+        }
+        let mut power = y;
+        for p in 0..P {
+            for lane in 0..LANES {
+                self.lanes[p][lane] += power[lane];
+                power[lane] *= y[lane];
             }
         }
     }
@@ -614,7 +637,7 @@ impl Paths<'_> {
         let trace = Trace::start();
         let mut model: Model<Traced> = Model::new(self.spec, 0);
         model.sampling = true;
-        model.tracing = true;
+        model.distributions_only = true;
         model.outcomes = 1;
         model.fixed = first.fixed_as();
         model.reset();
@@ -637,7 +660,7 @@ impl Paths<'_> {
         &self,
         tape: &Tape,
         first: &Model<f64>,
-        mut rng: rand_chacha::ChaCha8Rng,
+        (seed, mut rng): (u64, rand_chacha::ChaCha8Rng),
         batch: usize,
         range: std::ops::Range<usize>,
     ) -> Result<Stretch, String> {
@@ -685,7 +708,7 @@ impl Paths<'_> {
                     &mut registers,
                 );
                 for lane in (0..lanes).filter(|l| failed & (1 << l) != 0) {
-                    let mut model: Model<f64> = Replay::Draws(std::mem::take(&mut all[lane])).model(self.spec, first);
+                    let mut model: Model<f64> = Replay::draws(std::mem::take(&mut all[lane]), seed, start + lane).model(self.spec, first);
                     for (k, point) in self.points.iter().enumerate() {
                         let (a, b) = self.sides(&mut model, *point)?;
                         sides[k][0][lane] = a;
@@ -711,7 +734,7 @@ impl Paths<'_> {
             }
             for (lane, draws) in draws.into_iter().enumerate().filter(|(lane, _)| kept(*lane)) {
                 let path = start + lane;
-                let replay = Replay::Draws(draws);
+                let replay = Replay::draws(draws, seed, path);
                 if rechecked(path) {
                     let values: Vec<(f64, f64)> = sides.iter().map(|[a, b]| (a[lane], b[lane])).collect();
                     let error = rounding(self.spec, self.relation, self.points, self.var, &replay, first, &values)?;

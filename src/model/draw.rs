@@ -146,9 +146,10 @@ impl<N: Number> Model<'_, N> {
 
     /// One draw of a standard normal (Box–Muller on the model's stream).
     pub fn standard_normal(&mut self) -> f64 {
-        if let Some(pinned) = &mut self.pinned {
-            // A replayed path: its draws as they were (none left: not the same path).
-            return pinned.pop_front().unwrap_or(f64::NAN);
+        // A replayed path: its draws as they were, then (where it branches off the path that
+        // made them) fresh ones from the stream.
+        if let Some(z) = self.pinned.as_mut().and_then(|p| p.pop_front()) {
+            return z;
         }
         let u: f64 = self.rng.random_range(f64::EPSILON..1.0);
         let v: f64 = self.rng.random_range(0.0..1.0);
@@ -168,8 +169,8 @@ impl<N: Number> Model<'_, N> {
     /// z`): `c·x/(|x| + 1)` of a free draw `x`, and now and then an end of the range (unless
     /// the bound is strict), where a wrong inequality shows first.
     fn within(&mut self, name: &str, value: Value<N>, bound: &Expr, strict: bool) -> Result<Value<N>, Stop> {
-        if self.tracing {
-            return na(format!("`{name}` is drawn within a bound on every path"));
+        if self.distributions_only {
+            return na(format!("`{name}` is drawn within a bound, not from a stated distribution"));
         }
         let (Value::S(c), Value::S(x)) = (self.eval(bound, &HashMap::new())?, value) else {
             return na(format!("the bound on `{name}` is not a scalar"));
@@ -253,8 +254,8 @@ impl<N: Number> Model<'_, N> {
             let size = self.dimension_size(Some(name)) as i64;
             return Ok(Value::S(N::from_rational(&num_rational::BigRational::from_integer(size.into()))));
         }
-        if self.tracing {
-            return na(format!("`{name}` is drawn without a distribution on every path"));
+        if self.distributions_only {
+            return na(format!("`{name}` has no stated distribution, so a sample path would make its value up"));
         }
         let element = match &kind {
             Kind::Sequence(of) => (**of).clone(),

@@ -347,7 +347,7 @@ impl<N: Number> Model<'_, N> {
         let to = |v: &N| Traced::from_f64(v.to_f64());
         let trace = Trace::start();
         let mut model: Model<Traced> = Model::new(self.spec, 0);
-        model.tracing = true;
+        model.distributions_only = true;
         model.sampling = self.sampling;
         model.outcomes = self.outcomes;
         model.outcome = self.outcome;

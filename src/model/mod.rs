@@ -171,10 +171,11 @@ pub struct Model<'s, N: Number> {
     pub fixed: HashMap<Key, Value<N>, Fnv>,
     /// Monte Carlo: `E[X]` evaluates to one draw of `X` (and `E(x ~ N(0, I))` draws `x`).
     pub sampling: bool,
-    /// Monte Carlo, traced (`trace`): a draw that is not a standard normal cannot be
-    /// recorded, and is refused.
-    pub tracing: bool,
-    /// A replayed path's standard normal draws, in order: used instead of the stream.
+    /// Monte Carlo: every draw must come from a stated distribution (a traced path, a
+    /// replayed one, a simulation claim's paths): any other would make a value up, and is
+    /// refused.
+    pub distributions_only: bool,
+    /// A replayed path's standard normal draws, in order: used before the stream.
     pub pinned: Option<std::collections::VecDeque<f64>>,
     /// Whether a vector or matrix without a declared shape was given a default size: then
     /// a size mismatch may be ours, not the derivation's.
@@ -232,7 +233,7 @@ impl<'s, N: Number> Model<'s, N> {
             perturbed: None,
             fixed: HashMap::default(),
             sampling: false,
-            tracing: false,
+            distributions_only: false,
             pinned: None,
             guessed_shapes: false,
             outcomes: 1,

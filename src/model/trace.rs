@@ -86,6 +86,8 @@ enum Event {
 #[derive(Default)]
 struct Builder {
     ops: Vec<Op>,
+    /// The node of each constant (by its bits): one per value, filled once per run.
+    constants: std::collections::HashMap<u64, u32>,
     /// Events, each after the node count at which it was recorded.
     events: Vec<(usize, Event)>,
     poisoned: Option<String>,
@@ -125,7 +127,14 @@ impl Traced {
 
     /// The node that computes it (a constant gets one).
     fn node(&self) -> u32 {
-        self.node.unwrap_or_else(|| record(Op::Const(self.value)))
+        self.node.unwrap_or_else(|| {
+            let known = with_builder(|b| b.constants.get(&self.value.to_bits()).copied());
+            known.unwrap_or_else(|| {
+                let node = record(Op::Const(self.value));
+                with_builder(|b| b.constants.insert(self.value.to_bits(), node));
+                node
+            })
+        })
     }
 
     fn unary(self, value: f64, op: fn(u32) -> Op) -> Traced {
@@ -509,17 +518,14 @@ impl Tape {
                 },
                 Step::Test(test, a, b) => {
                     let (x, y) = (&registers[a], &registers[b]);
-                    for lane in 0..lanes {
-                        let holds = match test {
-                            Test::Compare(_, _, ordering) => x[lane].partial_cmp(&y[lane]) == ordering,
-                            Test::Holds(_, _, relation, holds) => relation.holds(x[lane], y[lane]) == holds,
-                            Test::Finite(_, finite) => x[lane].is_finite() == finite,
-                            Test::Same(_, _, same) => x[lane].same(&y[lane]) == same,
-                        };
-                        if !holds {
-                            failed |= 1 << lane;
-                        }
-                    }
+                    let fails = |differs: &dyn Fn(usize) -> bool| (0..lanes).filter(|&l| differs(l)).fold(0u64, |m, l| m | 1 << l);
+                    failed |= match test {
+                        Test::Compare(_, _, ordering) => fails(&|l| x[l].partial_cmp(&y[l]) != ordering),
+                        Test::Holds(_, _, Relation::Equal, holds) => fails(&|l| (x[l] == y[l]) != holds),
+                        Test::Holds(_, _, relation, holds) => fails(&|l| relation.holds(x[l], y[l]) != holds),
+                        Test::Finite(_, finite) => fails(&|l| x[l].is_finite() != finite),
+                        Test::Same(_, _, same) => fails(&|l| x[l].same(&y[l]) != same),
+                    };
                 }
                 Step::Sides(point, a, b) => {
                     sides[point][0] = registers[a];
