@@ -153,37 +153,80 @@ pub fn check_markdown(path: &str, text: &str, options: &Options) -> Result<Check
     Ok(Checked { loaded, results })
 }
 
-/// Checks loaded documents as `derivcheck check` does. The built-in library's results (its
-/// lemmas' Monte Carlo and other evidence, most of the time of a short run) are computed once
-/// per build, root seed, sample count and strictness, and kept in the user's cache folder
-/// (`$XDG_CACHE_HOME/derivcheck`, or `~/.cache/derivcheck`); every check is deterministic
-/// given those, so a cached result is the result the run would compute. Set
-/// `DERIVCHECK_CACHE=off` to check the library every time. Returns the results and, when the
-/// library's came from the cache, the cache file.
-pub fn check_with_cache(loaded: &Loaded, options: &Options) -> (Results, Option<PathBuf>) {
-    let cache = loaded.documents.iter().any(|d| d.is_library).then(|| library_cache(options)).flatten();
-    let cached: Option<check::DocumentResult> =
-        cache.as_ref().and_then(|path| std::fs::read_to_string(path).ok()).and_then(|text| serde_json::from_str(&text).ok());
-    let hit = cached.is_some();
-    let options = Options { library: cached, ..options.clone() };
-    let results = check::check_documents(&loaded.documents, &loaded.files, &options);
-    if let (Some(path), false, false) = (&cache, hit, results.interrupted)
-        && let Some(library) = results.documents.iter().find(|d| d.library)
-        && let Ok(text) = serde_json::to_string(library)
-        && let Some(dir) = path.parent()
-        && std::fs::create_dir_all(dir).is_ok()
-    {
-        // A temp file and a rename: a parallel run reads the old file or the new one.
-        let temp = path.with_extension(format!("tmp-{}", std::process::id()));
-        if std::fs::write(&temp, text).is_ok() {
-            let _ = std::fs::rename(&temp, path);
+/// Checks loaded documents as `derivcheck check` does. Every document's results (the built-in
+/// library's lemmas and their evidence among them) are kept in the user's cache folder
+/// (`$XDG_CACHE_HOME/derivcheck`, or `~/.cache/derivcheck`) under its path, its exact text,
+/// the build, the root seed, the sample count and strictness; every check is deterministic
+/// given those, so a cached result is the result the run would compute, and a file that has
+/// not changed is not checked again. Set `DERIVCHECK_CACHE=off` to check everything every
+/// time. Returns the results and, for each document whose results came from the cache, its
+/// path and the cache file.
+pub fn check_with_cache(loaded: &Loaded, options: &Options) -> (Results, Vec<(String, PathBuf)>) {
+    let caches: Vec<Option<PathBuf>> = loaded.documents.iter().map(|d| document_cache(d, &loaded.files, options)).collect();
+    let mut hits = Vec::new();
+    let mut known = Vec::new();
+    for (doc, cache) in loaded.documents.iter().zip(&caches) {
+        let Some(path) = cache else { continue };
+        let cached: Option<CachedDocument> = std::fs::read_to_string(path).ok().and_then(|text| serde_json::from_str(&text).ok());
+        if let Some(mut cached) = cached.filter(|c| c.result.path == doc.path) {
+            let spans = cached.spans.clone();
+            let mut slots = spans_of(&mut cached.result);
+            if slots.len() != spans.len() {
+                continue;
+            }
+            for (slot, (start, end)) in slots.iter_mut().zip(spans) {
+                **slot = diagnostic::Span::new(doc.file, start, end);
+            }
+            hits.push((doc.path.clone(), path.clone()));
+            known.push(cached.result);
         }
     }
-    (results, cache.filter(|_| hit))
+    let options = Options { known, ..options.clone() };
+    let results = check::check_documents(&loaded.documents, &loaded.files, &options);
+    if !results.interrupted {
+        for (result, cache) in results.documents.iter().zip(&caches) {
+            let (Some(path), false) = (cache, hits.iter().any(|(p, _)| *p == result.path)) else { continue };
+            let mut result = result.clone();
+            let spans = spans_of(&mut result).into_iter().map(|s| (s.start, s.end)).collect();
+            let Ok(text) = serde_json::to_string(&CachedDocument { result, spans }) else { continue };
+            if let Some(dir) = path.parent()
+                && std::fs::create_dir_all(dir).is_ok()
+            {
+                // A temp file and a rename: a parallel run reads the old file or the new one.
+                let temp = path.with_extension(format!("tmp-{}", std::process::id()));
+                if std::fs::write(&temp, text).is_ok() {
+                    let _ = std::fs::rename(&temp, path);
+                }
+            }
+        }
+    }
+    (results, hits)
 }
 
-/// Where the library's results for this build and these options are kept, if anywhere.
-fn library_cache(options: &Options) -> Option<PathBuf> {
+/// A document's results as the cache keeps them: with the spans the JSON leaves out (where
+/// each step and finding is in the file), in the order `spans_of` lists them.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedDocument {
+    result: check::DocumentResult,
+    spans: Vec<(usize, usize)>,
+}
+
+/// The spans of a document's results, in a fixed order: each claim's problems, then its steps,
+/// each with its findings.
+fn spans_of(result: &mut check::DocumentResult) -> Vec<&mut diagnostic::Span> {
+    let mut spans = Vec::new();
+    for claim in &mut result.claims {
+        spans.extend(claim.problems.iter_mut().map(|p| &mut p.span));
+        for step in claim.chains.iter_mut().flat_map(|c| &mut c.steps) {
+            spans.push(&mut step.span);
+            spans.extend(step.findings.iter_mut().map(|f| &mut f.span));
+        }
+    }
+    spans
+}
+
+/// Where a document's results for this build, text and these options are kept, if anywhere.
+fn document_cache(doc: &Document, files: &diagnostic::SourceFiles, options: &Options) -> Option<PathBuf> {
     if std::env::var("DERIVCHECK_CACHE").is_ok_and(|v| v == "off") {
         return None;
     }
@@ -195,10 +238,19 @@ fn library_cache(options: &Options) -> Option<PathBuf> {
     // The build: a rebuilt binary has another size or time, whatever its version says.
     let exe = std::env::current_exe().ok()?.metadata().ok()?;
     let built = exe.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
-    let key =
-        format!("{}\0{}\0{built}\0{}\0{}\0{}\0{}", env!("CARGO_PKG_VERSION"), exe.len(), LIBRARY, options.seed, options.samples, options.strict);
+    let key = format!(
+        "{}\0{}\0{built}\0{}\0{}\0{}\0{}\0{}",
+        env!("CARGO_PKG_VERSION"),
+        exe.len(),
+        options.seed,
+        options.samples,
+        options.strict,
+        doc.path,
+        files.get(doc.file).text
+    );
     let hash = key.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
-    Some(dir.join("derivcheck").join(format!("library-{hash:016x}.json")))
+    let kind = if doc.is_library { "library" } else { "file" };
+    Some(dir.join("derivcheck").join(format!("{kind}-{hash:016x}.json")))
 }
 
 /// The built-in lemma library, a literate file of lemmas with their evidence.

@@ -224,10 +224,14 @@ fn run(args: &CheckArgs, report_to: Option<ReportTo>) -> u8 {
         }
         eprintln!("\ninterrupted: stopping after the claim being checked (Ctrl-C again to quit now)");
     });
-    let options = check::Options { seed: args.input.seed, samples: args.input.samples, strict: args.strict, stop: Some(stop), library: None };
+    let options = check::Options { seed: args.input.seed, samples: args.input.samples, strict: args.strict, stop: Some(stop), known: Vec::new() };
     let (results, cached) = derivcheck::check_with_cache(&loaded, &options);
-    if let Some(path) = cached {
-        eprintln!("built-in lemma library: its results for this build, seed and sample count are reused from {}", path.display());
+    for (document, path) in cached {
+        let what = if document == derivcheck::LIBRARY_PATH { "its results".to_string() } else { "unchanged; its results".to_string() };
+        eprintln!(
+            "{document}: {what} for this build, seed and sample count are reused from {} (DERIVCHECK_CACHE=off checks it again)",
+            path.display()
+        );
     }
     let _ = report::print(&results, &mut std::io::stdout().lock());
     if results.interrupted {

@@ -39,14 +39,14 @@ pub struct Options {
     /// Set from outside (Ctrl-C) to stop before the next claim; the results then hold the
     /// claims checked so far and `Results::interrupted` says so.
     pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
-    /// The built-in library's results from an earlier run with the same build and options
-    /// (`derivcheck::check_with_cache`): used instead of checking the library again.
-    pub library: Option<DocumentResult>,
+    /// Documents' results from an earlier run with the same build, options and text
+    /// (`derivcheck::check_with_cache`), by path: used instead of checking them again.
+    pub known: Vec<DocumentResult>,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { seed: 20220323, samples: 20, strict: false, stop: None, library: None }
+        Options { seed: 20220323, samples: 20, strict: false, stop: None, known: Vec::new() }
     }
 }
 
@@ -62,8 +62,8 @@ pub fn check_documents(documents: &[Document], files: &SourceFiles, options: &Op
     let bar = crate::progress::bar(claims, "checking");
     let documents = documents
         .iter()
-        .map(|d| match &options.library {
-            Some(known) if d.is_library && known.path == d.path => {
+        .map(|d| match options.known.iter().find(|k| k.path == d.path) {
+            Some(known) => {
                 bar.inc(known.claims.len() as u64);
                 known.clone()
             }

@@ -159,14 +159,17 @@ fn an_unknown_layout_is_a_usage_error() {
     assert!(text(&out.stderr).contains("unknown layout `compact`; the layouts are writeup, full"), "{}", text(&out.stderr));
 }
 
-/// The built-in library's evidence is computed once per build, seed and sample count: the
-/// second run reuses it, says so, and prints exactly what the first printed.
+/// Results are computed once per build, seed, sample count and file text: the second run
+/// reuses the library's and each unchanged file's, says so, and prints exactly what the first
+/// printed; a changed file is checked again.
 #[test]
-fn the_library_is_checked_once_and_its_results_reused() {
+fn results_are_computed_once_and_reused_while_the_file_is_unchanged() {
     let cache = scratch("library-cache");
+    let copy = cache.join("small.md");
+    std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ok/small.md"), &copy).unwrap();
     let run = |cache_setting: Option<&str>| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_derivcheck"));
-        command.args(["check", "tests/data/ok/small.md", "derivations/q2_momentum.md"]).current_dir(env!("CARGO_MANIFEST_DIR"));
+        command.args(["check", copy.to_str().unwrap(), "derivations/q2_momentum.md"]).current_dir(env!("CARGO_MANIFEST_DIR"));
         command.env("XDG_CACHE_HOME", &cache);
         if let Some(setting) = cache_setting {
             command.env("DERIVCHECK_CACHE", setting);
@@ -178,11 +181,18 @@ fn the_library_is_checked_once_and_its_results_reused() {
     let (first, first_err) = run(None);
     assert!(!first_err.contains("reused"), "{first_err}");
     let files: Vec<_> = std::fs::read_dir(cache.join("derivcheck")).unwrap().collect();
-    assert_eq!(files.len(), 1, "one cache file");
+    assert_eq!(files.len(), 3, "one cache file for the library and one per file");
     let (second, second_err) = run(None);
     assert!(second_err.contains("built-in lemma library: its results for this build, seed and sample count are reused from"), "{second_err}");
+    assert!(second_err.contains("q2_momentum.md: unchanged; its results for this build, seed and sample count are reused from"), "{second_err}");
     assert_eq!(second, first, "the same results");
+    // A changed file is checked again; the others are not.
+    let edited = std::fs::read_to_string(&copy).unwrap() + "\nOne more sentence of prose.\n";
+    std::fs::write(&copy, edited).unwrap();
+    let (_, edited_err) = run(None);
+    assert!(!edited_err.contains("small.md: unchanged"), "{edited_err}");
+    assert!(edited_err.contains("q2_momentum.md: unchanged"), "{edited_err}");
     let (third, third_err) = run(Some("off"));
-    assert!(!third_err.contains("reused"), "DERIVCHECK_CACHE=off checks the library again");
+    assert!(!third_err.contains("reused"), "DERIVCHECK_CACHE=off checks everything again");
     assert_eq!(third, first);
 }
