@@ -429,6 +429,11 @@ pub(super) fn closed_over_definitions(mut names: BTreeSet<String>, model: &Model
             };
             if names.contains(head) {
                 givens::mentioned(&d.rhs, &mut names);
+                // A piecewise definition's value depends on what its conditions read too.
+                for c in &d.conditions {
+                    givens::mentioned(&c.lhs, &mut names);
+                    givens::mentioned(&c.rhs, &mut names);
+                }
             }
         }
         if names.len() == before {
