@@ -159,7 +159,7 @@ pub fn check_markdown(path: &str, text: &str, options: &Options) -> Result<Check
 /// the build, the root seed, the sample count and strictness; every check is deterministic
 /// given those, so a cached result is the result the run would compute, and a file that has
 /// not changed is not checked again. Set `DERIVCHECK_CACHE=off` to check everything every
-/// time. Returns the results and, for each document whose results came from the cache, its
+/// time, `DERIVCHECK_CACHE=library` to keep only the library's. Returns the results and, for each document whose results came from the cache, its
 /// path and the cache file.
 pub fn check_with_cache(loaded: &Loaded, options: &Options) -> (Results, Vec<(String, PathBuf)>) {
     let caches: Vec<Option<PathBuf>> = loaded.documents.iter().map(|d| document_cache(d, &loaded.files, options)).collect();
@@ -227,8 +227,10 @@ fn spans_of(result: &mut check::DocumentResult) -> Vec<&mut diagnostic::Span> {
 
 /// Where a document's results for this build, text and these options are kept, if anywhere.
 fn document_cache(doc: &Document, files: &diagnostic::SourceFiles, options: &Options) -> Option<PathBuf> {
-    if std::env::var("DERIVCHECK_CACHE").is_ok_and(|v| v == "off") {
-        return None;
+    match std::env::var("DERIVCHECK_CACHE").as_deref() {
+        Ok("off") => return None,
+        Ok("library") if !doc.is_library => return None,
+        _ => {}
     }
     let dir = match (std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME")) {
         (Some(cache), _) if !cache.is_empty() => PathBuf::from(cache),
