@@ -198,7 +198,11 @@ pub fn check<N: Number>(spec: &ModelSpec, q: &Question) -> Outcome {
                 }
                 precise
             }
-            Ok(sides) if m.approximate => Ok(approximate(&sides, q.rel)),
+            // A quadrature value beside a double that underflowed cannot refute.
+            Ok(sides) if m.approximate => Ok(match approximate(&sides, q.rel) {
+                Decision::Fails(_) if m.underflowed => Decision::Undecided,
+                decision => decision,
+            }),
             Ok(sides) => {
                 compare(&sides.a, q.rel, &sides.b).map(|holds| if holds { Decision::Holds } else { Decision::Fails(sides.counterexample()) })
             }

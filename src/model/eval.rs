@@ -633,6 +633,13 @@ impl<N: Number> Model<'_, N> {
                 if v.is_none() && N::EXACT {
                     return na(format!("`{name}` is transcendental: its values are not rational (the float layer checks this step)"));
                 }
+                // Double precision below its normal range (`exp(-750)`) keeps few digits, or none.
+                if let (Func::Exp, Some(e)) = (f, &v)
+                    && N::TRACEABLE
+                    && e.to_f64().abs() < f64::MIN_POSITIVE
+                {
+                    self.underflowed = true;
+                }
                 Ok(Value::S(builtin(name, v)?))
             }
             Func::Dot => dot(&args[0], &args[1]),

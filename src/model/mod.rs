@@ -203,6 +203,10 @@ pub struct Model<'s, N: Number> {
     /// `sigmoid` saturated to their limit. A verdict the floats alone give from such a value
     /// says nothing (`log(1 + x) < x/2` at x = 10^-200).
     pub lost: bool,
+    /// Whether a double-precision `exp` fell below the normal range since the last reset: its
+    /// value has lost most of its digits (a quadrature value is not rechecked in higher
+    /// precision, so it must not refute from there).
+    pub underflowed: bool,
     /// The binary exponent of the largest term a sum added since the last reset
     /// (high-precision floats only): the scale of the rounding error of what it left.
     pub largest: Option<i32>,
@@ -244,6 +248,7 @@ impl<'s, N: Number> Model<'s, N> {
             approximate: false,
             work: 0,
             lost: false,
+            underflowed: false,
             largest: None,
             points: 0,
             small_integers: false,
@@ -302,6 +307,7 @@ impl<'s, N: Number> Model<'s, N> {
         self.outcome = 0;
         self.work = 0;
         self.lost = false;
+        self.underflowed = false;
         self.largest = None;
         self.points += 1;
         self.warmed.clear();
