@@ -200,7 +200,29 @@ pub fn check_with_cache(loaded: &Loaded, options: &Options) -> (Results, Vec<(St
             }
         }
     }
+    if let Some(dir) = caches.iter().flatten().next().and_then(|p| p.parent()) {
+        prune(dir);
+    }
     (results, hits)
+}
+
+/// Results kept at most: beyond these, the least recently written go (every build and every
+/// edit of a file writes another).
+const KEPT_RESULTS: usize = 400;
+
+fn prune(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if files.len() > KEPT_RESULTS {
+        files.sort();
+        for (_, path) in &files[..files.len() - KEPT_RESULTS] {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// A document's results as the cache keeps them: with the spans the JSON leaves out (where
