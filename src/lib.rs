@@ -168,7 +168,9 @@ pub fn check_with_cache(loaded: &Loaded, options: &Options) -> (Results, Vec<(St
     for (doc, cache) in loaded.documents.iter().zip(&caches) {
         let Some(path) = cache else { continue };
         let cached: Option<CachedDocument> = std::fs::read_to_string(path).ok().and_then(|text| serde_json::from_str(&text).ok());
-        if let Some(mut cached) = cached.filter(|c| c.result.path == doc.path) {
+        // The very text (not only its hash) and every claim of it, or it is checked again.
+        let text = &loaded.files.get(doc.file).text;
+        if let Some(mut cached) = cached.filter(|c| c.result.path == doc.path && *c.text == **text && c.result.claims.len() == doc.claims()) {
             let spans = cached.spans.clone();
             let mut slots = spans_of(&mut cached.result);
             if slots.len() != spans.len() {
@@ -188,7 +190,8 @@ pub fn check_with_cache(loaded: &Loaded, options: &Options) -> (Results, Vec<(St
             let (Some(path), false) = (cache, hits.iter().any(|(p, _)| *p == result.path)) else { continue };
             let mut result = result.clone();
             let spans = spans_of(&mut result).into_iter().map(|s| (s.start, s.end)).collect();
-            let Ok(text) = serde_json::to_string(&CachedDocument { result, spans }) else { continue };
+            let text = loaded.files.get(loaded.documents.iter().find(|d| d.path == result.path).map_or(0, |d| d.file)).text.clone();
+            let Ok(text) = serde_json::to_string(&CachedDocument { text: text.to_string(), result, spans }) else { continue };
             if let Some(dir) = path.parent()
                 && std::fs::create_dir_all(dir).is_ok()
             {
@@ -229,6 +232,8 @@ fn prune(dir: &std::path::Path) {
 /// each step and finding is in the file), in the order `spans_of` lists them.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct CachedDocument {
+    /// The file's text the results are of.
+    text: String,
     result: check::DocumentResult,
     spans: Vec<(usize, usize)>,
 }

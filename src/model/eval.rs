@@ -275,7 +275,9 @@ impl<N: Number> Model<'_, N> {
                 None => N::from_f64(tilt),
             };
             let p = model.eval(&polynomial, &place)?;
-            scale(&p, &exponent.exp().ok_or(Stop::Undefined)?)
+            let e = exponent.exp().ok_or(Stop::Undefined)?;
+            model.note_exp(&e);
+            scale(&p, &e)
         };
         let mut estimates = Vec::new();
         for n in [coarse, fine] {
@@ -369,7 +371,12 @@ impl<N: Number> Model<'_, N> {
                 None => tilt,
             };
             let p = model.eval(polynomial, &inner)?;
-            match scale(&scale(&p, &exponent.exp().ok_or(Stop::Undefined)?)?, &w)? {
+            let e = exponent.exp().ok_or(Stop::Undefined)?;
+            // Nodes whose `exp` underflows are left to `body_at`, which notes it.
+            if e.on_trace() < f64::MIN_POSITIVE {
+                return na("underflows on the traced node");
+            }
+            match scale(&scale(&p, &e)?, &w)? {
                 Value::S(v) => Ok(v),
                 _ => na("not a scalar"),
             }
@@ -420,6 +427,14 @@ impl<N: Number> Model<'_, N> {
             }
         }
         Ok(total)
+    }
+
+    /// Notes a double-precision `exp` below the normal range (`exp(-750)`): it keeps few
+    /// digits, or none.
+    fn note_exp(&mut self, e: &N) {
+        if N::TRACEABLE && e.to_f64().abs() < f64::MIN_POSITIVE {
+            self.underflowed = true;
+        }
     }
 
     pub(super) fn power(&mut self, b: Value<N>, x: Value<N>) -> Result<Value<N>, Stop> {
@@ -633,12 +648,8 @@ impl<N: Number> Model<'_, N> {
                 if v.is_none() && N::EXACT {
                     return na(format!("`{name}` is transcendental: its values are not rational (the float layer checks this step)"));
                 }
-                // Double precision below its normal range (`exp(-750)`) keeps few digits, or none.
-                if let (Func::Exp, Some(e)) = (f, &v)
-                    && N::TRACEABLE
-                    && e.to_f64().abs() < f64::MIN_POSITIVE
-                {
-                    self.underflowed = true;
+                if let (Func::Exp, Some(e)) = (f, &v) {
+                    self.note_exp(e);
                 }
                 Ok(Value::S(builtin(name, v)?))
             }

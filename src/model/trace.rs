@@ -121,6 +121,11 @@ fn poison(why: &str) {
 }
 
 impl Traced {
+    /// Its value on the traced path.
+    pub fn on_trace(&self) -> f64 {
+        self.value
+    }
+
     fn constant(value: f64) -> Traced {
         Traced { value, node: None }
     }
@@ -288,7 +293,11 @@ impl Number for Traced {
     }
     // Each as `f64`'s, its domain test recorded.
     fn exp(&self) -> Option<Self> {
-        Some(self.unary(self.value.exp(), Op::Exp))
+        let e = self.unary(self.value.exp(), Op::Exp);
+        // Below double precision's normal range the model notes a loss of digits: every path
+        // must fall on the same side as the traced one.
+        e.relation(Relation::Less, &Traced::constant(f64::MIN_POSITIVE));
+        Some(e)
     }
     fn ln(&self) -> Option<Self> {
         (*self > Traced::zero()).then(|| self.unary(self.value.ln(), Op::Ln))
