@@ -159,8 +159,8 @@ pub fn check_markdown(path: &str, text: &str, options: &Options) -> Result<Check
 /// the build, the root seed, the sample count and strictness; every check is deterministic
 /// given those, so a cached result is the result the run would compute, and a file that has
 /// not changed is not checked again. Set `DERIVCHECK_CACHE=off` to check everything every
-/// time, `DERIVCHECK_CACHE=library` to keep only the library's. Returns the results and, for each document whose results came from the cache, its
-/// path and the cache file.
+/// time, `DERIVCHECK_CACHE=library` to keep only the library's. Returns the results and, for
+/// each document whose results came from the cache, its path and the cache file.
 pub fn check_with_cache(loaded: &Loaded, options: &Options) -> (Results, Vec<(String, PathBuf)>) {
     let caches: Vec<Option<PathBuf>> = loaded.documents.iter().map(|d| document_cache(d, &loaded.files, options)).collect();
     let mut hits = Vec::new();
@@ -186,12 +186,13 @@ pub fn check_with_cache(loaded: &Loaded, options: &Options) -> (Results, Vec<(St
     let options = Options { known, ..options.clone() };
     let results = check::check_documents(&loaded.documents, &loaded.files, &options);
     if !results.interrupted {
-        for (result, cache) in results.documents.iter().zip(&caches) {
+        // `check_documents` returns one result per document, in order.
+        for ((doc, result), cache) in loaded.documents.iter().zip(&results.documents).zip(&caches) {
             let (Some(path), false) = (cache, hits.iter().any(|(p, _)| *p == result.path)) else { continue };
             let mut result = result.clone();
             let spans = spans_of(&mut result).into_iter().map(|s| (s.start, s.end)).collect();
-            let text = loaded.files.get(loaded.documents.iter().find(|d| d.path == result.path).map_or(0, |d| d.file)).text.clone();
-            let Ok(text) = serde_json::to_string(&CachedDocument { text: text.to_string(), result, spans }) else { continue };
+            let text = loaded.files.get(doc.file).text.to_string();
+            let Ok(text) = serde_json::to_string(&CachedDocument { text, result, spans }) else { continue };
             if let Some(dir) = path.parent()
                 && std::fs::create_dir_all(dir).is_ok()
             {
