@@ -38,6 +38,7 @@ mod identity;
 pub mod language;
 pub mod mathtex;
 pub mod model;
+mod parallel;
 pub mod progress;
 pub mod prove;
 pub mod report;

@@ -60,18 +60,114 @@ impl Options {
 pub fn check_documents(documents: &[Document], files: &SourceFiles, options: &Options) -> Results {
     let claims = documents.iter().map(|d| d.claims() as u64).sum();
     let bar = crate::progress::bar(claims, "checking");
+    let known = |d: &Document| options.known.iter().find(|k| k.path == d.path);
+    // Every claim of every file not known already, with what is known just before it. They
+    // are checked on all cores (each from its own seed, so in any order); what depends on the
+    // claims before one (citations, contradictions) is decided after, in order.
+    let mut visits: Vec<(usize, Visit, Knowledge, Kinds)> = Vec::new();
+    for (d, doc) in documents.iter().enumerate().filter(|(_, d)| known(d).is_none()) {
+        walk(doc, |visit, known, kinds| visits.push((d, visit, known.clone(), kinds.clone())));
+    }
+    let checked = on_all_cores(&visits, |(d, visit, known, kinds)| {
+        if options.stopped() {
+            return None;
+        }
+        let claim = check_visit(&documents[*d], visit, known, kinds, files, options, &bar);
+        bar.inc(1);
+        Some(claim)
+    });
+    let mut checked = visits.iter().zip(checked).peekable();
     let documents = documents
         .iter()
-        .map(|d| match options.known.iter().find(|k| k.path == d.path) {
-            Some(known) => {
+        .enumerate()
+        .map(|(d, doc)| {
+            if let Some(known) = known(doc) {
                 bar.inc(known.claims.len() as u64);
-                known.clone()
+                return known.clone();
             }
-            _ => check_document(d, files, options, &bar),
+            let mut claims: Vec<ClaimResult> = Vec::new();
+            // After a stop, only the claims before the first one not checked are kept.
+            let mut complete = true;
+            while let Some(((_, visit, known, kinds), claim)) = checked.next_if(|((v, ..), _)| *v == d) {
+                match claim {
+                    Some(claim) if complete => claims.push(in_context(visit, known, kinds, claim, &claims)),
+                    _ => complete = false,
+                }
+            }
+            DocumentResult { path: doc.path.clone(), library: doc.is_library, claims }
         })
         .collect();
     bar.finish_and_clear();
     Results { seed: options.seed, documents, interrupted: options.stopped() }
+}
+
+/// One claim, lemma, existence or complexity claim checked on its own: what it says and its
+/// proof, without what the claims before it turned out to be.
+fn check_visit(doc: &Document, visit: &Visit, known: &Knowledge, kinds: &Kinds, files: &SourceFiles, options: &Options, bar: &crate::progress::ProgressBar) -> ClaimResult {
+    let start = std::time::Instant::now();
+    let seed = |name: &str| derive_seed(options.seed, &doc.path, name);
+    let mut claim = match visit {
+        Visit::Exists(existence) => {
+            bar.set_message(existence.name.clone());
+            exists::check(existence, known, kinds, files, seed(&existence.name))
+        }
+        Visit::Complexity(claim) => {
+            bar.set_message(claim.name.clone());
+            complexity::check(claim, known, kinds, files, seed(&claim.name))
+        }
+        Visit::Simulation(claim) => {
+            bar.set_message(claim.name.clone());
+            simulation::check(claim, known, files, seed(&claim.name))
+        }
+        Visit::Rule(rule) => {
+            bar.set_message(rule.name.clone());
+            // A library of lemmas stated with evidence but no proofs (`evidence_only = true`).
+            let evidence_only = doc.is_library && doc.front.extra.get("evidence_only").and_then(|v| v.as_bool()).unwrap_or(false);
+            let mut claim = claim::check(rule, known, kinds, files, options, seed(&rule.name));
+            // Supported: nothing fails, and a check that reads the statement holds.
+            let evidence_holds = claim.evidence.iter().all(|e| matches!(e.verdict, Verdict::Holds | Verdict::NotApplicable))
+                && claim.evidence.iter().any(|e| e.verdict == Verdict::Holds && e.layer.reads_the_statement());
+            if evidence_only && rule.proof.is_none() && evidence_holds {
+                claim.status = Status::Supported;
+                claim.problems.clear();
+            }
+            claim
+        }
+    };
+    claim.seconds = start.elapsed().as_secs_f64();
+    claim
+}
+
+/// A checked claim as the claims before it (`earlier`) leave it: a proof is only as good as
+/// the claims and lemmas it uses, and an existence claim may contradict one that is verified.
+fn in_context(visit: &Visit, known: &Knowledge, kinds: &Kinds, mut claim: ClaimResult, earlier: &[ClaimResult]) -> ClaimResult {
+    match visit {
+        Visit::Exists(existence) => {
+            let verified = |name: &str| earlier.iter().any(|c| c.name == name && matches!(c.status, Status::Verified));
+            if let Some(why) = exists::contradicted(existence, known, kinds, &verified) {
+                claim.problems.push(Finding { span: existence.span, line: claim.line, kind: FindingKind::Problem, message: why });
+                claim.status = Status::Refuted;
+            }
+        }
+        Visit::Rule(rule) => {
+            // The claims and lemmas it uses: named after `by`, or found by `by ?`.
+            let used: BTreeSet<String> = claim.steps().flat_map(|s| s.used.iter().cloned()).collect();
+            for name in &used {
+                let weak = earlier.iter().find(|c| c.name == *name).filter(|c| !c.status.is_accepted());
+                if let Some(c) = weak {
+                    let message = format!("it cites `{name}`, which is not verified ({})", c.status.name());
+                    if !claim.problems.iter().any(|p| p.message == message) {
+                        claim.problems.push(Finding { span: rule.span, line: claim.line, kind: FindingKind::Problem, message });
+                    }
+                    if matches!(claim.status, Status::Verified | Status::SymbolicOnly) {
+                        claim.status = Status::NotShown;
+                    }
+                }
+            }
+        }
+        Visit::Complexity(_) | Visit::Simulation(_) => {}
+    }
+    claim
 }
 
 /// What is known at a point of a file: the rules, the definitions and facts stated so far.
@@ -107,7 +203,7 @@ enum Visit<'a> {
 
 /// Walks a document's statements in order, keeping what is known, and calls `visit` with
 /// each claim or lemma and what is known just before it.
-fn walk(doc: &Document, mut visit: impl FnMut(Visit, &Knowledge, &Kinds)) {
+fn walk<'a>(doc: &'a Document, mut visit: impl FnMut(Visit<'a>, &Knowledge, &Kinds)) {
     let kinds = Kinds(doc.scope.decls.iter().map(|(n, d)| (n.clone(), d.kind.clone())).collect());
     let elaboration = elaborate(doc);
     let model = ModelSpec {
@@ -152,106 +248,51 @@ fn walk(doc: &Document, mut visit: impl FnMut(Visit, &Knowledge, &Kinds)) {
     }
 }
 
-fn check_document(doc: &Document, files: &SourceFiles, options: &Options, bar: &crate::progress::ProgressBar) -> DocumentResult {
-    let mut claims: Vec<ClaimResult> = Vec::new();
-    // A library of lemmas stated with evidence but no proofs (`evidence_only = true`).
-    let evidence_only = doc.is_library && doc.front.extra.get("evidence_only").and_then(|v| v.as_bool()).unwrap_or(false);
-    walk(doc, |visit, known, kinds| {
-        if options.stopped() {
-            return;
-        }
-        let start = std::time::Instant::now();
-        let push = |claims: &mut Vec<ClaimResult>, mut claim: ClaimResult| {
-            claim.seconds = start.elapsed().as_secs_f64();
-            claims.push(claim);
-        };
-        let rule = match visit {
-            Visit::Rule(rule) => rule,
-            Visit::Exists(existence) => {
-                bar.set_message(existence.name.clone());
-                let mut result = exists::check(existence, known, kinds, files, derive_seed(options.seed, &doc.path, &existence.name));
-                let verified = |name: &str| claims.iter().any(|c| c.name == name && matches!(c.status, Status::Verified));
-                if let Some(why) = exists::contradicted(existence, known, kinds, &verified) {
-                    result.problems.push(Finding { span: existence.span, line: result.line, kind: FindingKind::Problem, message: why });
-                    result.status = Status::Refuted;
-                }
-                push(&mut claims, result);
-                bar.inc(1);
-                return;
-            }
-            Visit::Complexity(claim) => {
-                bar.set_message(claim.name.clone());
-                push(&mut claims, complexity::check(claim, known, kinds, files, derive_seed(options.seed, &doc.path, &claim.name)));
-                bar.inc(1);
-                return;
-            }
-            Visit::Simulation(claim) => {
-                bar.set_message(claim.name.clone());
-                push(&mut claims, simulation::check(claim, known, files, derive_seed(options.seed, &doc.path, &claim.name)));
-                bar.inc(1);
-                return;
-            }
-        };
-        let seed = derive_seed(options.seed, &doc.path, &rule.name);
-        bar.set_message(rule.name.clone());
-        let mut claim = claim::check(rule, known, kinds, files, options, seed);
-        bar.inc(1);
-        // Supported: nothing fails, and a check that reads the statement holds.
-        let evidence_holds = claim.evidence.iter().all(|e| matches!(e.verdict, Verdict::Holds | Verdict::NotApplicable))
-            && claim.evidence.iter().any(|e| e.verdict == Verdict::Holds && e.layer.reads_the_statement());
-        if evidence_only && rule.proof.is_none() && evidence_holds {
-            claim.status = Status::Supported;
-            claim.problems.clear();
-        }
-        // A proof is only as good as the claims and lemmas it uses (named after `by`, or
-        // found by `by ?`).
-        let used: BTreeSet<String> = claim.steps().flat_map(|s| s.used.iter().cloned()).collect();
-        for name in &used {
-            let weak = claims.iter().find(|c| c.name == *name).filter(|c| !c.status.is_accepted());
-            if let Some(c) = weak {
-                let message = format!("it cites `{name}`, which is not verified ({})", c.status.name());
-                if !claim.problems.iter().any(|p| p.message == message) {
-                    claim.problems.push(Finding { span: rule.span, line: claim.line, kind: FindingKind::Problem, message });
-                }
-                if matches!(claim.status, Status::Verified | Status::SymbolicOnly) {
-                    claim.status = Status::NotShown;
-                }
-            }
-        }
-        push(&mut claims, claim);
-    });
-    DocumentResult { path: doc.path.clone(), library: doc.is_library, claims }
-}
-
 /// Mutation testing (`derivcheck audit`): every step of every proof, its right-hand side
 /// replaced by each mutant `mutants` proposes, judged as `check` would judge it.
 pub fn audit_documents(
     documents: &[Document],
     files: &SourceFiles,
     options: &Options,
-    mutants: &dyn Fn(&Expr) -> Vec<(&'static str, Expr)>,
+    mutants: &(dyn Fn(&Expr) -> Vec<(&'static str, Expr)> + Sync),
 ) -> Vec<AuditedMutant> {
     let claims = documents.iter().map(|d| d.rules().filter(|r| r.proof.is_some()).count() as u64).sum();
     let bar = crate::progress::bar(claims, "auditing");
-    let mut out = Vec::new();
+    let mut proofs = Vec::new();
     for doc in documents.iter().filter(|d| !d.is_library) {
         walk(doc, |visit, known, kinds| {
             if let Visit::Rule(rule) = visit
                 && rule.proof.is_some()
             {
-                bar.set_message(rule.name.clone());
-                let seed = derive_seed(options.seed, &doc.path, &rule.name);
-                out.extend(
-                    claim::audit(rule, known, kinds, files, options, seed, mutants)
-                        .into_iter()
-                        .map(|m| AuditedMutant { file: doc.path.clone(), ..m }),
-                );
-                bar.inc(1);
+                proofs.push((doc, rule, known.clone(), kinds.clone()));
             }
         });
     }
+    let audited = on_all_cores(&proofs, |(doc, rule, known, kinds)| {
+        bar.set_message(rule.name.clone());
+        let seed = derive_seed(options.seed, &doc.path, &rule.name);
+        let audited: Vec<AuditedMutant> =
+            claim::audit(rule, known, kinds, files, options, seed, mutants).into_iter().map(|m| AuditedMutant { file: doc.path.clone(), ..m }).collect();
+        bar.inc(1);
+        audited
+    });
     bar.finish_and_clear();
-    out
+    audited.into_iter().flatten().collect()
+}
+
+/// `crate::parallel::map`, with the tests' weakened layers (set on the calling thread)
+/// weakened on every thread.
+fn on_all_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    #[cfg(test)]
+    let weakened = (crate::prove::WEAKENED.get(), crate::evidence::points::WEAKENED.get());
+    crate::parallel::map(items, |item| {
+        #[cfg(test)]
+        {
+            crate::prove::WEAKENED.set(weakened.0);
+            crate::evidence::points::WEAKENED.set(weakened.1);
+        }
+        f(item)
+    })
 }
 
 fn equation(rule: &Rule) -> Equation {
@@ -301,7 +342,7 @@ mod tests {
         let mut files = SourceFiles::default();
         let id = files.add("test.md".into(), text.into());
         let doc = crate::language::parse(&crate::source::split(id, &files).unwrap()).unwrap();
-        check_document(&doc, &files, &Options::default(), &crate::progress::ProgressBar::hidden())
+        check_documents(std::slice::from_ref(&doc), &files, &Options::default()).documents.remove(0)
     }
 
     const SIGN_SLIP: &str = "```derivation

@@ -355,23 +355,13 @@ impl Stretch {
     }
 }
 
-/// How many threads sample paths run on: `DERIVCHECK_THREADS`, or one per core.
-fn threads() -> usize {
-    std::env::var("DERIVCHECK_THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .filter(|t: &usize| *t >= 1)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
 impl Paths<'_> {
     /// Every batch from its first path (`starts[b]`) to the next batch's, each on its own
-    /// stream (stream `b` of the seed) with the constants `first` drew, on up to `threads()`
+    /// stream (stream `b` of the seed) with the constants `first` drew, on up to `parallel::threads()`
     /// threads; in batch order.
     fn in_parallel(&self, first: &Model<f64>, tape: Option<&Tape>, seed: u64, starts: &[usize], samples: usize) -> Vec<Result<Stretch, String>> {
         use rand::SeedableRng;
         let ends: Vec<usize> = starts.iter().skip(1).copied().chain([samples]).collect();
-        let workers = threads().min(starts.len()).max(1);
         let run_batch = |b: usize| -> Result<Stretch, String> {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(b as u64 + 1);
@@ -386,21 +376,8 @@ impl Paths<'_> {
             model.fixed = first.fixed.clone();
             self.paths(&mut model, starts[b]..ends[b])
         };
-        let mut out: Vec<Option<Result<Stretch, String>>> = (0..starts.len()).map(|_| None).collect();
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|w| {
-                    let run_batch = &run_batch;
-                    scope.spawn(move || (w..starts.len()).step_by(workers).map(|b| (b, run_batch(b))).collect::<Vec<_>>())
-                })
-                .collect();
-            for handle in handles {
-                for (b, result) in handle.join().expect("a Monte Carlo thread panicked") {
-                    out[b] = Some(result);
-                }
-            }
-        });
-        out.into_iter().flatten().collect()
+        let batches: Vec<usize> = (0..starts.len()).collect();
+        crate::parallel::map(&batches, |&b| run_batch(b))
     }
 
     /// The paths `range`, each from where `model`'s stream is.
