@@ -17,7 +17,7 @@ use derivcheck::report::{self, Format, Layout};
     version,
     about = "Checks hand-written math derivations symbolically and by exact rational instantiation, and writes a literate report.",
     long_about = None,
-    after_help = "Environment: DERIVCHECK_CACHE=off checks every file again (by default an unchanged file's results, kept per build, seed, sample count and text in $XDG_CACHE_HOME/derivcheck or ~/.cache/derivcheck, are reused; =library keeps only the lemma library's); DERIVCHECK_THREADS=N runs Monte Carlo on N threads (the numbers do not depend on N)."
+    after_help = "Environment: DERIVCHECK_CACHE=off checks every file again (by default an unchanged file's results, kept per build, seed, sample count and text in $XDG_CACHE_HOME/derivcheck or ~/.cache/derivcheck, are reused; =library keeps only the lemma library's); DERIVCHECK_THREADS=N checks claims, and runs Monte Carlo, on N threads (by default one per core; the results do not depend on N)."
 )]
 struct Cli {
     #[command(subcommand)]

@@ -103,7 +103,15 @@ pub fn check_documents(documents: &[Document], files: &SourceFiles, options: &Op
 
 /// One claim, lemma, existence or complexity claim checked on its own: what it says and its
 /// proof, without what the claims before it turned out to be.
-fn check_visit(doc: &Document, visit: &Visit, known: &Knowledge, kinds: &Kinds, files: &SourceFiles, options: &Options, bar: &crate::progress::ProgressBar) -> ClaimResult {
+fn check_visit(
+    doc: &Document,
+    visit: &Visit,
+    known: &Knowledge,
+    kinds: &Kinds,
+    files: &SourceFiles,
+    options: &Options,
+    bar: &crate::progress::ProgressBar,
+) -> ClaimResult {
     let start = std::time::Instant::now();
     let seed = |name: &str| derive_seed(options.seed, &doc.path, name);
     let mut claim = match visit {
@@ -271,8 +279,10 @@ pub fn audit_documents(
     let audited = on_all_cores(&proofs, |(doc, rule, known, kinds)| {
         bar.set_message(rule.name.clone());
         let seed = derive_seed(options.seed, &doc.path, &rule.name);
-        let audited: Vec<AuditedMutant> =
-            claim::audit(rule, known, kinds, files, options, seed, mutants).into_iter().map(|m| AuditedMutant { file: doc.path.clone(), ..m }).collect();
+        let audited: Vec<AuditedMutant> = claim::audit(rule, known, kinds, files, options, seed, mutants)
+            .into_iter()
+            .map(|m| AuditedMutant { file: doc.path.clone(), ..m })
+            .collect();
         bar.inc(1);
         audited
     });

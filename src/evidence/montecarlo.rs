@@ -440,10 +440,13 @@ fn confirmed(path: usize, limit: usize) -> bool {
 
 /// How to draw one sample path again: from the stream where it started, or (a path of a
 /// tape) from its standard normal draws, continued by a stream of its own where the model
-/// branches off the traced path and needs more.
+/// branches off the traced path and needs more; or (a path of a tape kept for later) from
+/// the stream its run of `lanes` paths started at, its draws being lane `lane` of each of
+/// the `normals` fills.
 enum Replay {
     Stream(rand_chacha::ChaCha8Rng),
     Draws(Vec<f64>, rand_chacha::ChaCha8Rng),
+    Lane { at: std::sync::Arc<rand_chacha::ChaCha8Rng>, lanes: usize, lane: usize, normals: usize, seed: u64, path: usize },
 }
 
 impl Replay {
@@ -458,8 +461,19 @@ impl Replay {
 
     /// A model that draws this path, with the constants `double` drew.
     fn model<'s, N: Number>(&self, spec: &'s ModelSpec, double: &Model<f64>) -> Model<'s, N> {
+        if let Replay::Lane { at, lanes, lane, normals, seed, path } = self {
+            let (mut rng, mut out) = ((**at).clone(), [0.0; LANES]);
+            let draws = (0..*normals)
+                .map(|_| {
+                    ziggurat::fill(ziggurat::tables(), &mut rng, &mut out[..*lanes]);
+                    out[*lane]
+                })
+                .collect();
+            return Replay::draws(draws, *seed, *path).model(spec, double);
+        }
         let mut model: Model<N> = Model::new(spec, 0);
         match self {
+            Replay::Lane { .. } => unreachable!("drawn above"),
             Replay::Stream(rng) => model.rng = rng.clone(),
             Replay::Draws(draws, rng) => {
                 model.pinned = Some(draws.iter().copied().collect());
@@ -494,9 +508,11 @@ mod ziggurat {
         (-0.5 * x * x).exp()
     }
 
-    /// A uniform number in (0, 1) from the top 53 bits of `bits`.
-    fn open01(bits: u64) -> f64 {
-        ((bits >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+    /// A uniform number in [-1, 1) from the top 52 bits of `bits`: a double in [2, 4) made
+    /// from them as its mantissa, minus 3 (bit operations only, so that a run of them
+    /// vectorizes).
+    fn signed_unit(bits: u64) -> f64 {
+        f64::from_bits(0x4000_0000_0000_0000 | (bits >> 12)) - 3.0
     }
 
     /// The tables, computed once.
@@ -515,30 +531,61 @@ mod ziggurat {
         })
     }
 
-    #[inline]
+    /// Standard normal draws into `out`: one 64-bit number each, read all at once, and for
+    /// the few (about 1%) that fall outside their layer's rectangle, the ziggurat's test
+    /// and, where it rejects, a fresh draw, in lane order.
+    #[inline(always)]
+    pub fn fill(t: &Tables, rng: &mut rand_chacha::ChaCha8Rng, out: &mut [f64]) {
+        assert!(out.len() <= 64, "at most 64 draws at once");
+        let mut bits = [0u64; 64];
+        for b in bits.iter_mut().take(out.len()) {
+            *b = rng.next_u64();
+        }
+        let mut outside = 0u64;
+        for (lane, (x, &b)) in out.iter_mut().zip(&bits).enumerate() {
+            let (i, u) = ((b & 0xff) as usize, signed_unit(b));
+            *x = u * t.x[i];
+            outside |= ((x.abs() >= t.x[i + 1]) as u64) << lane;
+        }
+        while outside != 0 {
+            let lane = outside.trailing_zeros() as usize;
+            outside &= outside - 1;
+            let b = bits[lane];
+            out[lane] = edge(t, rng, (b & 0xff) as usize, signed_unit(b)).unwrap_or_else(|| standard_normal(t, rng));
+        }
+    }
+
+    /// One standard normal draw.
     pub fn standard_normal(t: &Tables, rng: &mut rand_chacha::ChaCha8Rng) -> f64 {
         loop {
             let bits = rng.next_u64();
             let i = (bits & 0xff) as usize;
-            let u = 2.0 * open01(bits) - 1.0;
+            let u = signed_unit(bits);
             let x = u * t.x[i];
             if x.abs() < t.x[i + 1] {
                 return x;
             }
-            if i == 0 {
-                // The tail beyond R (Marsaglia's method).
-                loop {
-                    let a = rng.random::<f64>().max(f64::MIN_POSITIVE).ln() / R;
-                    let b = rng.random::<f64>().max(f64::MIN_POSITIVE).ln();
-                    if -2.0 * b >= a * a {
-                        return if u < 0.0 { a - R } else { R - a };
-                    }
-                }
-            }
-            if t.f[i + 1] + (t.f[i] - t.f[i + 1]) * rng.random::<f64>() < density(x) {
+            if let Some(x) = edge(t, rng, i, u) {
                 return x;
             }
         }
+    }
+
+    /// A candidate `u * x[i]` outside layer `i`'s rectangle: the draw from the tail beyond R
+    /// (layer 0), or the candidate itself if it falls under the density, or none.
+    fn edge(t: &Tables, rng: &mut rand_chacha::ChaCha8Rng, i: usize, u: f64) -> Option<f64> {
+        if i == 0 {
+            // The tail beyond R (Marsaglia's method).
+            loop {
+                let a = rng.random::<f64>().max(f64::MIN_POSITIVE).ln() / R;
+                let b = rng.random::<f64>().max(f64::MIN_POSITIVE).ln();
+                if -2.0 * b >= a * a {
+                    return Some(if u < 0.0 { a - R } else { R - a });
+                }
+            }
+        }
+        let x = u * t.x[i];
+        (t.f[i + 1] + (t.f[i] - t.f[i + 1]) * rng.random::<f64>() < density(x)).then_some(x)
     }
 }
 
@@ -558,22 +605,26 @@ impl<const P: usize> Default for Sums<P> {
 }
 
 impl<const P: usize> Sums<P> {
+    #[inline(always)]
     fn push(&mut self, xs: &[f64; LANES], lanes: usize) {
         if self.n == 0 {
             // Near the values, so that the sums of powers lose nothing to cancellation.
             self.shift = xs[0];
         }
         self.n += lanes;
-        // Lanes past `lanes` add 0 (y = 0): every loop runs over all of them and vectorizes.
-        let mut y = [0.0; LANES];
-        for lane in 0..lanes {
-            y[lane] = xs[lane] - self.shift;
-        }
-        let mut power = y;
-        for p in 0..P {
-            for lane in 0..LANES {
-                self.lanes[p][lane] += power[lane];
-                power[lane] *= y[lane];
+        // Lanes past `lanes` add 0 (y = 0). Four lanes at a time, kept in registers, so that
+        // the loop vectorizes.
+        for chunk in (0..LANES).step_by(4) {
+            let mut y = [0.0; 4];
+            for (j, y) in y.iter_mut().enumerate() {
+                *y = if chunk + j < lanes { xs[chunk + j] - self.shift } else { 0.0 };
+            }
+            let mut power = y;
+            for sum in &mut self.lanes {
+                for j in 0..4 {
+                    sum[chunk + j] += power[j];
+                    power[j] *= y[j];
+                }
             }
         }
     }
@@ -637,6 +688,39 @@ impl Paths<'_> {
         &self,
         tape: &Tape,
         first: &Model<f64>,
+        draws: (u64, rand_chacha::ChaCha8Rng),
+        batch: usize,
+        range: std::ops::Range<usize>,
+    ) -> Result<Stretch, String> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: this processor has AVX2.
+            return unsafe { self.tape_paths_avx2(tape, first, draws, batch, range) };
+        }
+        self.tape_paths_inline(tape, first, draws, batch, range)
+    }
+
+    /// `tape_paths` compiled for AVX2, so that the loops over lanes (the tape's operations,
+    /// the draws, the sums) run four lanes per instruction. Nothing is fused or reordered, so
+    /// the results are the same bit for bit.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn tape_paths_avx2(
+        &self,
+        tape: &Tape,
+        first: &Model<f64>,
+        draws: (u64, rand_chacha::ChaCha8Rng),
+        batch: usize,
+        range: std::ops::Range<usize>,
+    ) -> Result<Stretch, String> {
+        self.tape_paths_inline(tape, first, draws, batch, range)
+    }
+
+    #[inline(always)]
+    fn tape_paths_inline(
+        &self,
+        tape: &Tape,
+        first: &Model<f64>,
         (seed, mut rng): (u64, rand_chacha::ChaCha8Rng),
         batch: usize,
         range: std::ops::Range<usize>,
@@ -644,46 +728,21 @@ impl Paths<'_> {
         let points = self.points.len();
         let mut sums = vec![PointSums::default(); points];
         let mut stretch = Stretch { stats: Vec::new(), relative_rounding: 0.0, confirm_starts: Vec::new() };
-        // What the recheck before a refutation may keep: the draws of 2^22 numbers at most.
-        let limit = MAX_CONFIRMED.min((1 << 22) / tape.normals.max(1));
+        // What the recheck before a refutation may draw again: 2^27 numbers at most.
+        let limit = MAX_CONFIRMED.min((1 << 27) / (LANES * tape.normals.max(1)));
         let mut registers = Vec::new();
         let mut sides = vec![[[0.0; LANES]; 2]; points];
-        let tables = ziggurat::tables();
         let mut start = range.start;
         while start < range.end {
             let lanes = LANES.min(range.end - start);
-            let kept = (0..lanes).filter(|lane| rechecked(start + lane) || confirmed(start + lane, limit)).fold(0u64, |m, l| m | 1 << l);
-            let kept = |lane: usize| kept & (1 << lane) != 0;
-            let mut draws: Vec<Vec<f64>> = vec![Vec::new(); lanes];
-            let at_start = rng.clone();
-            let failed = tape.run(
-                lanes,
-                |lane| {
-                    let z = ziggurat::standard_normal(tables, &mut rng);
-                    if kept(lane) {
-                        draws[lane].push(z);
-                    }
-                    z
-                },
-                &mut sides,
-                &mut registers,
-            );
+            let kept = (0..lanes).filter(|lane| rechecked(start + lane)).fold(0u64, |m, l| m | 1 << l);
+            let at_start = std::sync::Arc::new(rng.clone());
+            let (failed, draws) = run_lanes(tape, &mut rng, lanes, kept, &mut sides, &mut registers);
             if failed != 0 {
                 // The same draws again, every lane's kept: the model evaluates the lanes the
                 // tests failed on.
-                let mut again = at_start;
-                let mut all: Vec<Vec<f64>> = vec![Vec::new(); lanes];
                 let mut scratch = vec![[[0.0; LANES]; 2]; points];
-                tape.run(
-                    lanes,
-                    |lane| {
-                        let z = ziggurat::standard_normal(tables, &mut again);
-                        all[lane].push(z);
-                        z
-                    },
-                    &mut scratch,
-                    &mut registers,
-                );
+                let (_, mut all) = run_lanes(tape, &mut (*at_start).clone(), lanes, u64::MAX >> (LANES - lanes), &mut scratch, &mut registers);
                 for lane in (0..lanes).filter(|l| failed & (1 << l) != 0) {
                     let mut model: Model<f64> = Replay::draws(std::mem::take(&mut all[lane]), seed, start + lane).model(self.spec, first);
                     for (k, point) in self.points.iter().enumerate() {
@@ -695,7 +754,10 @@ impl Paths<'_> {
             }
             for (k, s) in sums.iter_mut().enumerate() {
                 let [a, b] = &sides[k];
-                if a[..lanes].iter().chain(&b[..lanes]).any(|x| !x.is_finite()) {
+                // x - x is +0 but for an infinity or NaN (the bits of every lane or'ed, so that
+                // it vectorizes).
+                let undefined = (0..LANES).fold(0u64, |bits, l| bits | if l < lanes { ((a[l] - a[l]) + (b[l] - b[l])).to_bits() } else { 0 });
+                if undefined != 0 {
                     return Err("a side overflows, or is undefined, on a sample path".into());
                 }
                 let mut diff = [0.0; LANES];
@@ -709,17 +771,14 @@ impl Paths<'_> {
                 s.diff.push(&diff, lanes);
                 s.size.push(&size, lanes);
             }
-            for (lane, draws) in draws.into_iter().enumerate().filter(|(lane, _)| kept(*lane)) {
-                let path = start + lane;
-                let replay = Replay::draws(draws, seed, path);
-                if rechecked(path) {
-                    let values: Vec<(f64, f64)> = sides.iter().map(|[a, b]| (a[lane], b[lane])).collect();
-                    let error = rounding(self.spec, self.relation, self.points, self.var, &replay, first, &values)?;
-                    stretch.relative_rounding = stretch.relative_rounding.max(error);
-                }
-                if confirmed(path, limit) {
-                    stretch.confirm_starts.push((path, replay));
-                }
+            for (lane, draws) in draws.into_iter().enumerate().filter(|(lane, _)| kept & (1 << lane) != 0) {
+                let values: Vec<(f64, f64)> = sides.iter().map(|[a, b]| (a[lane], b[lane])).collect();
+                let error = rounding(self.spec, self.relation, self.points, self.var, &Replay::draws(draws, seed, start + lane), first, &values)?;
+                stretch.relative_rounding = stretch.relative_rounding.max(error);
+            }
+            for lane in (0..lanes).filter(|lane| confirmed(start + lane, limit)) {
+                let at = at_start.clone();
+                stretch.confirm_starts.push((start + lane, Replay::Lane { at, lanes, lane, normals: tape.normals, seed, path: start + lane }));
             }
             start += lanes;
         }
@@ -751,6 +810,37 @@ impl Paths<'_> {
             Err(Stop::Invalid(why)) => Err(format!("a sample path is not a model of the file: {why}")),
         }
     }
+}
+
+/// The tape on `lanes` paths' draws from `rng`, keeping the draws of the lanes in `keep`
+/// (bits): which lanes failed a test, and the draws kept.
+#[inline(always)]
+fn run_lanes(
+    tape: &Tape,
+    rng: &mut rand_chacha::ChaCha8Rng,
+    lanes: usize,
+    keep: u64,
+    sides: &mut [[[f64; LANES]; 2]],
+    registers: &mut Vec<[f64; LANES]>,
+) -> (u64, Vec<Vec<f64>>) {
+    let tables = ziggurat::tables();
+    let mut draws: Vec<Vec<f64>> = if keep == 0 { Vec::new() } else { vec![Vec::new(); lanes] };
+    let failed = tape.run(
+        lanes,
+        #[inline(always)]
+        |out| {
+            ziggurat::fill(tables, rng, out);
+            let mut lanes = keep;
+            while lanes != 0 {
+                let lane = lanes.trailing_zeros() as usize;
+                lanes &= lanes - 1;
+                draws[lane].push(out[lane]);
+            }
+        },
+        sides,
+        registers,
+    );
+    (failed, draws)
 }
 
 /// Whether a path is recomputed in 320-bit floats: the first 16, then one in 128, at most
@@ -1006,15 +1096,26 @@ mod tests {
         assert!(close(merged.m3, all.m3), "{} {}", merged.m3, all.m3);
     }
 
-    /// The ziggurat's draws have a standard normal's moments and tails, each to within 5
-    /// standard errors of its estimate at 2^20 draws (fixed seed).
+    /// The ziggurat's draws, as the tapes take them (up to 64 at once), have a standard
+    /// normal's moments and tails, each to within 5 standard errors of its estimate at 2^20
+    /// draws (fixed seed).
     #[test]
     fn ziggurat_draws_are_standard_normal() {
         use rand::SeedableRng;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         let tables = ziggurat::tables();
         let n = 1 << 20;
-        let draws: Vec<f64> = (0..n).map(|_| ziggurat::standard_normal(tables, &mut rng)).collect();
+        let mut draws = vec![0.0; n];
+        // Runs of every length a batch's last lanes may have.
+        let mut at = 0;
+        for width in (1..=64).cycle() {
+            let end = (at + width).min(n);
+            ziggurat::fill(tables, &mut rng, &mut draws[at..end]);
+            at = end;
+            if at == n {
+                break;
+            }
+        }
         let mut moments = Moments::default();
         draws.iter().for_each(|z| moments.push(*z));
         let se = |variance: f64| 5.0 * (variance / n as f64).sqrt();

@@ -403,12 +403,14 @@ impl<N: Number> Model<'_, N> {
                 let (tilt, w) = node(start + lane, &mut row[..d]);
                 (row[d], row[d + 1]) = (tilt, w);
             }
-            let mut calls = [0usize; LANES];
+            let mut next = 0;
             let failed = tape.run(
                 lanes,
-                |lane| {
-                    calls[lane] += 1;
-                    inputs[lane * width + calls[lane] - 1]
+                |out| {
+                    for (lane, x) in out.iter_mut().enumerate() {
+                        *x = inputs[lane * width + next];
+                    }
+                    next += 1;
                 },
                 &mut sides,
                 &mut registers,

@@ -295,8 +295,11 @@ impl<const BITS: usize> std::ops::MulAssign for Precise<BITS> {
 
 impl<const BITS: usize> Number for Precise<BITS> {
     fn from_rational(r: &BigRational) -> Self {
-        let part =
-            |n: &num_bigint::BigInt| with_consts(|cc| BigFloat::parse(&n.to_string(), Radix::Dec, BITS, ROUND, cc)).unwrap_or(BigFloat::nan(None));
+        // Exactly: an integer of up to 127 bits directly, a larger one from its digits.
+        let part = |n: &num_bigint::BigInt| match n.to_i128() {
+            Some(i) => BigFloat::from_i128(i, BITS),
+            None => with_consts(|cc| BigFloat::parse(&n.to_string(), Radix::Dec, BITS, ROUND, cc)).unwrap_or(BigFloat::nan(None)),
+        };
         Precise(part(r.numer()).div(&part(r.denom()), BITS, ROUND))
     }
     fn from_f64(x: f64) -> Self {
@@ -434,6 +437,26 @@ mod tests {
         assert_eq!(tiny.to_f64(), tiny.text().parse::<f64>().unwrap());
         assert_eq!((Wide::from_f64(1e300) * Wide::from_f64(1e300)).to_f64(), f64::INFINITY);
         assert_eq!(Wide::zero().to_f64(), 0.0);
+    }
+
+    /// Small numerators and denominators are converted directly, large ones from their
+    /// digits; both are exact, so they agree with the quotient computed in the float.
+    #[test]
+    fn rationals_convert_exactly_whatever_their_size() {
+        let r = |n: &str, d: &str| BigRational::new(n.parse().unwrap(), d.parse().unwrap());
+        let big = "-170141183460469231731687303715884105729"; // -(2^127 + 1): past i128
+        for (n, d) in [("9", "10"), ("-3", "7"), ("12345678901234567890123", "-1000")] {
+            let quotient = Wide::from_f64(n.parse().unwrap()) / Wide::from_f64(d.parse().unwrap());
+            let direct = Wide::from_rational(&r(n, d));
+            assert_eq!(direct.to_f64(), n.parse::<f64>().unwrap() / d.parse::<f64>().unwrap(), "{n}/{d}");
+            if n.len() < 16 {
+                assert!(direct.same(&quotient), "{n}/{d}: {} against {}", direct.text(), quotient.text());
+            }
+        }
+        // Every digit of an integer past 127 bits survives.
+        let digits: String = Wide::from_rational(&r(big, "1")).text().chars().filter(|c| c.is_ascii_digit()).collect();
+        assert!(digits.starts_with(&big[1..]), "{digits}");
+        assert!(Wide::from_rational(&r(big, "1")).to_f64() < -1.7e38);
     }
 
     #[test]

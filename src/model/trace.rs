@@ -497,20 +497,17 @@ impl Tape {
         Tape { steps, registers: registers.max(1), normals, points }
     }
 
-    /// Runs `lanes` paths (at most `LANES`) at once: `normal(lane)` gives each lane's draws in
-    /// the order the path makes them; `sides[point]` receives each point's two sides, lane by
-    /// lane. Returns the lanes (as bits) a test failed on: their values are not what the
+    /// Runs `lanes` paths (at most `LANES`) at once: `normals(draws)` fills the first `lanes`
+    /// entries of `draws` with each lane's next draw, in the order the path makes them;
+    /// `sides[point]` receives each point's two sides, lane by lane. Returns the lanes (as bits) a test failed on: their values are not what the
     /// model computes, and they must be evaluated by it.
-    pub fn run(&self, lanes: usize, mut normal: impl FnMut(usize) -> f64, sides: &mut [[[f64; LANES]; 2]], registers: &mut Vec<[f64; LANES]>) -> u64 {
+    #[inline(always)]
+    pub fn run(&self, lanes: usize, mut normals: impl FnMut(&mut [f64]), sides: &mut [[[f64; LANES]; 2]], registers: &mut Vec<[f64; LANES]>) -> u64 {
         registers.resize(self.registers, [0.0; LANES]);
         let mut failed = 0u64;
         for step in &self.steps {
             match *step {
-                Step::Normal(out) => {
-                    for (lane, x) in registers[out].iter_mut().enumerate().take(lanes) {
-                        *x = normal(lane);
-                    }
-                }
+                Step::Normal(out) => normals(&mut registers[out][..lanes]),
                 Step::Const(out, c) => registers[out] = [c; LANES],
                 Step::Unary(op, a, out) => match op {
                     Unary::Neg => unary(registers, a, out, |x| -x),
@@ -603,13 +600,15 @@ mod tests {
                 [0.3 + x / 100.0, if l % 2 == 1 { 1.5 } else { -1.2 - x / 50.0 }, 2.0 - x / 30.0, 0.7 * (x + 1.0).sin().abs()]
             })
             .collect();
-        let mut calls = vec![0usize; LANES];
+        let mut next = 0;
         let mut sides = vec![[[0.0; LANES]; 2]];
         let failed = tape.run(
             LANES,
-            |lane| {
-                calls[lane] += 1;
-                draws[lane][calls[lane] - 1]
+            |out| {
+                for (lane, x) in out.iter_mut().enumerate() {
+                    *x = draws[lane][next];
+                }
+                next += 1;
             },
             &mut sides,
             &mut Vec::new(),

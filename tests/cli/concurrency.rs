@@ -25,11 +25,12 @@ fn two_processes_started_together_both_finish_correctly() {
     assert_eq!(crate::text(&a.stdout), crate::text(&b.stdout));
 }
 
-/// Monte Carlo batches run on as many threads as there are cores, each batch on its own
-/// stream of the seed, merged in order: the numbers (estimates, intervals, z to the digits
-/// the report prints) do not depend on how many threads there are.
+/// Claims, and Monte Carlo batches, run on as many threads as there are cores, each claim
+/// from its own seed and each batch on its own stream of it, merged in order: the report
+/// (every verdict, and the numbers: estimates, intervals, z to the digits it prints) does not
+/// depend on how many threads there are.
 #[test]
-fn monte_carlo_numbers_do_not_depend_on_the_number_of_threads() {
+fn results_do_not_depend_on_the_number_of_threads() {
     let report = |threads: &str| {
         let dir = crate::scratch(&format!("threads-{threads}"));
         let out = Command::new(env!("CARGO_BIN_EXE_derivcheck"))
