@@ -42,7 +42,8 @@ fn own_evidence(rule: &Rule, set: &Setting, seed: u64) -> LayerResult {
     points::layer(&s.known.model, &s.question(&rule.relation.lhs, rule.relation.rel, &rule.relation.rhs, seed ^ 3))
 }
 
-fn setting(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, options: &Options, seed: u64) -> (Setting, LayerResult) {
+/// The setting of a claim's proof before its own evidence is known (see `settle_own`).
+fn setting(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, options: &Options) -> Setting {
     let mut kinds = base_kinds.clone();
     for b in &rule.binders {
         kinds.insert(b.var.clone(), b.kind.clone());
@@ -58,12 +59,19 @@ fn setting(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, options: &Options
     }
     givens::settle_means(&mut model, &known.random);
     model.unusable = unusable(rule, &model);
-    let mut set = Setting { known: Knowledge { model, ..known.clone() }, kinds, samples, assume_own: true };
-    let own = own_evidence(rule, &set, seed);
+    Setting { known: Knowledge { model, ..known.clone() }, kinds, samples, assume_own: true }
+}
+
+/// The claim's own evidence, and with it whether its proof may assume the statement's side
+/// conditions.
+fn settle_own(rule: &Rule, set: &mut Setting, seed: u64) -> LayerResult {
+    let start = std::time::Instant::now();
+    let mut own = own_evidence(rule, set, seed);
     // Whether they are satisfiable is asked without them.
     set.assume_own = false;
-    set.assume_own = matches!(own.verdict, Verdict::Holds | Verdict::Refuted) && defined_somewhere(rule, &set, seed);
-    (set, own)
+    set.assume_own = matches!(own.verdict, Verdict::Holds | Verdict::Refuted) && defined_somewhere(rule, set, seed);
+    own.seconds = start.elapsed().as_secs_f64();
+    own
 }
 
 /// Whether the models have a point where every side condition of the claim's statement
@@ -211,10 +219,7 @@ fn goals<'a>(rule: &'a Rule, set: &'a Setting, seed: u64) -> (Vec<Goal<'a>>, Vec
 }
 
 pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &SourceFiles, options: &Options, seed: u64) -> ClaimResult {
-    let start = std::time::Instant::now();
-    let (set, mut own) = setting(rule, known, base_kinds, options, seed);
-    own.seconds = start.elapsed().as_secs_f64();
-    let (known, kinds, samples) = (&set.known, &set.kinds, set.samples);
+    let mut set = setting(rule, known, base_kinds, options);
     let line = files.line(rule.span);
     let mut result = ClaimResult {
         name: rule.name.clone(),
@@ -222,27 +227,62 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
         line,
         status: Status::Verified,
         seed,
-        samples,
+        samples: set.samples,
         chains: Vec::new(),
         evidence: Vec::new(),
         problems: Vec::new(),
         seconds: 0.0,
     };
-    let problem = |message: String| Finding { span: rule.span, line, kind: FindingKind::Problem, message };
-    let (goals, problems) = goals(rule, &set, seed);
-    result.problems.extend(problems.into_iter().map(problem));
-    for goal in &goals {
-        let (steps, problems) = check_chain(goal.chain, &goal.lhs, goal.rel, &goal.rhs, rule.limit.as_deref(), &goal.scope, files, goal.seed);
-        let prefix = goal.label.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
-        result.chains.push(ChainResult { label: goal.label.clone(), steps });
-        result.problems.extend(problems.into_iter().map(|p| problem(format!("{prefix}{p}"))));
-    }
-    own.line = Some(line);
-    result.evidence.push(own);
+    // The `check` lines do not depend on the proof: they run beside it, on their own copy of
+    // the setting.
+    let lines = rule.checks.iter().any(|c| !matches!(c, Check::Exact { .. })).then(|| (set.known.model.clone(), set.kinds.clone()));
+    let lines = std::thread::scope(|scope| {
+        let lines = lines.as_ref().map(|(model, kinds)| {
+            #[cfg(test)]
+            let weakened = crate::evidence::points::WEAKENED.get();
+            scope.spawn(move || {
+                #[cfg(test)]
+                crate::evidence::points::WEAKENED.set(weakened);
+                // Engine names of their own (`check unroll`), apart from the proof's.
+                crate::prove::in_namespace(seed ^ 0x9e37_79b9_7f4a_7c15, || evidence_lines(rule, model, kinds, files, seed))
+            })
+        });
+        let mut own = settle_own(rule, &mut set, seed);
+        let problem = |message: String| Finding { span: rule.span, line, kind: FindingKind::Problem, message };
+        let (goals, problems) = goals(rule, &set, seed);
+        result.problems.extend(problems.into_iter().map(problem));
+        for goal in &goals {
+            let (steps, problems) = check_chain(goal.chain, &goal.lhs, goal.rel, &goal.rhs, rule.limit.as_deref(), &goal.scope, files, goal.seed);
+            let prefix = goal.label.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
+            result.chains.push(ChainResult { label: goal.label.clone(), steps });
+            result.problems.extend(problems.into_iter().map(|p| problem(format!("{prefix}{p}"))));
+        }
+        own.line = Some(line);
+        result.evidence.push(own);
+        lines.map(|l| l.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).unwrap_or_default()
+    });
+    result.evidence.extend(lines);
+    // A proof of one step that is the statement itself: refuting the step refutes the claim.
+    let restating: Vec<usize> = match &rule.proof {
+        Some(Proof::Chain(chain)) if chain.steps.len() == 1 => {
+            let step = &chain.steps[0];
+            let same = step.rel == rule.relation.rel && chain.first == rule.relation.lhs && step.rhs == rule.relation.rhs;
+            if same { vec![files.line(step.span)] } else { vec![] }
+        }
+        _ => vec![],
+    };
+    result.status = status(&mut result, rule.proof.is_some(), options.strict, &restating);
+    result
+}
+
+/// The evidence of the claim's `check` lines (but `check exact`, which sets the proof's
+/// samples), each from its own seed.
+fn evidence_lines(rule: &Rule, model: &ModelSpec, kinds: &Kinds, files: &SourceFiles, seed: u64) -> Vec<LayerResult> {
+    let mut out = Vec::new();
     for (k, check) in rule.checks.iter().enumerate() {
         let seed = seed ^ (4 + k as u64);
         let with_sizes = |with: &With| {
-            let mut model = known.model.clone();
+            let mut model = model.clone();
             apply_with(&mut model, with);
             model
         };
@@ -262,11 +302,11 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
                 *float,
                 seed,
             ),
-            Check::Unroll { var, from, to, .. } => unroll::layer(rule, &known.model.definitions, kinds, var, *from, *to),
+            Check::Unroll { var, from, to, .. } => unroll::layer(rule, &model.definitions, kinds, var, *from, *to),
             Check::MonteCarlo { relation, setup, .. } => {
-                montecarlo::check(&known.model, relation, &rule.conditions, setup, seed, montecarlo::Reading::Evidence)
+                montecarlo::check(model, relation, &rule.conditions, setup, seed, montecarlo::Reading::Evidence)
             }
-            Check::Rate { error, var, rate, values, setup, .. } => rate::check(&known.model, error, var, rate, values, setup, seed),
+            Check::Rate { error, var, rate, values, setup, .. } => rate::check(model, error, var, rate, values, setup, seed),
             Check::Cost { var, from, to, with, .. } => {
                 let spec = with_sizes(with);
                 let parts = super::complexity::ProgramParts::of(&spec, &spec.kinds);
@@ -277,19 +317,9 @@ pub(super) fn check(rule: &Rule, known: &Knowledge, base_kinds: &Kinds, files: &
             }
         });
         evidence.line = Some(files.line(check.span()));
-        result.evidence.push(evidence);
+        out.push(evidence);
     }
-    // A proof of one step that is the statement itself: refuting the step refutes the claim.
-    let restating: Vec<usize> = match &rule.proof {
-        Some(Proof::Chain(chain)) if chain.steps.len() == 1 => {
-            let step = &chain.steps[0];
-            let same = step.rel == rule.relation.rel && chain.first == rule.relation.lhs && step.rhs == rule.relation.rhs;
-            if same { vec![files.line(step.span)] } else { vec![] }
-        }
-        _ => vec![],
-    };
-    result.status = status(&mut result, rule.proof.is_some(), options.strict, &restating);
-    result
+    out
 }
 
 /// Every mutant of every step of the claim's proof, judged as `check` judges the proof: the
@@ -304,7 +334,8 @@ pub(super) fn audit(
     seed: u64,
     mutants: &dyn Fn(&Expr) -> Vec<(&'static str, Expr)>,
 ) -> Vec<AuditedMutant> {
-    let (set, _) = setting(rule, known, base_kinds, options, seed);
+    let mut set = setting(rule, known, base_kinds, options);
+    settle_own(rule, &mut set, seed);
     let (goals, _) = goals(rule, &set, seed);
     let mut out = Vec::new();
     for goal in &goals {

@@ -72,7 +72,11 @@ pub fn check_documents(documents: &[Document], files: &SourceFiles, options: &Op
         if options.stopped() {
             return None;
         }
-        let claim = check_visit(&documents[*d], visit, known, kinds, files, options, &bar);
+        // Each claim's engine names are its own, so that its printed forms do not depend on
+        // the claims beside it.
+        let claim = crate::prove::in_namespace(visit_seed(options, &documents[*d], visit), || {
+            check_visit(&documents[*d], visit, known, kinds, files, options, &bar)
+        });
         bar.inc(1);
         Some(claim)
     });
@@ -101,6 +105,17 @@ pub fn check_documents(documents: &[Document], files: &SourceFiles, options: &Op
     Results { seed: options.seed, documents, interrupted: options.stopped() }
 }
 
+/// The seed a claim's randomness starts from.
+fn visit_seed(options: &Options, doc: &Document, visit: &Visit) -> u64 {
+    let name = match visit {
+        Visit::Rule(rule) => &rule.name,
+        Visit::Exists(existence) => &existence.name,
+        Visit::Complexity(claim) => &claim.name,
+        Visit::Simulation(claim) => &claim.name,
+    };
+    derive_seed(options.seed, &doc.path, name)
+}
+
 /// One claim, lemma, existence or complexity claim checked on its own: what it says and its
 /// proof, without what the claims before it turned out to be.
 fn check_visit(
@@ -113,25 +128,25 @@ fn check_visit(
     bar: &crate::progress::ProgressBar,
 ) -> ClaimResult {
     let start = std::time::Instant::now();
-    let seed = |name: &str| derive_seed(options.seed, &doc.path, name);
+    let seed = visit_seed(options, doc, visit);
     let mut claim = match visit {
         Visit::Exists(existence) => {
             bar.set_message(existence.name.clone());
-            exists::check(existence, known, kinds, files, seed(&existence.name))
+            exists::check(existence, known, kinds, files, seed)
         }
         Visit::Complexity(claim) => {
             bar.set_message(claim.name.clone());
-            complexity::check(claim, known, kinds, files, seed(&claim.name))
+            complexity::check(claim, known, kinds, files, seed)
         }
         Visit::Simulation(claim) => {
             bar.set_message(claim.name.clone());
-            simulation::check(claim, known, files, seed(&claim.name))
+            simulation::check(claim, known, files, seed)
         }
         Visit::Rule(rule) => {
             bar.set_message(rule.name.clone());
             // A library of lemmas stated with evidence but no proofs (`evidence_only = true`).
             let evidence_only = doc.is_library && doc.front.extra.get("evidence_only").and_then(|v| v.as_bool()).unwrap_or(false);
-            let mut claim = claim::check(rule, known, kinds, files, options, seed(&rule.name));
+            let mut claim = claim::check(rule, known, kinds, files, options, seed);
             // Supported: nothing fails, and a check that reads the statement holds.
             let evidence_holds = claim.evidence.iter().all(|e| matches!(e.verdict, Verdict::Holds | Verdict::NotApplicable))
                 && claim.evidence.iter().any(|e| e.verdict == Verdict::Holds && e.layer.reads_the_statement());
@@ -279,7 +294,7 @@ pub fn audit_documents(
     let audited = on_all_cores(&proofs, |(doc, rule, known, kinds)| {
         bar.set_message(rule.name.clone());
         let seed = derive_seed(options.seed, &doc.path, &rule.name);
-        let audited: Vec<AuditedMutant> = claim::audit(rule, known, kinds, files, options, seed, mutants)
+        let audited: Vec<AuditedMutant> = crate::prove::in_namespace(seed, || claim::audit(rule, known, kinds, files, options, seed, mutants))
             .into_iter()
             .map(|m| AuditedMutant { file: doc.path.clone(), ..m })
             .collect();

@@ -315,10 +315,15 @@ fn precise(spec: &ModelSpec, q: &Question, start: rand_chacha::ChaCha8Rng, round
     low_model.size_round = Some(round);
     let low = point(&mut low_model, q)?;
     let largest = low_model.largest;
-    let mut high: Model<Wider> = Model::new(spec, 0);
-    high.rng = start;
-    high.size_round = Some(round);
-    let high = point(&mut high, q)?;
+    let mut high_model: Model<Wider> = Model::new(spec, 0);
+    high_model.rng = start;
+    high_model.size_round = Some(round);
+    let high = point(&mut high_model, q)?;
+    // A number both precisions round alike makes a difference that stays as the precision
+    // grows, rounding or not.
+    if low_model.rounded_literal || high_model.rounded_literal {
+        return Ok(Decision::Undecided);
+    }
     let signs: Vec<Option<i64>> = match ((&low.a, &low.b), (&high.a, &high.b)) {
         ((Value::S(la), Value::S(lb)), (Value::S(ha), Value::S(hb))) => vec![settle(la, lb, ha, hb, largest)],
         ((Value::M(la), Value::M(lb)), (Value::M(ha), Value::M(hb))) if q.rel == Rel::Eq => {

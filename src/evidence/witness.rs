@@ -150,6 +150,9 @@ fn model<'s, N: Number>(spec: &'s ModelSpec, literals: &[Literal]) -> Result<Mod
                 other => return Err(format!("an entry of `{}`'s literal is {other}, not a number", l.name)),
             }
         }
+        if m.rounded_literal {
+            return Err(format!("an entry of `{}`'s literal is a number 320- and 640-bit floats may round alike, so they cannot tell", l.name));
+        }
         let matrix = nalgebra::DMatrix::from_row_slice(l.rows.len(), l.rows[0].len(), &entries);
         match &l.args {
             Some(args) => m.fix(&l.name, &args.iter().map(|a| int(*a)).collect::<Vec<_>>(), Value::M(matrix)),

@@ -18,7 +18,14 @@ impl<N: Number> Model<'_, N> {
     pub fn eval(&mut self, e: &Expr, env: &HashMap<String, Value<N>>) -> Result<Value<N>, Stop> {
         self.spend()?;
         match &e.kind {
-            ExprKind::Num(n) => Ok(Value::S(N::from_rational(n))),
+            ExprKind::Num(n) => {
+                // Only high-precision floats track it (a constant: no cost elsewhere).
+                if N::PRECISION > 0 && super::number::rounds_alike(n) {
+                    self.rounded_literal = true;
+                    self.lost = true;
+                }
+                Ok(Value::S(N::from_rational(n)))
+            }
             ExprKind::Name(n) => {
                 if let Some(v) = env.get(n) {
                     return Ok(v.clone());

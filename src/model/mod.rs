@@ -203,6 +203,10 @@ pub struct Model<'s, N: Number> {
     /// `sigmoid` saturated to their limit. A verdict the floats alone give from such a value
     /// says nothing (`log(1 + x) < x/2` at x = 10^-200).
     pub lost: bool,
+    /// Whether a high-precision float read a number its two precisions may round alike since
+    /// the last reset (`number::rounds_alike`): the float layer cannot tell a difference it
+    /// makes from rounding.
+    pub rounded_literal: bool,
     /// Whether a double-precision `exp` fell below the normal range since the last reset: its
     /// value has lost most of its digits (a quadrature value is not rechecked in higher
     /// precision, so it must not refute from there).
@@ -248,6 +252,7 @@ impl<'s, N: Number> Model<'s, N> {
             approximate: false,
             work: 0,
             lost: false,
+            rounded_literal: false,
             underflowed: false,
             largest: None,
             points: 0,
@@ -307,6 +312,7 @@ impl<'s, N: Number> Model<'s, N> {
         self.outcome = 0;
         self.work = 0;
         self.lost = false;
+        self.rounded_literal = false;
         self.underflowed = false;
         self.largest = None;
         self.points += 1;
@@ -505,21 +511,22 @@ impl<'s, N: Number> Model<'s, N> {
                 *d = value::add(d.clone(), shift.clone())?;
             }
         }
-        let mut shown = Vec::new();
         for (outcome, v) in draws.iter().enumerate() {
             let mut parts: Vec<KeyPart> = args.iter().flat_map(key_parts).collect();
             parts.push(KeyPart::Outcome(outcome));
             self.values.insert((name.to_string(), parts), v.clone());
-            shown.push(v.to_string());
         }
-        // A counterexample shows a random value at every outcome.
-        let key: Key = (name.to_string(), args.iter().flat_map(key_parts).chain([KeyPart::Outcome(self.outcome)]).collect());
-        let probabilities: Vec<String> = self.probabilities.iter().map(|p| p.to_string()).collect();
-        let label = format!("{} over {} outcomes of probabilities {}", label_of(self.spec, name, &args), self.outcomes, probabilities.join(", "));
-        if !self.sampling && !self.touched.iter().any(|(l, _)| *l == label) {
-            self.labels.insert(key.clone(), label.clone());
-            self.at_outcome.insert(label.clone(), (label_of(self.spec, name, &args), draws[self.outcome].to_string()));
-            self.touched.push((label, shown.join(" | ")));
+        // A counterexample shows a random value at every outcome (a sample path shows none).
+        if !self.sampling {
+            let key: Key = (name.to_string(), args.iter().flat_map(key_parts).chain([KeyPart::Outcome(self.outcome)]).collect());
+            let probabilities: Vec<String> = self.probabilities.iter().map(|p| p.to_string()).collect();
+            let label = format!("{} over {} outcomes of probabilities {}", label_of(self.spec, name, &args), self.outcomes, probabilities.join(", "));
+            if !self.touched.iter().any(|(l, _)| *l == label) {
+                let shown: Vec<String> = draws.iter().map(|v| v.to_string()).collect();
+                self.labels.insert(key, label.clone());
+                self.at_outcome.insert(label.clone(), (label_of(self.spec, name, &args), draws[self.outcome].to_string()));
+                self.touched.push((label, shown.join(" | ")));
+            }
         }
         Ok(draws[self.outcome].clone())
     }

@@ -167,6 +167,21 @@ impl Number for f64 {
 
 const ROUND: RoundingMode = RoundingMode::ToEven;
 
+/// Whether the float layer's two precisions may round the exact number `r` alike, so that
+/// a difference it makes would look real in both (`(2^700 + 1)/2^700` is 1 in 320 and in
+/// 640 bits, and `(2^700 + 1)/2^700 - 1` is 0 in both). Not when 640 bits hold it exactly
+/// (an integer over a power of two), nor when its numerator and denominator have at most 256
+/// bits: then a run of zero bits in its expansion is shorter than 257 bits (at most the bits
+/// of the integer part and, after it, of the denominator), so its 640-bit value has a one
+/// bit that its 320-bit value lacks.
+pub fn rounds_alike(r: &BigRational) -> bool {
+    let (p, q) = (r.numer().magnitude(), r.denom().magnitude());
+    let dyadic = q.count_ones() == 1;
+    let odd_bits = |n: &num_bigint::BigUint| n.bits() - n.trailing_zeros().unwrap_or(0);
+    let held = dyadic && odd_bits(p) <= 640;
+    !held && (p.bits() > 256 || q.bits() > 256)
+}
+
 thread_local! {
     /// The constants cache `astro-float` needs for `exp` and `ln`.
     static CONSTS: std::cell::RefCell<Option<Consts>> = const { std::cell::RefCell::new(None) };
@@ -457,6 +472,23 @@ mod tests {
         let digits: String = Wide::from_rational(&r(big, "1")).text().chars().filter(|c| c.is_ascii_digit()).collect();
         assert!(digits.starts_with(&big[1..]), "{digits}");
         assert!(Wide::from_rational(&r(big, "1")).to_f64() < -1.7e38);
+    }
+
+    #[test]
+    fn numbers_both_precisions_round_alike_are_known() {
+        let r = |n: num_bigint::BigInt, d: num_bigint::BigInt| BigRational::new(n, d);
+        let two = num_bigint::BigInt::from(2);
+        let big = |bits: u32| two.pow(bits);
+        // (2^700 + 1)/2^700: 1 in both precisions.
+        assert!(rounds_alike(&r(big(700) + 1, big(700))));
+        // Held exactly in 640 bits, or small enough that 640 bits see more than 320.
+        assert!(!rounds_alike(&r(big(400) + 1, big(400))));
+        assert!(!rounds_alike(&r(big(255) + 1, big(200) * 3)));
+        assert!(!rounds_alike(&r(9.into(), 10.into())));
+        assert!(!rounds_alike(&r(big(1000), 1.into())));
+        // (10^216 + 1)/10^216, a long decimal: not held, and too long to tell.
+        let ten = num_bigint::BigInt::from(10).pow(216);
+        assert!(rounds_alike(&r(ten.clone() + 1, ten)));
     }
 
     #[test]

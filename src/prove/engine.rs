@@ -54,6 +54,23 @@ enum Request {
     Difference(Term, Term),
 }
 
+thread_local! {
+    /// The namespace of this thread's requests (see [`in_namespace`]).
+    static NAMESPACE: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `work` with its names in namespace `key`: each namespace has identifiers of its own,
+/// numbered in the order of its own requests. The engine orders the terms of a normal form by
+/// its identifiers, so work that runs beside other work (claims checked on every core) gets
+/// the same printed forms whatever the others asked before it, as long as its own requests
+/// come in a fixed order and its key is its own.
+pub fn in_namespace<T>(key: u64, work: impl FnOnce() -> T) -> T {
+    let outer = NAMESPACE.replace(key);
+    let out = work();
+    NAMESPACE.set(outer);
+    out
+}
+
 enum Reply {
     Canonical(Vec<Normal>),
     Difference(bool, Normal),
@@ -84,7 +101,7 @@ impl Normal {
     }
 }
 
-type Job = (Request, Sender<Result<Reply, EngineError>>);
+type Job = (u64, Request, Sender<Result<Reply, EngineError>>);
 
 /// A handle to the process's one engine thread. Cheap to share between threads.
 pub struct Engine {
@@ -108,7 +125,8 @@ impl Engine {
             .name("derivcheck-engine".into())
             .spawn(move || {
                 let mut names = Names::default();
-                for (request, reply) in rx {
+                for (namespace, request, reply) in rx {
+                    names.namespace = namespace;
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| names.run(request)))
                         .unwrap_or_else(|p| Err(EngineError::Failed(panic_text(p))));
                     let _ = reply.send(result);
@@ -123,7 +141,7 @@ impl Engine {
         self.jobs
             .lock()
             .map_err(|_| EngineError::Unavailable("engine handle poisoned".into()))?
-            .send((request, tx))
+            .send((NAMESPACE.get(), request, tx))
             .map_err(|_| EngineError::Unavailable("engine thread ended".into()))?;
         rx.recv().map_err(|_| EngineError::Unavailable("engine thread ended".into()))?
     }
@@ -165,11 +183,16 @@ fn take_process_lock() -> Option<File> {
     Some(file)
 }
 
-/// Maps caller names to opaque engine identifiers (`zs0`, `zs1`, …), and back.
+/// Maps caller names to opaque engine identifiers (`zs0`, `zs1`, … in namespace 0; `zs1fn0`,
+/// … in namespace 0x1f), and back.
 #[derive(Default)]
 struct Names {
-    to_engine: HashMap<String, String>,
+    /// The namespace of the request being served.
+    namespace: u64,
+    to_engine: HashMap<(u64, String), String>,
     from_engine: HashMap<String, String>,
+    /// Identifiers given so far, per namespace.
+    given: HashMap<u64, usize>,
 }
 
 /// The engine functions a `Known` term may name: nothing else reaches the engine by name.
@@ -249,11 +272,14 @@ impl Names {
 
     /// The opaque engine identifier of a caller's name.
     fn name(&mut self, name: &str) -> String {
-        if let Some(n) = self.to_engine.get(name) {
+        let key = (self.namespace, name.to_string());
+        if let Some(n) = self.to_engine.get(&key) {
             return n.clone();
         }
-        let engine_name = format!("zs{}", self.to_engine.len());
-        self.to_engine.insert(name.to_string(), engine_name.clone());
+        let given = self.given.entry(self.namespace).or_insert(0);
+        let engine_name = if self.namespace == 0 { format!("zs{given}") } else { format!("zs{:x}n{given}", self.namespace) };
+        *given += 1;
+        self.to_engine.insert(key, engine_name.clone());
         self.from_engine.insert(engine_name.clone(), name.to_string());
         engine_name
     }
@@ -360,6 +386,21 @@ mod tests {
             let (zero, _) = e.difference(t.clone(), t).unwrap();
             assert!(!zero, "an undefined value does not equal itself");
         }
+    }
+
+    #[test]
+    fn a_namespaces_forms_do_not_depend_on_other_namespaces_requests() {
+        let e = engine().unwrap();
+        let product = || Term::Mul(vec![sym("a"), sym("b"), Term::Fn("f".into(), vec![sym("b")])]);
+        let first = in_namespace(0xa1, || e.canonical(vec![product()]).unwrap());
+        // Another namespace meets the names in the other order.
+        in_namespace(0xa2, || {
+            e.canonical(vec![Term::Fn("f".into(), vec![sym("b")])]).unwrap();
+            e.canonical(vec![sym("b"), sym("a"), product()]).unwrap()
+        });
+        let again = in_namespace(0xa3, || e.canonical(vec![product()]).unwrap());
+        assert_eq!(first, again);
+        assert!(first[0].text().contains('a') && first[0].text().contains("f(b)"), "{:?}", first);
     }
 
     #[test]

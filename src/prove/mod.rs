@@ -22,6 +22,7 @@ mod sign;
 mod term;
 
 pub use defined::side_conditions;
+pub use engine::in_namespace;
 pub use expand::equal_after_expansion;
 pub use inequality::{Bound, Bounds, Comparison, prove_le};
 pub use lemmas::{ALL as LEMMAS, Lemma};

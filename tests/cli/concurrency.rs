@@ -48,3 +48,34 @@ fn results_do_not_depend_on_the_number_of_threads() {
     assert!(one.contains("Monte Carlo"), "q2 has Monte Carlo checks");
     assert_eq!(one, report("3"), "one thread and three threads give different reports");
 }
+
+/// Claims checked side by side ask the engine in an order that changes from run to run; the
+/// engine orders a printed form's terms by when it first met each name, so each claim has
+/// names of its own and its residuals read the same whatever ran beside it.
+#[test]
+fn printed_residuals_do_not_depend_on_the_number_of_threads() {
+    let files = [
+        "tests/data/err/residual_order_per_claim.md",
+        "tests/data/unsound/accept_gaussian_mgf_wrong_params.md",
+        "tests/data/unsound/accept_gauss_vector_swap.md",
+        "tests/data/unsound/accept_cite_chain_through_unproved.md",
+        "tests/data/unsound/accept_elementwise.md",
+    ];
+    let verdicts = |threads: &str| {
+        let json = crate::scratch(&format!("residuals-{threads}")).join("out.json");
+        let out = Command::new(env!("CARGO_BIN_EXE_derivcheck"))
+            .arg("check")
+            .args(files)
+            .args(["--json", json.to_str().unwrap()])
+            .env("DERIVCHECK_THREADS", threads)
+            .env("DERIVCHECK_CACHE", "off")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("derivcheck runs");
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", crate::text(&out.stderr));
+        std::fs::read_to_string(json).expect("JSON written")
+    };
+    let one = verdicts("1");
+    assert!(one.contains("remaining difference"), "the files have residuals");
+    assert_eq!(one, verdicts("3"), "one thread and three threads print different residuals");
+}
