@@ -127,7 +127,7 @@ pub const SIZE_BUMPS: [usize; 3] = [0, 1, 3];
 /// (rationals as they are, floats by their bits).
 type Key = (String, Vec<KeyPart>);
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub enum KeyPart {
     Exact(BigRational),
     Bits(u64),
@@ -138,6 +138,44 @@ pub enum KeyPart {
     Text(String),
     /// Which outcome of the finite probability space a random value is for.
     Outcome(usize),
+}
+
+/// A rational is kept in lowest terms with a positive denominator, so its numerator and
+/// denominator are one form per value: they are compared and hashed as they are
+/// (num-rational's own comparison and hash reduce it again, by division, at every call).
+impl PartialEq for KeyPart {
+    fn eq(&self, other: &KeyPart) -> bool {
+        match (self, other) {
+            (KeyPart::Exact(a), KeyPart::Exact(b)) => a.numer() == b.numer() && a.denom() == b.denom(),
+            (KeyPart::Bits(a), KeyPart::Bits(b)) => a == b,
+            (KeyPart::Shape(a, b), KeyPart::Shape(c, d)) => (a, b) == (c, d),
+            (KeyPart::Ones(a), KeyPart::Ones(b)) => a == b,
+            (KeyPart::Identity, KeyPart::Identity) => true,
+            (KeyPart::Text(a), KeyPart::Text(b)) => a == b,
+            (KeyPart::Outcome(a), KeyPart::Outcome(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for KeyPart {}
+
+impl std::hash::Hash for KeyPart {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            KeyPart::Exact(r) => {
+                r.numer().hash(state);
+                r.denom().hash(state);
+            }
+            KeyPart::Bits(b) => b.hash(state),
+            KeyPart::Shape(r, c) => (r, c).hash(state),
+            KeyPart::Ones(o) => o.hash(state),
+            KeyPart::Identity => {}
+            KeyPart::Text(t) => t.hash(state),
+            KeyPart::Outcome(o) => o.hash(state),
+        }
+    }
 }
 
 fn key_parts<N: Number>(v: &Value<N>) -> Vec<KeyPart> {
@@ -863,4 +901,23 @@ pub fn collect_names(e: &Expr, out: &mut Vec<String>) {
 /// A whole number as a model value.
 pub fn int<N: Number>(k: i64) -> Value<N> {
     Value::S(N::from_rational(&BigRational::from_integer(BigInt::from(k))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_rationals_are_one_key_however_they_were_made() {
+        use std::hash::{BuildHasher, RandomState};
+        let q = |n: i64, d: i64| KeyPart::Exact(BigRational::new(n.into(), d.into()));
+        let hasher = RandomState::new();
+        for (a, b) in [(q(2, 4), q(1, 2)), (q(1, -2), q(-1, 2)), (q(0, 5), q(0, -3)), (q(6, 3), q(2, 1))] {
+            assert_eq!(a, b);
+            assert_eq!(hasher.hash_one(&a), hasher.hash_one(&b));
+        }
+        assert_ne!(q(1, 2), q(1, 3));
+        assert_ne!(q(1, 2), q(-1, 2));
+        assert_ne!(q(1, 1), KeyPart::Bits(1.0f64.to_bits()));
+    }
 }
