@@ -68,18 +68,22 @@ pub fn check_documents(documents: &[Document], files: &SourceFiles, options: &Op
     for (d, doc) in documents.iter().enumerate().filter(|(_, d)| known(d).is_none()) {
         walk(doc, |visit, known, kinds| visits.push((d, visit, known.clone(), kinds.clone())));
     }
-    let checked = on_all_cores(&visits, |(d, visit, known, kinds)| {
-        if options.stopped() {
-            return None;
-        }
-        // Each claim's engine names are its own, so that its printed forms do not depend on
-        // the claims beside it.
-        let claim = crate::prove::in_namespace(visit_seed(options, &documents[*d], visit), || {
-            check_visit(&documents[*d], visit, known, kinds, files, options, &bar)
-        });
-        bar.inc(1);
-        Some(claim)
-    });
+    let checked = on_all_cores(
+        &visits,
+        |(_, visit, ..)| cost(visit),
+        |(d, visit, known, kinds)| {
+            if options.stopped() {
+                return None;
+            }
+            // Each claim's engine names are its own, so that its printed forms do not depend on
+            // the claims beside it.
+            let claim = crate::prove::in_namespace(visit_seed(options, &documents[*d], visit), || {
+                check_visit(&documents[*d], visit, known, kinds, files, options, &bar)
+            });
+            bar.inc(1);
+            Some(claim)
+        },
+    );
     let mut checked = visits.iter().zip(checked).peekable();
     let documents = documents
         .iter()
@@ -103,6 +107,16 @@ pub fn check_documents(documents: &[Document], files: &SourceFiles, options: &Op
         .collect();
     bar.finish_and_clear();
     Results { seed: options.seed, documents, interrupted: options.stopped() }
+}
+
+/// A rough measure of a claim's work, to start the longest first: its proof's steps, and
+/// far more for each line of evidence it asks for (simulations, trajectories).
+fn cost(visit: &Visit) -> usize {
+    match visit {
+        Visit::Rule(rule) => 1 + rule.chains().iter().map(|c| c.steps.len()).sum::<usize>() + 20 * rule.checks.len(),
+        Visit::Exists(_) | Visit::Complexity(_) => 5,
+        Visit::Simulation(_) => 20,
+    }
 }
 
 /// The seed a claim's randomness starts from.
@@ -291,26 +305,30 @@ pub fn audit_documents(
             }
         });
     }
-    let audited = on_all_cores(&proofs, |(doc, rule, known, kinds)| {
-        bar.set_message(rule.name.clone());
-        let seed = derive_seed(options.seed, &doc.path, &rule.name);
-        let audited: Vec<AuditedMutant> = crate::prove::in_namespace(seed, || claim::audit(rule, known, kinds, files, options, seed, mutants))
-            .into_iter()
-            .map(|m| AuditedMutant { file: doc.path.clone(), ..m })
-            .collect();
-        bar.inc(1);
-        audited
-    });
+    let audited = on_all_cores(
+        &proofs,
+        |(_, rule, ..)| cost(&Visit::Rule(rule)),
+        |(doc, rule, known, kinds)| {
+            bar.set_message(rule.name.clone());
+            let seed = derive_seed(options.seed, &doc.path, &rule.name);
+            let audited: Vec<AuditedMutant> = crate::prove::in_namespace(seed, || claim::audit(rule, known, kinds, files, options, seed, mutants))
+                .into_iter()
+                .map(|m| AuditedMutant { file: doc.path.clone(), ..m })
+                .collect();
+            bar.inc(1);
+            audited
+        },
+    );
     bar.finish_and_clear();
     audited.into_iter().flatten().collect()
 }
 
 /// `crate::parallel::map`, with the tests' weakened layers (set on the calling thread)
 /// weakened on every thread.
-fn on_all_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+fn on_all_cores<T: Sync, R: Send>(items: &[T], cost: impl Fn(&T) -> usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     #[cfg(test)]
     let weakened = (crate::prove::WEAKENED.get(), crate::evidence::points::WEAKENED.get());
-    crate::parallel::map(items, |item| {
+    crate::parallel::map_largest_first(items, cost, |item| {
         #[cfg(test)]
         {
             crate::prove::WEAKENED.set(weakened.0);
