@@ -407,6 +407,33 @@ qed
         result.claims[0].chains[0].steps.last().unwrap()
     }
 
+    /// The AVX2 copy of the Monte Carlo lane loop computes what the generic copy computes,
+    /// bit for bit (on a processor without AVX2 both runs take the generic one).
+    #[test]
+    fn monte_carlo_numbers_are_the_same_with_and_without_avx2() {
+        let text = "```derivation
+let beta, mu: scalar
+assume 0 < beta < 1
+let g, m: sequence
+def avg: m[t] = beta*m[t-1] + (1-beta)*g[t]   for t >= 1
+given m0: m[0] = 0
+given mean: E[g[i]] = mu   for i >= 1
+claim bias: E[m[t]] = (1-beta^t)*mu   for t >= 1
+check montecarlo E[m[t]] = (1-beta^t)*mu   where g[i] ~ Normal(mu, 2), beta = 9/10, mu = 3/2, t in 1..12, samples 3000
+```
+";
+        let numbers = |result: &DocumentResult| {
+            let mc = result.claims[0].evidence.iter().find(|e| e.layer == crate::verdict::Layer::MonteCarlo).expect("a Monte Carlo row");
+            format!("{} {:?} {:?}", mc.detail, mc.table, mc.plot)
+        };
+        let with = numbers(&check_text(text));
+        crate::evidence::montecarlo::WITHOUT_AVX2.store(true, std::sync::atomic::Ordering::Relaxed);
+        let without = numbers(&check_text(text));
+        crate::evidence::montecarlo::WITHOUT_AVX2.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert!(with.contains("3000 samples"), "{with}");
+        assert_eq!(with, without);
+    }
+
     #[test]
     fn the_exact_layer_alone_catches_a_wrong_step() {
         crate::prove::WEAKENED.set(true);

@@ -693,7 +693,7 @@ impl Paths<'_> {
         range: std::ops::Range<usize>,
     ) -> Result<Stretch, String> {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if std::arch::is_x86_feature_detected!("avx2") && !without_avx2() {
             // SAFETY: this processor has AVX2.
             return unsafe { self.tape_paths_avx2(tape, first, draws, batch, range) };
         }
@@ -810,6 +810,17 @@ impl Paths<'_> {
             Err(Stop::Invalid(why)) => Err(format!("a sample path is not a model of the file: {why}")),
         }
     }
+}
+
+/// Set by a test to compare the AVX2 copy of the lane loop with the generic one.
+#[cfg(test)]
+pub(crate) static WITHOUT_AVX2: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn without_avx2() -> bool {
+    #[cfg(test)]
+    return WITHOUT_AVX2.load(std::sync::atomic::Ordering::Relaxed);
+    #[cfg(not(test))]
+    false
 }
 
 /// The tape on `lanes` paths' draws from `rng`, keeping the draws of the lanes in `keep`
