@@ -119,15 +119,20 @@ fn cost(visit: &Visit) -> usize {
     }
 }
 
+impl Visit<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Visit::Rule(rule) => &rule.name,
+            Visit::Exists(existence) => &existence.name,
+            Visit::Complexity(claim) => &claim.name,
+            Visit::Simulation(claim) => &claim.name,
+        }
+    }
+}
+
 /// The seed a claim's randomness starts from.
 fn visit_seed(options: &Options, doc: &Document, visit: &Visit) -> u64 {
-    let name = match visit {
-        Visit::Rule(rule) => &rule.name,
-        Visit::Exists(existence) => &existence.name,
-        Visit::Complexity(claim) => &claim.name,
-        Visit::Simulation(claim) => &claim.name,
-    };
-    derive_seed(options.seed, &doc.path, name)
+    derive_seed(options.seed, &doc.path, visit.name())
 }
 
 /// One claim, lemma, existence or complexity claim checked on its own: what it says and its
@@ -143,21 +148,12 @@ fn check_visit(
 ) -> ClaimResult {
     let start = std::time::Instant::now();
     let seed = visit_seed(options, doc, visit);
+    bar.set_message(visit.name().to_string());
     let mut claim = match visit {
-        Visit::Exists(existence) => {
-            bar.set_message(existence.name.clone());
-            exists::check(existence, known, kinds, files, seed)
-        }
-        Visit::Complexity(claim) => {
-            bar.set_message(claim.name.clone());
-            complexity::check(claim, known, kinds, files, seed)
-        }
-        Visit::Simulation(claim) => {
-            bar.set_message(claim.name.clone());
-            simulation::check(claim, known, files, seed)
-        }
+        Visit::Exists(existence) => exists::check(existence, known, kinds, files, seed),
+        Visit::Complexity(claim) => complexity::check(claim, known, kinds, files, seed),
+        Visit::Simulation(claim) => simulation::check(claim, known, files, seed),
         Visit::Rule(rule) => {
-            bar.set_message(rule.name.clone());
             // A library of lemmas stated with evidence but no proofs (`evidence_only = true`).
             let evidence_only = doc.is_library && doc.front.extra.get("evidence_only").and_then(|v| v.as_bool()).unwrap_or(false);
             let mut claim = claim::check(rule, known, kinds, files, options, seed);
