@@ -366,7 +366,7 @@ impl Paths<'_> {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(b as u64 + 1);
             if let Some(tape) = tape {
-                return self.tape_paths(tape, first, (seed, rng), b, starts[b]..ends[b]);
+                return self.tape_paths(TapeRun { tape, first, seed, rng, batch: b, range: starts[b]..ends[b] });
             }
             let mut model: Model<f64> = Model::new(self.spec, seed);
             model.rng = rng;
@@ -684,20 +684,13 @@ impl Paths<'_> {
 
     /// The paths `range` of batch `batch`, `LANES` at a time through the tape, their draws
     /// from `rng`. A path on which the tape's tests fail is evaluated by the model itself.
-    fn tape_paths(
-        &self,
-        tape: &Tape,
-        first: &Model<f64>,
-        draws: (u64, rand_chacha::ChaCha8Rng),
-        batch: usize,
-        range: std::ops::Range<usize>,
-    ) -> Result<Stretch, String> {
+    fn tape_paths(&self, run: TapeRun) -> Result<Stretch, String> {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") && !without_avx2() {
             // SAFETY: this processor has AVX2.
-            return unsafe { self.tape_paths_avx2(tape, first, draws, batch, range) };
+            return unsafe { self.tape_paths_avx2(run) };
         }
-        self.tape_paths_inline(tape, first, draws, batch, range)
+        self.tape_paths_inline(run)
     }
 
     /// `tape_paths` compiled for AVX2, so that the loops over lanes (the tape's operations,
@@ -705,26 +698,12 @@ impl Paths<'_> {
     /// the results are the same bit for bit.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn tape_paths_avx2(
-        &self,
-        tape: &Tape,
-        first: &Model<f64>,
-        draws: (u64, rand_chacha::ChaCha8Rng),
-        batch: usize,
-        range: std::ops::Range<usize>,
-    ) -> Result<Stretch, String> {
-        self.tape_paths_inline(tape, first, draws, batch, range)
+    fn tape_paths_avx2(&self, run: TapeRun) -> Result<Stretch, String> {
+        self.tape_paths_inline(run)
     }
 
     #[inline(always)]
-    fn tape_paths_inline(
-        &self,
-        tape: &Tape,
-        first: &Model<f64>,
-        (seed, mut rng): (u64, rand_chacha::ChaCha8Rng),
-        batch: usize,
-        range: std::ops::Range<usize>,
-    ) -> Result<Stretch, String> {
+    fn tape_paths_inline(&self, TapeRun { tape, first, seed, mut rng, batch, range }: TapeRun) -> Result<Stretch, String> {
         let points = self.points.len();
         let mut sums = vec![PointSums::default(); points];
         let mut stretch = Stretch { stats: Vec::new(), relative_rounding: 0.0, confirm_starts: Vec::new() };
@@ -810,6 +789,17 @@ impl Paths<'_> {
             Err(Stop::Invalid(why)) => Err(format!("a sample path is not a model of the file: {why}")),
         }
     }
+}
+
+/// One batch of paths through a tape: its paths `range`, drawn from `rng` (a stream of
+/// `seed`) with the constants `first` drew.
+struct TapeRun<'a, 's> {
+    tape: &'a Tape,
+    first: &'a Model<'s, f64>,
+    seed: u64,
+    rng: rand_chacha::ChaCha8Rng,
+    batch: usize,
+    range: std::ops::Range<usize>,
 }
 
 /// Set by a test to compare the AVX2 copy of the lane loop with the generic one.
