@@ -461,19 +461,18 @@ impl Replay {
 
     /// A model that draws this path, with the constants `double` drew.
     fn model<'s, N: Number>(&self, spec: &'s ModelSpec, double: &Model<f64>) -> Model<'s, N> {
-        if let Replay::Lane { at, lanes, lane, normals, seed, path } = self {
-            let (mut rng, mut out) = ((**at).clone(), [0.0; LANES]);
-            let draws = (0..*normals)
-                .map(|_| {
-                    ziggurat::fill(ziggurat::tables(), &mut rng, &mut out[..*lanes]);
-                    out[*lane]
-                })
-                .collect();
-            return Replay::draws(draws, *seed, *path).model(spec, double);
-        }
         let mut model: Model<N> = Model::new(spec, 0);
         match self {
-            Replay::Lane { .. } => unreachable!("drawn above"),
+            Replay::Lane { at, lanes, lane, normals, seed, path } => {
+                let (mut rng, mut out) = ((**at).clone(), [0.0; LANES]);
+                let draws = (0..*normals)
+                    .map(|_| {
+                        ziggurat::fill(ziggurat::tables(), &mut rng, &mut out[..*lanes]);
+                        out[*lane]
+                    })
+                    .collect();
+                return Replay::draws(draws, *seed, *path).model(spec, double);
+            }
             Replay::Stream(rng) => model.rng = rng.clone(),
             Replay::Draws(draws, rng) => {
                 model.pinned = Some(draws.iter().copied().collect());
