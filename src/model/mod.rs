@@ -134,7 +134,11 @@ pub enum KeyPart {
     Shape(usize, usize),
     Ones(bool),
     Identity,
-    /// A number too precise for the others, by its exact text.
+    /// A number too precise for the others, by its binary parts as they are (mantissa words,
+    /// significant bits, exponent, sign): one value, one form at one precision; the same value
+    /// at two precisions is two keys, which only costs a recomputation.
+    Float(Vec<u64>, usize, i32, bool),
+    /// Infinities and NaN, by their text.
     Text(String),
     /// Which outcome of the finite probability space a random value is for.
     Outcome(usize),
@@ -151,6 +155,7 @@ impl PartialEq for KeyPart {
             (KeyPart::Shape(a, b), KeyPart::Shape(c, d)) => (a, b) == (c, d),
             (KeyPart::Ones(a), KeyPart::Ones(b)) => a == b,
             (KeyPart::Identity, KeyPart::Identity) => true,
+            (KeyPart::Float(a, b, c, d), KeyPart::Float(e, f, g, h)) => (a, b, c, d) == (e, f, g, h),
             (KeyPart::Text(a), KeyPart::Text(b)) => a == b,
             (KeyPart::Outcome(a), KeyPart::Outcome(b)) => a == b,
             _ => false,
@@ -172,6 +177,7 @@ impl std::hash::Hash for KeyPart {
             KeyPart::Shape(r, c) => (r, c).hash(state),
             KeyPart::Ones(o) => o.hash(state),
             KeyPart::Identity => {}
+            KeyPart::Float(words, bits, exponent, negative) => (words, bits, exponent, negative).hash(state),
             KeyPart::Text(t) => t.hash(state),
             KeyPart::Outcome(o) => o.hash(state),
         }
