@@ -404,6 +404,9 @@ fn float_relation(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation) 
     if low.lost || high.lost {
         return Found::Cannot("a term is lost to rounding on the way (`1 + 10^-200`, `tanh` saturated), so the floats cannot tell".into());
     }
+    if ![&la, &lb].iter().all(|v| v.finite()) || ![&ha, &hb].iter().all(|v| v.finite()) {
+        return Found::Cannot("a value leaves the floats' range on the way (beyond 2^(2^31), or a nonzero value below 2^(-2^31))".into());
+    }
     let Some(signs) = super::settled_signs((&la, &lb), (&ha, &hb), largest, matches!(r.rel, Rel::Eq | Rel::Ne)) else {
         return Found::Cannot(format!("cannot compare {ha} with {hb} by `{}`", r.rel.symbol()));
     };

@@ -454,7 +454,14 @@ impl<N: Number> Model<'_, N> {
                     return Err(Stop::Undefined);
                 }
                 match b.pow(&x) {
-                    Some(v) => Ok(Value::S(v)),
+                    Some(v) => {
+                        // A fractional power is exp(y ln b): of a term below the precision it
+                        // is 1, as `exp` is (`2^(2^-700)`).
+                        if N::PRECISION > 0 && x.as_index().is_none() && !b.is_zero() && b != N::one() {
+                            self.lost |= (v.clone() - N::one()).magnitude().is_none_or(|m| m < 16 - N::PRECISION);
+                        }
+                        Ok(Value::S(v))
+                    }
                     // A float power undefined at this point (negative base, fractional
                     // exponent): draw another point.
                     None if !N::EXACT => Err(Stop::Undefined),

@@ -197,6 +197,13 @@ fn with_consts<T>(f: impl FnOnce(&mut Consts) -> T) -> Option<T> {
     })
 }
 
+/// A result of 0 where the exact one is not 0 (`exp(-2e9)`, `2^-2e9 * 2^-2e9`) fell below
+/// the floats' exponent range (2^-2^31), and it does so in both precisions alike: NaN, which
+/// makes the point no value at all, not a 0 that would stand as a real difference.
+fn underflow_is_no_value(result: BigFloat, exact_is_nonzero: impl FnOnce() -> bool) -> BigFloat {
+    if result.is_zero() && exact_is_nonzero() { BigFloat::nan(None) } else { result }
+}
+
 /// The square root of `x` to `bits` bits, within an ulp or two: Newton's iteration for
 /// 1/√x from a double's guess, doubling the precision at each round, then one correction of
 /// √x = x·(1/√x) (Karp and Markstein). `astro-float`'s own square root is correctly rounded
@@ -299,28 +306,32 @@ impl<const BITS: usize> One for Precise<BITS> {
 impl<const BITS: usize> std::ops::Add for Precise<BITS> {
     type Output = Self;
     fn add(self, o: Self) -> Self {
-        Precise(self.0.add(&o.0, BITS, ROUND))
+        let sum = self.0.add(&o.0, BITS, ROUND);
+        Precise(underflow_is_no_value(sum, || self.0.cmp(&o.0.neg()) != Some(0)))
     }
 }
 
 impl<const BITS: usize> std::ops::Sub for Precise<BITS> {
     type Output = Self;
     fn sub(self, o: Self) -> Self {
-        Precise(self.0.sub(&o.0, BITS, ROUND))
+        let difference = self.0.sub(&o.0, BITS, ROUND);
+        Precise(underflow_is_no_value(difference, || self.0.cmp(&o.0) != Some(0)))
     }
 }
 
 impl<const BITS: usize> std::ops::Mul for Precise<BITS> {
     type Output = Self;
     fn mul(self, o: Self) -> Self {
-        Precise(self.0.mul(&o.0, BITS, ROUND))
+        let product = self.0.mul(&o.0, BITS, ROUND);
+        Precise(underflow_is_no_value(product, || !self.0.is_zero() && !o.0.is_zero()))
     }
 }
 
 impl<const BITS: usize> std::ops::Div for Precise<BITS> {
     type Output = Self;
     fn div(self, o: Self) -> Self {
-        Precise(self.0.div(&o.0, BITS, ROUND))
+        let quotient = self.0.div(&o.0, BITS, ROUND);
+        Precise(underflow_is_no_value(quotient, || !self.0.is_zero()))
     }
 }
 
@@ -372,6 +383,9 @@ impl<const BITS: usize> Number for Precise<BITS> {
     }
     fn exp(&self) -> Option<Self> {
         let v = with_consts(|cc| self.0.exp(BITS, ROUND, cc))?;
+        if v.is_zero() {
+            return Some(Precise(BigFloat::nan(None)));
+        }
         Some(Precise(v)).filter(|w| w.finite())
     }
     fn ln(&self) -> Option<Self> {
@@ -388,7 +402,7 @@ impl<const BITS: usize> Number for Precise<BITS> {
     }
     fn pow(&self, exponent: &Self) -> Option<Self> {
         if let Some(k) = exponent.as_index().filter(|k| k.unsigned_abs() <= 1 << 20) {
-            let p = Precise(self.0.powi(k.unsigned_abs() as usize, BITS, ROUND));
+            let p = Precise(underflow_is_no_value(self.0.powi(k.unsigned_abs() as usize, BITS, ROUND), || !self.0.is_zero()));
             return if k < 0 { (!self.0.is_zero()).then(|| Self::one() / p) } else { Some(p) };
         }
         if self.0.is_negative() {
