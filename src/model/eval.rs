@@ -1103,7 +1103,15 @@ fn largest_eigenvalue<N: Number>(s: &DMatrix<N>) -> Option<N> {
             }
         }
     }
-    largest(&mut (0..n).map(|i| a[(i, i)].clone()))
+    // The steps' own bounds see the rotations' cancellations, not that the rotations are
+    // orthogonal: by Weyl's inequality an eigenvalue moves by at most ‖E‖₂ ≤ Σ|E_ij| for a
+    // change E of `s`, and Jacobi (with the warm start) is backward stable, its rounding a
+    // change of about n²·2^-PRECISION of ‖s‖ ≤ n·max|s_ij| (with a margin of 2^16).
+    let inputs = s.iter().fold(f64::NEG_INFINITY, |acc, x| super::number::log2_sum(acc, x.error_bound()));
+    let size = f64::from(n as u32).log2();
+    let backward =
+        s.iter().filter_map(Number::magnitude).max().map_or(f64::NEG_INFINITY, |m| f64::from(m) + 3.0 * size + 16.0 - f64::from(N::PRECISION));
+    largest(&mut (0..n).map(|i| a[(i, i)].clone())).map(|top| top.with_error_bound(super::number::log2_sum(inputs, backward)))
 }
 
 #[cfg(test)]
