@@ -310,6 +310,7 @@ fn point<N: Number>(m: &mut Model<N>, q: &Question) -> Result<Sides<N>, Stop> {
 /// rounding (the sides are equal there); one that stays is real and has the sign it shows;
 /// anything else cannot be told.
 fn precise(spec: &ModelSpec, q: &Question, start: rand_chacha::ChaCha8Rng, round: usize) -> Result<Decision, Stop> {
+    crate::model::take_doubt();
     let mut low_model: Model<Wide> = Model::new(spec, 0);
     low_model.rng = start.clone();
     low_model.size_round = Some(round);
@@ -320,8 +321,8 @@ fn precise(spec: &ModelSpec, q: &Question, start: rand_chacha::ChaCha8Rng, round
     high_model.size_round = Some(round);
     let high = point(&mut high_model, q)?;
     // A number both precisions round alike makes a difference that stays as the precision
-    // grows, rounding or not.
-    if low_model.rounded_literal || high_model.rounded_literal {
+    // grows, rounding or not; so does a decision taken within rounding.
+    if crate::model::take_doubt() || low_model.rounded_literal || high_model.rounded_literal {
         return Ok(Decision::Undecided);
     }
     let signs: Vec<Option<i64>> = match ((&low.a, &low.b), (&high.a, &high.b)) {

@@ -360,10 +360,15 @@ fn float_condition(low: &mut Model<Wide>, high: &mut Model<Wider>, c: &Condition
         Condition::Integer(..) => (Found::Cannot("whether a value is whole is decided exactly".into()), None),
         Condition::Shape { value, rows, cols } => (shaped(high, value, *rows, *cols), None),
         Condition::Defined { lhs, var } => {
+            crate::model::take_doubt();
             let found = match defined(low, lhs, var.as_deref()) {
                 Found::Holds(..) => defined(high, lhs, var.as_deref()),
                 other => other,
             };
+            // A divisor within its rounding of 0 may be 0.
+            if crate::model::take_doubt() {
+                return (Found::Cannot(DOUBTED.into()), None);
+            }
             (found, None)
         }
         Condition::FunctionBound { sup, attained, bound, strict, .. } => {
@@ -385,12 +390,16 @@ fn float_condition(low: &mut Model<Wide>, high: &mut Model<Wider>, c: &Condition
     }
 }
 
+const DOUBTED: &str =
+    "a decision on the way (an order, a test for 0 or for a whole number, a divisor) lies within the values' rounding, so the floats cannot tell";
+
 /// A relation in both precisions: a difference counts only where it stays (see `settle`);
 /// a strict order or `!=` that holds only by rounding cannot be told.
 fn float_relation(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation) -> Found {
     // Afresh, so that `largest` sees every sum this relation adds.
     low.reset();
     high.reset();
+    crate::model::take_doubt();
     let env = HashMap::new();
     let (la, lb) = match both(low, r, &HashMap::new()) {
         Ok(v) => v,
@@ -403,6 +412,9 @@ fn float_relation(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation) 
     };
     if low.lost || high.lost {
         return Found::Cannot("a term is lost to rounding on the way (`1 + 10^-200`, `tanh` saturated), so the floats cannot tell".into());
+    }
+    if crate::model::take_doubt() {
+        return Found::Cannot(DOUBTED.into());
     }
     if ![&la, &lb].iter().all(|v| v.finite()) || ![&ha, &hb].iter().all(|v| v.finite()) {
         return Found::Cannot("a value leaves the floats' range on the way (beyond 2^(2^31), or a nonzero value below 2^(-2^31))".into());

@@ -197,7 +197,17 @@ impl<N: Number> Model<'_, N> {
         let at = |z: &[f64]| place(DMatrix::from_iterator(d, 1, z.iter().map(|v| N::from_f64(*v))));
         self.approximate = true;
         let standard = mean.is_none() && root.is_none();
-        self.gaussian_terms(x, body, d, &at, env, standard)
+        // Quadrature is good to about 1e-10 of the value (2^-33), whatever the precision.
+        let loose = |v: N| {
+            let scale = v.magnitude().map_or(f64::NEG_INFINITY, |m| f64::from(m) - 33.0);
+            let bound = super::number::log2_sum(v.error_bound(), scale);
+            v.with_error_bound(bound)
+        };
+        Ok(match self.gaussian_terms(x, body, d, &at, env, standard)? {
+            Value::S(v) => Value::S(loose(v)),
+            Value::M(m) => Value::M(m.map(loose)),
+            other => other,
+        })
     }
 
     /// `E[body]` over the Gaussian `x`, term by term (linearity), each term integrated by
@@ -815,8 +825,8 @@ impl<N: Number> Model<'_, N> {
     /// symmetric matrix). Exact for a diagonal matrix, where they are entries; otherwise
     /// irrational in general, so the exact layer says n/a. Floats compute them to their own
     /// precision: double precision by nalgebra's symmetric eigensolver, and the 320- and
-    /// 640-bit floats by refining its eigenpair with Rayleigh quotient iteration in that
-    /// precision, so that a double-precision value never looks exact to them.
+    /// 640-bit floats by Jacobi sweeps from its eigenvectors in that precision, so that a
+    /// double-precision value never looks exact to them.
     fn spectral(&mut self, f: Func, a: &DMatrix<N>) -> Result<Value<N>, Stop> {
         let name = f.name();
         let symmetric = || (0..a.nrows()).all(|i| (0..i).all(|j| a[(i, j)].same(&a[(j, i)])));
@@ -833,12 +843,20 @@ impl<N: Number> Model<'_, N> {
         }
         self.spend_many((a.nrows() * a.ncols() * a.ncols()) as u64 * 20)?;
         let gram = if f == Func::Opnorm { a.transpose() * a } else { a.clone() };
-        let lambda = largest_eigenvalue(&gram).ok_or(Stop::Undefined)?;
+        // The sweeps' own decisions (a rotation's sign, a zero entry skipped) are not the
+        // result's: its bound comes from Weyl's inequality.
+        let lambda = super::number::without_doubt(|| largest_eigenvalue(&gram)).ok_or(Stop::Undefined)?;
         if f == Func::LambdaMax {
             return Ok(Value::S(lambda));
         }
-        // AᵀA is positive semidefinite: a negative value is rounding around 0.
-        Ok(Value::S(if lambda < N::zero() { N::zero() } else { lambda.sqrt().ok_or(Stop::Undefined)? }))
+        // AᵀA is positive semidefinite: a negative value is rounding around 0. The root of the
+        // value clipped at 0 is continuous, so no decision is taken: within √bound of the
+        // exact one.
+        let root = super::number::without_doubt(|| {
+            let bound = lambda.error_bound() / 2.0;
+            if lambda < N::zero() { Some(N::zero().with_error_bound(bound)) } else { lambda.sqrt() }
+        });
+        Ok(Value::S(root.ok_or(Stop::Undefined)?))
     }
 
     /// A declared function: defined, or an oracle applied entry by entry.
@@ -1111,7 +1129,9 @@ fn largest_eigenvalue<N: Number>(s: &DMatrix<N>) -> Option<N> {
     let size = f64::from(n as u32).log2();
     let backward =
         s.iter().filter_map(Number::magnitude).max().map_or(f64::NEG_INFINITY, |m| f64::from(m) + 3.0 * size + 16.0 - f64::from(N::PRECISION));
-    largest(&mut (0..n).map(|i| a[(i, i)].clone())).map(|top| top.with_error_bound(super::number::log2_sum(inputs, backward)))
+    // (Only once the sweeps settled: otherwise the diagonal is not the eigenvalues.)
+    let bound = if settled > 2 { super::number::log2_sum(inputs, backward) } else { f64::INFINITY };
+    largest(&mut (0..n).map(|i| a[(i, i)].clone())).map(|top| top.with_error_bound(bound))
 }
 
 #[cfg(test)]

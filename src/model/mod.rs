@@ -32,7 +32,7 @@ use num_rational::BigRational;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-pub use number::{Number, Precise, Wide, Wider, settle};
+pub use number::{Number, Precise, Wide, Wider, settle, take_doubt};
 pub use trace::{LANES, Tape, Trace, Traced};
 pub use value::{Stop, Value, compare};
 use value::{na, scale};
@@ -511,7 +511,7 @@ impl<'s, N: Number> Model<'s, N> {
         self.in_progress.remove(&key);
         let value = match defined? {
             // `given p = 0` for a vector or matrix: the zero of its declared shape.
-            Some(Value::S(zero)) if zero.is_zero() && self.shaped(name) => {
+            Some(Value::S(zero)) if self.shaped(name) && zero.is_zero() => {
                 let element = match self.spec.kinds.get(name) {
                     Some(Kind::Sequence(of)) => (**of).clone(),
                     Some(k) => k.clone(),
@@ -713,7 +713,7 @@ impl<'s, N: Number> Model<'s, N> {
             }
             if let (false, [Value::S(x)]) = (N::EXACT, args) {
                 self.lost |= N::PRECISION > 0 && saturates(concrete, x);
-                return concrete_value(concrete, x).map(|v| Some(Value::S(v)));
+                return bounded_concrete_value(concrete, x).map(|v| Some(Value::S(v)));
             }
         }
         let mut found: Option<(String, Value<N>)> = None;
@@ -755,6 +755,25 @@ fn saturates<N: Number>(concrete: &str, x: &N) -> bool {
         "exp" => near_zero,
         _ => false,
     }
+}
+
+/// `concrete_value` with the rounding bound its derivative gives: each of these functions
+/// moves by at most its input's error times its largest slope (1 for `tanh`, `relu` and
+/// `dtanh`, 1/4 for `sigmoid`, 1/10 for `dsigmoid`), plus a few roundings of a value of size 1;
+/// its own steps would see only the division and the branch, and compound them along a
+/// recurrence. `exp` keeps the bound of its arithmetic.
+fn bounded_concrete_value<N: Number>(concrete: &str, x: &N) -> Result<N, Stop> {
+    let slope: f64 = match concrete {
+        "tanh" | "relu" | "dtanh" => 1.0,
+        "sigmoid" => 0.25,
+        "dsigmoid" => 0.1,
+        _ => return concrete_value(concrete, x),
+    };
+    let v = number::without_doubt(|| concrete_value(concrete, x))?;
+    let scale = v.magnitude().map_or(0.0, |m| f64::from(m).max(0.0));
+    let rounding = scale + 8.0 - f64::from(N::PRECISION);
+    let bound = number::log2_sum(x.error_bound() + slope.log2(), rounding);
+    Ok(v.with_error_bound(bound))
 }
 
 /// A concrete function (`builtins::CONCRETE`) at `x`, in the number type itself, so that a

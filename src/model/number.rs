@@ -207,6 +207,35 @@ fn with_consts<T>(f: impl FnOnce(&mut Consts) -> T) -> Option<T> {
     })
 }
 
+thread_local! {
+    /// Whether a high-precision float took a decision its rounding bound leaves open since
+    /// the last `take_doubt` (see `Precise::doubt`).
+    static DOUBT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a 320- or 640-bit evaluation on this thread decided something its values'
+/// rounding bounds leave open since the last call: an order or a zero test between values
+/// within their bounds of each other, a whole number that may not be one, a divisor that may
+/// be 0. The bound of a value is kept through arithmetic; a decision drops it (`sign`,
+/// `relu`, a piecewise condition, a pivot, an index), so a result built on such a decision
+/// refutes nothing and satisfies no strict relation. Clears the flag.
+pub fn take_doubt() -> bool {
+    DOUBT.with(|d| d.replace(false))
+}
+
+/// `work` with its own doubts discarded and the doubt from before kept: for an algorithm
+/// whose result's bound does not depend on its decisions.
+pub fn without_doubt<T>(work: impl FnOnce() -> T) -> T {
+    let before = take_doubt();
+    let result = work();
+    DOUBT.with(|d| d.set(before));
+    result
+}
+
+fn doubt() {
+    DOUBT.with(|d| d.set(true));
+}
+
 /// A result of 0 where the exact one is not 0 (`exp(-2e9)`, `2^-2e9 * 2^-2e9`) fell below
 /// the floats' exponent range (2^-2^31), and it does so in both precisions alike: NaN, which
 /// makes the point no value at all, not a 0 that would stand as a real difference.
@@ -332,7 +361,11 @@ impl<const BITS: usize> PartialEq for Precise<BITS> {
 
 impl<const BITS: usize> PartialOrd for Precise<BITS> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        self.value.cmp(&other.value).map(|c| c.cmp(&0))
+        let order = self.value.cmp(&other.value).map(|c| c.cmp(&0));
+        if (self.error > f64::NEG_INFINITY || other.error > f64::NEG_INFINITY) && !self.surely_apart(other) {
+            doubt();
+        }
+        order
     }
 }
 
@@ -347,6 +380,10 @@ impl<const BITS: usize> Zero for Precise<BITS> {
         Precise::exact(BigFloat::from_word(0, BITS))
     }
     fn is_zero(&self) -> bool {
+        // 0 that may not be, or a value that may be 0.
+        if self.error > f64::NEG_INFINITY && (self.value.is_zero() || self.error >= lower(&self.value) - 1.0) {
+            doubt();
+        }
         self.value.is_zero()
     }
 }
@@ -391,6 +428,8 @@ impl<const BITS: usize> std::ops::Div for Precise<BITS> {
         let quotient = underflow_is_no_value(quotient, || !self.value.is_zero());
         // a'/b' − a/b = (δa − q·δb)/b', and |b'| ≥ |b|/2 while δb ≤ |b|/2.
         let carried = if o.error >= lower(&o.value) - 1.0 {
+            // The divisor may be 0.
+            doubt();
             f64::INFINITY
         } else {
             1.0 + log2_sum(self.error, times(upper(&quotient) + 1.0, o.error)) - lower(&o.value)
@@ -461,13 +500,22 @@ impl<const BITS: usize> Number for Precise<BITS> {
             return None;
         }
         let v = with_consts(|cc| self.value.ln(BITS, ROUND, cc))?;
-        // |ln(x+δ) − ln x| ≤ 2|δ|/x for |δ| ≤ x/2.
-        let carried = if self.error >= lower(&self.value) - 1.0 { f64::INFINITY } else { 1.0 + self.error - lower(&self.value) };
+        // |ln(x+δ) − ln x| ≤ 2|δ|/x for |δ| ≤ x/2; beyond, x may be 0 or less.
+        let carried = if self.error >= lower(&self.value) - 1.0 {
+            doubt();
+            f64::INFINITY
+        } else {
+            1.0 + self.error - lower(&self.value)
+        };
         Some(Precise::made(v, carried, 4.0))
     }
     fn sqrt(&self) -> Option<Self> {
         if self.value.is_negative() && !self.value.is_zero() {
             return None;
+        }
+        // x may be below 0.
+        if self.error > f64::NEG_INFINITY && (self.value.is_zero() || self.error >= lower(&self.value)) {
+            doubt();
         }
         // |√(x+δ) − √x| ≤ min(|δ|/√x, √|δ|).
         let carried = if self.value.is_zero() { self.error / 2.0 } else { (self.error - lower(&self.value) / 2.0).min(self.error / 2.0) };
@@ -490,6 +538,10 @@ impl<const BITS: usize> Number for Precise<BITS> {
             let p = Precise::made(v, carried, 4.0 * (2.0 * n.max(1.0).log2() + 2.0));
             return if k < 0 { (!self.value.is_zero()).then(|| Self::one() / p) } else { Some(p) };
         }
+        // A fractional power is defined for a base of 0 or more only.
+        if self.error > f64::NEG_INFINITY && (self.value.is_zero() || self.error >= lower(&self.value)) {
+            doubt();
+        }
         if self.value.is_negative() {
             return None;
         }
@@ -504,6 +556,10 @@ impl<const BITS: usize> Number for Precise<BITS> {
     fn as_index(&self) -> Option<i64> {
         if !self.value.is_int() {
             return None;
+        }
+        // A whole number only up to rounding may be none.
+        if self.error > f64::NEG_INFINITY {
+            doubt();
         }
         let x = self.to_f64();
         (x.abs() < 1e15).then_some(x as i64)
