@@ -1086,12 +1086,13 @@ fn largest_eigenvalue<N: Number>(s: &DMatrix<N>) -> Option<N> {
     let mut a = q.transpose() * s * &q;
     let two = N::one() + N::one();
     // Quadratic convergence: once a sweep leaves every off-diagonal entry negligible next to
-    // its diagonal, two more square the error past the type's precision.
+    // the largest diagonal one, two more square the error past the type's precision. (Next
+    // to its own diagonal entries it may never be: an eigenvalue 0, as `AᵀA` of a wide `A`
+    // has, sits on the diagonal as rounding.)
     let mut settled = 0;
     for _ in 0..64 {
-        let negligible = (0..n).all(|p| {
-            (p + 1..n).all(|q| (a[(p, p)].clone() + a[(p, q)].clone()).same(&a[(p, p)]) && (a[(q, q)].clone() + a[(p, q)].clone()).same(&a[(q, q)]))
-        });
+        let scale = (0..n).map(|i| magnitude(a[(i, i)].clone())).reduce(|x, y| if y > x { y } else { x }).unwrap_or_else(N::zero);
+        let negligible = (0..n).all(|p| (p + 1..n).all(|q| (scale.clone() + magnitude(a[(p, q)].clone())).same(&scale)));
         if negligible {
             settled += 1;
             if settled > 2 {
