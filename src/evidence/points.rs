@@ -327,7 +327,7 @@ fn precise(spec: &ModelSpec, q: &Question, start: rand_chacha::ChaCha8Rng, round
     }
     let signs: Vec<Option<i64>> = match ((&low.a, &low.b), (&high.a, &high.b)) {
         ((Value::S(la), Value::S(lb)), (Value::S(ha), Value::S(hb))) => vec![settle(la, lb, ha, hb, largest)],
-        ((Value::M(la), Value::M(lb)), (Value::M(ha), Value::M(hb))) if q.rel == Rel::Eq => {
+        ((Value::M(la), Value::M(lb)), (Value::M(ha), Value::M(hb))) => {
             if la.shape() != lb.shape() {
                 return Ok(Decision::Fails(high.counterexample()));
             }
@@ -339,15 +339,30 @@ fn precise(spec: &ModelSpec, q: &Question, start: rand_chacha::ChaCha8Rng, round
         Rel::Eq if signs.iter().any(|s| s.is_some_and(|s| s != 0)) => Some(false),
         Rel::Eq if signs.iter().all(|s| *s == Some(0)) => Some(true),
         Rel::Eq => None,
-        // Equal to 640 bits is not unequal: a strict relation there cannot be told (a real
-        // difference may lie below the precision, `1 < 1 + exp(-1000)`).
-        rel => signs[0].filter(|s| *s != 0 || matches!(rel, Rel::Le | Rel::Ge)).map(|s| match rel {
-            Rel::Le => s <= 0,
-            Rel::Lt => s < 0,
-            Rel::Ge => s >= 0,
-            Rel::Gt => s > 0,
-            _ => s != 0,
-        }),
+        // Entry by entry (a vector's order holds in every entry, `!=` in one). Equal to 640
+        // bits is not unequal: a strict relation there cannot be told (a real difference may
+        // lie below the precision, `1 < 1 + exp(-1000)`).
+        rel => {
+            let entries: Vec<Option<bool>> = signs
+                .iter()
+                .map(|s| {
+                    s.filter(|s| *s != 0 || matches!(rel, Rel::Le | Rel::Ge)).map(|s| match rel {
+                        Rel::Le => s <= 0,
+                        Rel::Lt => s < 0,
+                        Rel::Ge => s >= 0,
+                        Rel::Gt => s > 0,
+                        _ => s != 0,
+                    })
+                })
+                .collect();
+            if rel == Rel::Ne {
+                entries.contains(&Some(true)).then_some(true)
+            } else if entries.contains(&Some(false)) {
+                Some(false)
+            } else {
+                entries.iter().all(|e| *e == Some(true)).then_some(true)
+            }
+        }
     };
     Ok(match holds {
         Some(true) => Decision::Holds,

@@ -142,6 +142,7 @@ pub fn layers(
 fn model<'s, N: Number>(spec: &'s ModelSpec, literals: &[Literal]) -> Result<Model<'s, N>, String> {
     let mut m: Model<N> = Model::new(spec, 0);
     m.reset();
+    crate::model::take_doubt();
     for l in literals {
         let mut entries = Vec::new();
         for e in l.rows.iter().flatten() {
@@ -152,6 +153,13 @@ fn model<'s, N: Number>(spec: &'s ModelSpec, literals: &[Literal]) -> Result<Mod
         }
         if m.rounded_literal {
             return Err(format!("an entry of `{}`'s literal is a number 320- and 640-bit floats may round alike, so they cannot tell", l.name));
+        }
+        // A literal built on a decision within rounding (`sign` of a rounding remainder).
+        if crate::model::take_doubt() {
+            return Err(format!(
+                "an entry of `{}`'s literal rests on a decision (an order, a test for 0 or for a whole number, a divisor) within the values' rounding, so the floats cannot tell",
+                l.name
+            ));
         }
         let matrix = nalgebra::DMatrix::from_row_slice(l.rows.len(), l.rows[0].len(), &entries);
         match &l.args {

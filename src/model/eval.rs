@@ -829,7 +829,9 @@ impl<N: Number> Model<'_, N> {
     /// double-precision value never looks exact to them.
     fn spectral(&mut self, f: Func, a: &DMatrix<N>) -> Result<Value<N>, Stop> {
         let name = f.name();
-        let symmetric = || (0..a.nrows()).all(|i| (0..i).all(|j| a[(i, j)].same(&a[(j, i)])));
+        // Whether the matrix is meant symmetric, not a decision on its values: `AᵀA` and a
+        // symmetric draw are so by construction, entry for entry.
+        let symmetric = || super::number::without_doubt(|| (0..a.nrows()).all(|i| (0..i).all(|j| a[(i, j)].same(&a[(j, i)]))));
         if f == Func::LambdaMax && (!a.is_square() || !symmetric()) {
             return na(format!("`{name}` of a matrix that is not symmetric"));
         }

@@ -634,6 +634,10 @@ impl<const BITS: usize> Number for Precise<BITS> {
         (x.abs() < 1e15).then_some(x as i64)
     }
     fn same(&self, other: &Self) -> bool {
+        // A decision like an order's: values within their bounds of each other may differ.
+        if (self.error > f64::NEG_INFINITY || other.error > f64::NEG_INFINITY) && !self.surely_apart(other) {
+            doubt();
+        }
         // Within the last 70 bits: what a rounding in BITS bits leaves after a long evaluation.
         match self.gap(other) {
             (None, _) => true,
