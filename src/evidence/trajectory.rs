@@ -90,9 +90,8 @@ fn run_exact(r: &Runs) -> Result<Trajectory, String> {
 fn run_float(r: &Runs) -> Result<Trajectory, String> {
     crate::model::take_doubt();
     let (low, high) = (evaluate::<Wide>(r)?, evaluate::<Wider>(r)?);
-    // A decision within rounding on the way (`sign`, a piecewise condition, a drawn point on
-    // the edge of a `given`) may have taken the wrong branch in both precisions alike: it
-    // refutes nothing.
+    // A decision within rounding on the way (`sign`, a piecewise condition) may have taken
+    // the wrong branch in both precisions alike: it refutes nothing.
     let doubted = crate::model::take_doubt();
     let (var, rel) = (r.var, r.rel);
     // The sign of left − right that breaks the relation, once it stays in both precisions.
@@ -110,7 +109,8 @@ fn run_float(r: &Runs) -> Result<Trajectory, String> {
             if signs.iter().any(|s| s.is_some_and(breaks)) {
                 if doubted {
                     return Err(format!(
-                        "at {var} = {t} the sides differ, but a decision on the way (an order, a test for 0 or for a whole number, a divisor) lies within the values' rounding even in 640-bit floats, so the check cannot tell"
+                        "at {var} = {t} the sides differ, but {} even in 640-bit floats, so the check cannot tell",
+                        crate::model::DOUBT_REASON
                     ));
                 }
                 mismatch = Some((r, *t, ha.to_string(), hb.to_string()));

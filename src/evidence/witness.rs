@@ -156,10 +156,7 @@ fn model<'s, N: Number>(spec: &'s ModelSpec, literals: &[Literal]) -> Result<Mod
         }
         // A literal built on a decision within rounding (`sign` of a rounding remainder).
         if crate::model::take_doubt() {
-            return Err(format!(
-                "an entry of `{}`'s literal rests on a decision (an order, a test for 0 or for a whole number, a divisor) within the values' rounding, so the floats cannot tell",
-                l.name
-            ));
+            return Err(format!("an entry of `{}`'s literal: {}, so the floats cannot tell", l.name, crate::model::DOUBT_REASON));
         }
         let matrix = nalgebra::DMatrix::from_row_slice(l.rows.len(), l.rows[0].len(), &entries);
         match &l.args {
@@ -375,7 +372,7 @@ fn float_condition(low: &mut Model<Wide>, high: &mut Model<Wider>, c: &Condition
             };
             // A divisor within its rounding of 0 may be 0.
             if crate::model::take_doubt() {
-                return (Found::Cannot(DOUBTED.into()), None);
+                return (Found::Cannot(format!("{}, so the floats cannot tell", crate::model::DOUBT_REASON)), None);
             }
             (found, None)
         }
@@ -398,9 +395,6 @@ fn float_condition(low: &mut Model<Wide>, high: &mut Model<Wider>, c: &Condition
     }
 }
 
-const DOUBTED: &str =
-    "a decision on the way (an order, a test for 0 or for a whole number, a divisor) lies within the values' rounding, so the floats cannot tell";
-
 /// A relation in both precisions: a difference counts only where it stays (see `settle`);
 /// a strict order or `!=` that holds only by rounding cannot be told.
 fn float_relation(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation) -> Found {
@@ -422,7 +416,7 @@ fn float_relation(low: &mut Model<Wide>, high: &mut Model<Wider>, r: &Relation) 
         return Found::Cannot("a term is lost to rounding on the way (`1 + 10^-200`, `tanh` saturated), so the floats cannot tell".into());
     }
     if crate::model::take_doubt() {
-        return Found::Cannot(DOUBTED.into());
+        return Found::Cannot(format!("{}, so the floats cannot tell", crate::model::DOUBT_REASON));
     }
     if ![&la, &lb].iter().all(|v| v.finite()) || ![&ha, &hb].iter().all(|v| v.finite()) {
         return Found::Cannot("a value leaves the floats' range on the way (beyond 2^(2^31), or a nonzero value below 2^(-2^31))".into());

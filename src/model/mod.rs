@@ -32,7 +32,7 @@ use num_rational::BigRational;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-pub use number::{Number, Precise, Wide, Wider, settle, take_doubt};
+pub use number::{DOUBT_REASON, Number, Precise, Wide, Wider, settle, take_doubt};
 pub use trace::{LANES, Tape, Trace, Traced};
 pub use value::{Stop, Value, compare};
 use value::{na, scale};

@@ -232,6 +232,10 @@ pub fn without_doubt<T>(work: impl FnOnce() -> T) -> T {
     result
 }
 
+/// What a doubt means, for the layers' messages.
+pub const DOUBT_REASON: &str =
+    "a decision on the way (an order, an equality, a test for 0 or for a whole number, a divisor) lies within the values' rounding";
+
 fn doubt() {
     DOUBT.with(|d| d.set(true));
 }
