@@ -105,7 +105,13 @@ fn run_float(r: &Runs) -> Result<Trajectory, String> {
     let mut mismatch = None;
     'runs: for (r, (lr, hr)) in low.iter().zip(&high).enumerate() {
         for ((t, la, lb, largest), (_, ha, hb, _)) in lr.iter().zip(hr) {
-            let signs = super::settled_signs((la, lb), (ha, hb), *largest, rel == Rel::Eq).unwrap_or_else(|| vec![Some(1)]);
+            // Vectors and matrices entry by entry; values of different kinds or shapes are
+            // unequal, and in no order.
+            let signs = match super::settled_signs((la, lb), (ha, hb), *largest, true) {
+                Some(signs) => signs,
+                None if rel == Rel::Eq => vec![Some(1)],
+                None => return Err(format!("at {var} = {t} the sides are not values of one shape, so `{}` cannot compare them", rel.symbol())),
+            };
             if signs.iter().any(|s| s.is_some_and(breaks)) {
                 if doubted {
                     return Err(format!(
