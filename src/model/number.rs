@@ -209,14 +209,14 @@ fn with_consts<T>(f: impl FnOnce(&mut Consts) -> T) -> Option<T> {
 
 thread_local! {
     /// Whether a high-precision float took a decision its rounding bound leaves open since
-    /// the last `take_doubt` (see `Precise::doubt`).
+    /// the last `take_doubt`.
     static DOUBT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Whether a 320- or 640-bit evaluation on this thread decided something its values'
-/// rounding bounds leave open since the last call: an order or a zero test between values
-/// within their bounds of each other, a whole number that may not be one, a divisor that may
-/// be 0. The bound of a value is kept through arithmetic; a decision drops it (`sign`,
+/// rounding bounds leave open since the last call: an order, an equality or a zero test
+/// between values within their bounds of each other, a whole number that may not be one, a
+/// divisor that may be 0, a root or logarithm of a value that may be negative. The bound of a value is kept through arithmetic; a decision drops it (`sign`,
 /// `relu`, a piecewise condition, a pivot, an index), so a result built on such a decision
 /// refutes nothing and satisfies no strict relation. Clears the flag.
 pub fn take_doubt() -> bool {
@@ -247,6 +247,11 @@ fn underflow_is_no_value(result: BigFloat, exact_is_nonzero: impl FnOnce() -> bo
     if result.is_zero() && exact_is_nonzero() { BigFloat::nan(None) } else { result }
 }
 
+/// `x` in decimal, every digit.
+fn decimal_text(x: &BigFloat) -> String {
+    with_consts(|cc| x.format(Radix::Dec, ROUND, cc).unwrap_or_else(|_| "NaN".into())).unwrap_or_else(|| "NaN".into())
+}
+
 /// The double nearest `x`.
 fn nearest_double(x: &BigFloat) -> f64 {
     // From the mantissa's top word (the lower ones only as a sticky bit, so that rounding
@@ -263,10 +268,7 @@ fn nearest_double(x: &BigFloat) -> f64 {
     let Some((words, _, _, exponent, _)) = x.as_raw_parts() else { return f64::NAN };
     if exponent < -1000 {
         // Near and below double precision's smallest normal numbers: by the text.
-        return with_consts(|cc| x.format(Radix::Dec, ROUND, cc).unwrap_or_else(|_| "NaN".into()))
-            .unwrap_or_else(|| "NaN".into())
-            .parse()
-            .unwrap_or(f64::NAN);
+        return decimal_text(x).parse().unwrap_or(f64::NAN);
     }
     let Some((top, lower)) = words.split_last() else { return f64::NAN };
     let sticky = u64::from(lower.iter().any(|w| *w != 0));
@@ -401,7 +403,7 @@ impl<const BITS: usize> Precise<BITS> {
     }
 
     fn text(&self) -> String {
-        with_consts(|cc| self.value.format(Radix::Dec, ROUND, cc).unwrap_or_else(|_| "NaN".into())).unwrap_or_else(|| "NaN".into())
+        decimal_text(&self.value)
     }
 
     /// The binary exponent of `|self - other|` and of the larger of the two magnitudes
